@@ -1,0 +1,170 @@
+/**
+ * Ports: the small interfaces step logic is written against. Each has a real AWS adapter and, where
+ * one exists, a real non-AWS adapter (see DESIGN.md section 3). The topology picks the adapter.
+ */
+import type { Region } from './topology.ts';
+
+// ---------------------------------------------------------------------------------------------
+// GlobalLock: the Redis key that says which management cluster may write.
+
+/** What the lock key holds now. */
+export interface LockState {
+  /** The cluster named by the lock value, or null when the key is absent. */
+  holder: string | null;
+  /** The raw value of the lock key (the format is configurable). */
+  rawValue: string | null;
+  /** The fencing epoch: rises by one on every switch, never decreases. 0 when never switched. */
+  epoch: number;
+}
+
+/** A compare-and-set of the lock. */
+export interface LockSwitchRequest {
+  /** The holder we believe is current; the switch is refused when someone else holds it (unless `force`). */
+  expectedHolder: string | null;
+  newHolder: string;
+  /** Take the lock whoever holds it. The epoch still only rises. */
+  force?: boolean;
+  /** The new epoch is at least this + 1 (e.g. the epoch read before an unplanned promotion lost writes). */
+  minEpoch?: number;
+  /** Report what would change; change nothing. */
+  dryRun?: boolean;
+}
+
+/** The result of a switch. */
+export interface LockSwitchResult {
+  outcome: 'switched' | 'already-held' | 'would-switch';
+  previous: LockState;
+  holder: string;
+  epoch: number;
+}
+
+/** The global lock. */
+export interface GlobalLock {
+  read(): Promise<LockState>;
+  /** Compare-and-set; throws `LockHeldByOther` when held by someone other than the expected holder. */
+  switch(req: LockSwitchRequest): Promise<LockSwitchResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// RedisPromoter: which member of the shared Redis is primary, and promoting another one.
+
+/** The role of one Redis member as its control plane (or the member itself) reports it. */
+export type RedisRole = 'primary' | 'replica' | 'standalone' | 'unknown';
+
+/** One member (one region) of the shared Redis. */
+export interface RedisMemberState {
+  region: Region;
+  role: RedisRole;
+  /** Whether the member (or its regional control plane) answered. */
+  reachable: boolean;
+  /** For a replica: whether its link to the primary is up and it has caught up within the bound. */
+  inSync?: boolean;
+  /** For a replica: bytes behind the primary, when known. */
+  lagBytes?: number | null;
+  /** Free text from the source (ElastiCache member status, INFO fields). */
+  detail?: string;
+}
+
+/** The shared Redis as a whole. */
+export interface RedisState {
+  members: RedisMemberState[];
+  /** The region whose member is primary (writable), or null when none / unknown. */
+  primaryRegion: Region | null;
+  /** ElastiCache global datastore status (`available`, `modifying`, `primary-only` ...), when known. */
+  groupStatus?: string;
+}
+
+/** A request to make `targetRegion`'s member the primary. */
+export interface PromoteRequest {
+  sourceRegion: Region;
+  targetRegion: Region;
+  dryRun: boolean;
+}
+
+/** How a promotion is going. Polled by the workflow (Wait + Choice), never slept on in a Lambda. */
+export interface PromotionStatus {
+  state: 'complete' | 'in-progress' | 'noop' | 'would-promote';
+  /** planned: the old primary answered and was demoted in order; unplanned: it did not. */
+  mode: 'planned' | 'unplanned' | 'none';
+  targetRegion: Region;
+  /** For an unplanned promotion: what may have been lost. */
+  possibleDataLoss?: { lagBytes: number | null; detail: string };
+  detail: string;
+}
+
+/** Promotes a member of the shared Redis. */
+export interface RedisPromoter {
+  describe(): Promise<RedisState>;
+  /** Starts (or, for fast adapters, performs) the promotion. Idempotent: target already primary -> `noop`. */
+  promote(req: PromoteRequest): Promise<PromotionStatus>;
+  /** `complete` once the target reports itself primary and accepts a write. */
+  status(req: { targetRegion: Region; mode: PromotionStatus['mode'] }): Promise<PromotionStatus>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// DnsPointer: the record agents resolve to find the active server.
+
+/** The record's current content. */
+export interface DnsRecord {
+  ttl: number;
+  values: string[];
+}
+
+/** Result of a compare-and-swap. */
+export interface DnsSwapResult {
+  outcome: 'changed' | 'already' | 'would-change';
+  /** Poll {@link DnsPointer.changeStatus} with this until INSYNC; null when nothing was changed. */
+  changeId: string | null;
+}
+
+/** The DNS record of the relay address. */
+export interface DnsPointer {
+  /** The record, or null when it does not exist. */
+  read(): Promise<DnsRecord | null>;
+  /** Replace `expected` by `next` atomically; throws `DnsChangeConflict` when the record is not `expected`. */
+  compareAndSwap(req: { expected: DnsRecord; next: DnsRecord; dryRun: boolean }): Promise<DnsSwapResult>;
+  changeStatus(changeId: string): Promise<'PENDING' | 'INSYNC'>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observations of the management servers.
+
+/** One probe attempt. */
+export interface ProbeResult {
+  ok: boolean;
+  latencyMs: number;
+  /** e.g. "ECONNREFUSED", "timeout after 2000 ms", "HTTP 503". */
+  detail: string;
+}
+
+/** Network probes, run from where the step runs. */
+export interface Probes {
+  tcpConnect(hostPort: string, timeoutMs: number): Promise<ProbeResult>;
+  httpGet(url: string, timeoutMs: number): Promise<ProbeResult & { body?: string }>;
+}
+
+/** State of a CloudWatch alarm; `MISSING` when no alarm has that name. */
+export type AlarmStateValue = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA' | 'MISSING';
+
+/** CloudWatch alarms. */
+export interface AlarmStates {
+  states(alarmNames: string[]): Promise<Record<string, AlarmStateValue>>;
+}
+
+/** Route 53 health check checker observations. */
+export interface HealthCheckStatuses {
+  /** How many checkers currently see the endpoint healthy, out of how many reported. */
+  observations(healthCheckId: string): Promise<{ healthy: number; total: number }>;
+}
+
+/** Where the expected agent clusters come from when the topology says `last-seen`. */
+export interface ClusterRegistry {
+  /** The clusters last seen connected to a server, recorded by the health probe. */
+  lastSeen(serverCluster: string): Promise<{ clusters: string[]; at: string } | null>;
+  record(serverCluster: string, clusters: string[], at: string): Promise<void>;
+}
+
+/** Fetches a management server's metrics page (Prometheus text format). */
+export interface MetricsSource {
+  scrape(metricsUrl: string, timeoutMs: number): Promise<string>;
+}

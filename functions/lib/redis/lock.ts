@@ -1,0 +1,115 @@
+/**
+ * The Gloo global lock on Redis, with a fencing epoch.
+ *
+ * Gloo keeps "which management cluster is active" in Redis and `meshctl experimental switch-active`
+ * moves it; the key name and value layout are not publicly documented, so both are configurable
+ * (topology `redis.lock`). Default: key `{gloo-mesh}:global-lock` holding the cluster name, and a
+ * fencing epoch in `<key>:epoch` that rises by one on every switch. See README "The global lock".
+ */
+import type { Redis } from 'ioredis';
+import { LockHeldByOther } from '../errors.ts';
+import type { GlobalLock, LockState, LockSwitchRequest, LockSwitchResult } from '../ports.ts';
+
+/** Where the lock lives and how its value is written. */
+export interface LockFormat {
+  key: string;
+  epochKey: string;
+  /** `{cluster}` is replaced by the holder's cluster name. */
+  valueFormat: string;
+}
+
+/**
+ * One round trip, atomic: compare the holder, set the new one, raise the epoch.
+ * KEYS: lock, epoch. ARGV: expected value ('' = absent), new value, force ('1'/'0'),
+ * min epoch, dry run ('1'/'0'). Returns {outcome, previous value, previous epoch, epoch}.
+ */
+const SWITCH_SCRIPT = `
+local cur = redis.call('GET', KEYS[1])
+local epoch = tonumber(redis.call('GET', KEYS[2]) or '0') or 0
+local curv = cur or ''
+if cur and cur == ARGV[2] then
+  return {'already-held', curv, tostring(epoch), tostring(epoch)}
+end
+if curv ~= ARGV[1] and ARGV[3] ~= '1' then
+  return {'held-by-other', curv, tostring(epoch), tostring(epoch)}
+end
+local minEpoch = tonumber(ARGV[4]) or 0
+local nextEpoch = math.max(epoch, minEpoch) + 1
+if ARGV[5] == '1' then
+  return {'would-switch', curv, tostring(epoch), tostring(nextEpoch)}
+end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[2], tostring(nextEpoch))
+return {'switched', curv, tostring(epoch), tostring(nextEpoch)}
+`;
+
+/** Renders the lock value for a cluster. */
+export function formatLockValue(format: LockFormat, cluster: string): string {
+  return format.valueFormat.replace('{cluster}', cluster);
+}
+
+/** Reads the cluster name out of a lock value; null when the value does not match the format. */
+export function parseLockValue(format: LockFormat, value: string): string | null {
+  const [before = '', after = ''] = format.valueFormat.split('{cluster}');
+  if (!value.startsWith(before) || !value.endsWith(after) || value.length < before.length + after.length + 1)
+    return null;
+  return value.slice(before.length, value.length - after.length);
+}
+
+/** {@link GlobalLock} on one Redis connection (the writable member). */
+export class RedisGlobalLock implements GlobalLock {
+  private readonly redis: Redis;
+  private readonly format: LockFormat;
+  constructor(redis: Redis, format: LockFormat) {
+    this.redis = redis;
+    this.format = format;
+  }
+
+  async read(): Promise<LockState> {
+    const [raw, epoch] = await this.redis.mget(this.format.key, this.format.epochKey);
+    return this.state(raw ?? null, Number(epoch ?? 0));
+  }
+
+  async switch(req: LockSwitchRequest): Promise<LockSwitchResult> {
+    const expected = req.expectedHolder === null ? '' : formatLockValue(this.format, req.expectedHolder);
+    const next = formatLockValue(this.format, req.newHolder);
+    const res = (await this.redis.eval(
+      SWITCH_SCRIPT,
+      2,
+      this.format.key,
+      this.format.epochKey,
+      expected,
+      next,
+      req.force ? '1' : '0',
+      String(req.minEpoch ?? 0),
+      req.dryRun ? '1' : '0',
+    )) as [string, string, string, string];
+    const [outcome, prevRaw, prevEpoch, epoch] = res;
+    const previous = this.state(prevRaw === '' ? null : prevRaw, Number(prevEpoch));
+    if (outcome === 'held-by-other') {
+      throw new LockHeldByOther(
+        `the global lock is held by ${previous.holder ?? `an unrecognised value ${JSON.stringify(prevRaw)}`}, not ${req.expectedHolder ?? '(nobody)'}; pass force to take it anyway`,
+        {
+          holder: previous.holder,
+          rawValue: previous.rawValue,
+          epoch: previous.epoch,
+          expectedHolder: req.expectedHolder,
+        },
+      );
+    }
+    return {
+      outcome: outcome as LockSwitchResult['outcome'],
+      previous,
+      holder: outcome === 'would-switch' ? (previous.holder ?? '') : req.newHolder,
+      epoch: Number(epoch),
+    };
+  }
+
+  private state(raw: string | null, epoch: number): LockState {
+    return {
+      holder: raw === null ? null : parseLockValue(this.format, raw),
+      rawValue: raw,
+      epoch: Number.isFinite(epoch) ? epoch : 0,
+    };
+  }
+}

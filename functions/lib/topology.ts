@@ -1,0 +1,414 @@
+/**
+ * The topology file: the one document that describes a deployment (management servers, the shared
+ * Redis, the DNS record agents use, and the policies for verification, reconnection and approvals).
+ * A bad file fails with every wrong field named by its path; nothing starts.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InvalidTopology } from './errors.ts';
+
+/** AWS commercial and GovCloud regions a management cluster may run in. */
+export const AWS_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-7',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-north-1',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'mx-central-1',
+  'sa-east-1',
+  'us-gov-east-1',
+  'us-gov-west-1',
+] as const;
+
+const region = z.enum(AWS_REGIONS, {
+  error: (i) => `expected an AWS region name (e.g. us-east-1), got ${JSON.stringify(i.input)}`,
+});
+
+/** A Kubernetes-style cluster name, as in Gloo's `common.cluster`. */
+const clusterName = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+    'expected a DNS-1123 label (lowercase letters, digits, "-"), as in common.cluster',
+  );
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. mgmt.example.com:9900')
+  .refine((s) => {
+    const port = Number(s.slice(s.lastIndexOf(':') + 1));
+    return port > 0 && port < 65536;
+  }, 'port must be 1-65535');
+
+const httpUrl = z.url({
+  protocol: /^https?$/,
+  error: 'expected an http(s) URL, e.g. http://mgmt.example.com:9091/metrics',
+});
+const secretRef = z
+  .string()
+  .regex(
+    /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$/,
+    'expected a Secrets Manager secret ARN or name',
+  );
+
+/** One management server (a Gloo management cluster). */
+export const ServerSchema = z.strictObject({
+  /** Cluster name, as in the Helm value `common.cluster` and `meshctl x switch-active --mgmt-cluster-name`. */
+  cluster: clusterName,
+  region,
+  /** Relay address agents would use to reach this server directly (gRPC, usually :9900). */
+  relayAddress: hostPort,
+  /** Prometheus metrics of the management server (usually :9091/metrics). */
+  metricsUrl: httpUrl,
+  /** Health endpoint of the management server (usually :8090). */
+  healthUrl: httpUrl,
+  /** Optional Route 53 health check watching this server. */
+  route53HealthCheckId: z
+    .string()
+    .regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)')
+    .optional(),
+  /** CloudWatch alarms that mean "this server is down" (they may trigger a failover away from it). */
+  alarmNames: z.array(z.string().min(1).max(255)).default([]),
+});
+
+const lockSchema = z
+  .strictObject({
+    /** The Redis key that holds the active management cluster. */
+    key: z.string().min(1).max(512).default('{gloo-mesh}:global-lock'),
+    /** The fencing epoch key, incremented on every switch; defaults to `<key>:epoch`. */
+    epochKey: z.string().min(1).max(512).optional(),
+    /** How the holder is written into the key; `{cluster}` is replaced by the cluster name. */
+    valueFormat: z
+      .string()
+      .refine((s) => s.split('{cluster}').length === 2, 'must contain {cluster} exactly once')
+      .default('{cluster}'),
+  })
+  .prefault({});
+
+const redisCommon = {
+  tls: z.boolean().default(false),
+  /** Where the Redis AUTH credentials live (a Secrets Manager secret with `password` and optional `username`). */
+  authSecret: secretRef.optional(),
+  lock: lockSchema,
+  /** A planned promotion is refused when the target lags the primary by more than this many bytes. */
+  maxLagBytes: z.number().int().nonnegative().default(1_048_576),
+  /** Timeouts for Redis calls, so a frozen member fails fast. */
+  connectTimeoutMs: z.number().int().positive().max(60_000).default(2_000),
+  commandTimeoutMs: z.number().int().positive().max(60_000).default(2_000),
+};
+
+const endpointsByRegion = z.partialRecord(region, z.strictObject({ endpoint: hostPort }));
+
+/** ElastiCache Global Datastore: one replication group per region. */
+const ElastiCacheGlobalSchema = z.strictObject({
+  kind: z.literal('elasticache-global'),
+  globalReplicationGroupId: z.string().min(1).max(255),
+  members: z.partialRecord(
+    region,
+    z.strictObject({
+      replicationGroupId: z
+        .string()
+        .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'expected an ElastiCache replication group id'),
+      /** The member's primary endpoint (host:port), used for the lock and readiness checks. */
+      endpoint: hostPort,
+    }),
+  ),
+  ...redisCommon,
+});
+
+/** Self-managed Redis where one member replicates the other (`REPLICAOF`). */
+const ReplicaOfSchema = z.strictObject({
+  kind: z.literal('replicaof'),
+  members: endpointsByRegion,
+  ...redisCommon,
+});
+
+const Route53Dns = z.strictObject({
+  kind: z.literal('route53'),
+  hostedZoneId: z
+    .string()
+    .regex(
+      /^(\/hostedzone\/)?Z[A-Z0-9]{1,32}$/,
+      'expected a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ',
+    ),
+});
+const SandboxDns = z.strictObject({
+  kind: z.literal('sandbox'),
+  /** Base URL of the sandbox DNS control API; filled in by the sandbox at start. */
+  controlUrl: httpUrl.optional(),
+});
+
+const dnsSchema = z.strictObject({
+  provider: z.discriminatedUnion('kind', [Route53Dns, SandboxDns], {
+    error: 'expected provider.kind "route53" or "sandbox"',
+  }),
+  /** The name agents use (`glooAgent.relay.serverAddress` without the port). */
+  recordName: z
+    .string()
+    .regex(
+      /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\.?$/,
+      'expected a fully qualified DNS name',
+    ),
+  recordType: z.enum(['A', 'AAAA', 'CNAME']),
+  ttl: z.number().int().min(0).max(86_400).default(30),
+  /** The record value that points at each server, by cluster name. */
+  values: z.record(z.string(), z.string().min(1).max(255)),
+});
+
+const verificationSchema = z
+  .strictObject({
+    /** Probes of the relay port and the health endpoint, each repeated this many times. */
+    probeAttempts: z.number().int().min(1).max(20).default(3),
+    probeIntervalSeconds: z.number().min(0).max(60).default(5),
+    probeTimeoutMs: z.number().int().min(50).max(30_000).default(2_000),
+    /** How many signals must agree (down for failover, healthy for failback). */
+    quorum: z.number().int().min(1).max(10).default(2),
+    /** A signal is "down" when at least this share of its attempts failed. */
+    probeFailureShare: z.number().gt(0).max(1).default(1),
+    /** Route 53 health check: "down" when at most this share of checkers sees it healthy (Route 53 uses 18%). */
+    healthyCheckerShare: z.number().min(0).max(1).default(0.18),
+  })
+  .prefault({});
+
+const reconnectionSchema = z
+  .strictObject({
+    /** Where the list of expected agent clusters comes from. */
+    expectedClusters: z
+      .discriminatedUnion('source', [
+        z.strictObject({ source: z.literal('static'), clusters: z.array(clusterName).min(1) }),
+        z.strictObject({ source: z.literal('last-seen') }),
+      ])
+      .default({ source: 'last-seen' }),
+    /** The share of expected clusters that must be connected and warmed. */
+    minFraction: z.number().gt(0).max(1).default(1),
+    timeoutSeconds: z.number().int().min(10).max(3_600).default(300),
+    pollIntervalSeconds: z.number().int().min(1).max(300).default(10),
+  })
+  .prefault({});
+
+/** Names of the steps an approval gate may precede. */
+export const GATES = ['before-promotion', 'before-dns', 'before-failback'] as const;
+
+const approvalsSchema = z
+  .strictObject({
+    gates: z.array(z.enum(GATES)).default([]),
+    timeoutSeconds: z.number().int().min(30).max(86_400).default(900),
+    /** What an unanswered approval means; `proceed-if-alarm` proceeds only for alarm-triggered failovers. */
+    onTimeout: z.enum(['reject', 'proceed-if-alarm']).default('reject'),
+    slack: z
+      .strictObject({
+        channel: z.string().regex(/^[CG][A-Z0-9]{6,}$/, 'expected a Slack channel id, e.g. C0OPSFAIL1'),
+        approvers: z
+          .array(z.string().regex(/^[UW][A-Z0-9]{6,}$/, 'expected a Slack user id, e.g. U0A1B2C3D'))
+          .min(1),
+        botTokenSecret: secretRef,
+        signingSecret: secretRef,
+      })
+      .optional(),
+  })
+  .prefault({});
+
+interface RawIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Checks across fields (duplicates, references between sections). Written defensively so it can
+ * also run on a document that failed the schema: a bad file reports every problem at once.
+ */
+function crossFieldIssues(doc: unknown): RawIssue[] {
+  const out: RawIssue[] = [];
+  // biome-ignore lint/suspicious/noExplicitAny: walks an unvalidated document defensively
+  const t = (doc ?? {}) as Record<string, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  const servers: any[] = Array.isArray(t.servers) ? t.servers : [];
+  const members =
+    t.redis && typeof t.redis.members === 'object' && t.redis.members ? t.redis.members : undefined;
+  const values = t.dns && typeof t.dns.values === 'object' && t.dns.values ? t.dns.values : undefined;
+  const clusters = servers.map((s) => s?.cluster);
+  const regions = servers.map((s) => s?.region);
+  servers.forEach((s, i) => {
+    if (typeof s?.cluster === 'string' && clusters.indexOf(s.cluster) !== i)
+      out.push({ path: ['servers', i, 'cluster'], message: `duplicate cluster name "${s.cluster}"` });
+    if (typeof s?.region === 'string' && regions.indexOf(s.region) !== i)
+      out.push({
+        path: ['servers', i, 'region'],
+        message: `duplicate region "${s.region}": the servers must be in different regions`,
+      });
+    if (members && typeof s?.region === 'string' && !(s.region in members))
+      out.push({
+        path: ['redis', 'members'],
+        message: `missing the Redis member for region ${s.region} (server ${s.cluster})`,
+      });
+    if (values && typeof s?.cluster === 'string' && !(s.cluster in values))
+      out.push({ path: ['dns', 'values'], message: `missing the record value for cluster ${s.cluster}` });
+  });
+  if (members && servers.length)
+    for (const r of Object.keys(members))
+      if (!regions.includes(r))
+        out.push({ path: ['redis', 'members', r], message: `no management server runs in region ${r}` });
+  if (values && servers.length) {
+    for (const c of Object.keys(values))
+      if (!clusters.includes(c))
+        out.push({
+          path: ['dns', 'values', c],
+          message: `unknown cluster "${c}" (expected one of ${clusters.join(', ')})`,
+        });
+    const vals = Object.values(values);
+    if (new Set(vals).size !== vals.length)
+      out.push({ path: ['dns', 'values'], message: 'each server needs a distinct record value' });
+  }
+  if (typeof t.homeCluster === 'string' && servers.length && !clusters.includes(t.homeCluster))
+    out.push({ path: ['homeCluster'], message: `expected one of ${clusters.join(', ')}` });
+  if (Array.isArray(t.approvals?.gates) && t.approvals.gates.length > 0 && !t.approvals.slack)
+    out.push({ path: ['approvals', 'slack'], message: 'required when approval gates are configured' });
+  if (typeof t.verification?.quorum === 'number' && t.verification.quorum > 4)
+    out.push({
+      path: ['verification', 'quorum'],
+      message: 'at most 4: there are four signal kinds (relay, health, alarm, Route 53 health check)',
+    });
+  return out;
+}
+
+/** The whole topology file. */
+export const TopologySchema = z
+  .strictObject({
+    /** A short name for this management plane, used in execution names and messages. */
+    name: z.string().regex(/^[a-zA-Z0-9-]{1,40}$/, 'expected 1-40 letters, digits or "-"'),
+    servers: z.array(ServerSchema).length(2, 'expected exactly two management servers (active/passive)'),
+    /** The cluster that is active in normal operation; failback returns to it. */
+    homeCluster: clusterName,
+    redis: z.discriminatedUnion('kind', [ElastiCacheGlobalSchema, ReplicaOfSchema], {
+      error: 'expected redis.kind "elasticache-global" or "replicaof"',
+    }),
+    dns: dnsSchema,
+    verification: verificationSchema,
+    reconnection: reconnectionSchema,
+    approvals: approvalsSchema,
+  })
+  .superRefine((t, ctx) => {
+    for (const issue of crossFieldIssues(t))
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
+
+/** A validated topology. */
+export type Topology = z.infer<typeof TopologySchema>;
+/** One management server of a topology. */
+export type Server = z.infer<typeof ServerSchema>;
+/** A region name. */
+export type Region = (typeof AWS_REGIONS)[number];
+/** A topology file before defaults are applied. */
+export type TopologyInput = z.input<typeof TopologySchema>;
+
+/** One problem in a topology file: the path of the field and what was expected. */
+export interface TopologyIssue {
+  path: string;
+  message: string;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return (
+    path.reduce<string>(
+      (acc, seg) =>
+        typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg),
+      '',
+    ) || '(root)'
+  );
+}
+
+/** Validates a parsed topology document; throws {@link InvalidTopology} naming every bad field. */
+export function parseTopology(doc: unknown, source = 'topology'): Topology {
+  const result = TopologySchema.safeParse(doc);
+  if (result.success) return result.data;
+  const issues: TopologyIssue[] = result.error.issues.map((i) => ({
+    path: formatPath(i.path),
+    message: i.message.replace(/^Invalid input: expected (.+), received undefined$/, 'missing: expected $1'),
+  }));
+  // The schema stops before cross-field checks when a field is wrong: add them so all show at once.
+  for (const extra of crossFieldIssues(doc)) {
+    const path = formatPath(extra.path);
+    if (!issues.some((i) => i.path === path && i.message === extra.message))
+      issues.push({ path, message: extra.message });
+  }
+  const lines = issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n');
+  throw new InvalidTopology(
+    `${source} is invalid (${issues.length} problem${issues.length === 1 ? '' : 's'}):\n${lines}`,
+    { issues },
+  );
+}
+
+/** Reads and validates a topology file (JSON). */
+export function loadTopology(path: string): Topology {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InvalidTopology(`cannot read topology file ${path}: ${(e as Error).message}`, {
+      issues: [{ path: '(file)', message: (e as Error).message }],
+    });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new InvalidTopology(`${path} is not valid JSON: ${(e as Error).message}`, {
+      issues: [{ path: '(file)', message: (e as Error).message }],
+    });
+  }
+  return parseTopology(doc, path);
+}
+
+/** The two servers of a direction: `source` is the one being left, `target` the one taking over. */
+export interface Pair {
+  source: Server;
+  target: Server;
+}
+
+/** Finds a server by cluster name, or throws {@link InvalidInput}-like topology error. */
+export function serverByCluster(t: Topology, cluster: string): Server {
+  const s = t.servers.find((x) => x.cluster === cluster);
+  if (!s)
+    throw new InvalidTopology(
+      `unknown cluster "${cluster}" (expected one of ${t.servers.map((x) => x.cluster).join(', ')})`,
+    );
+  return s;
+}
+
+/** The other server of the pair. */
+export function peerOf(t: Topology, cluster: string): Server {
+  serverByCluster(t, cluster);
+  return t.servers.find((x) => x.cluster !== cluster)!;
+}
+
+/** The lock key, epoch key and value format after defaults. */
+export function lockSettings(t: Topology): { key: string; epochKey: string; valueFormat: string } {
+  const l = t.redis.lock;
+  return { key: l.key, epochKey: l.epochKey ?? `${l.key}:epoch`, valueFormat: l.valueFormat };
+}

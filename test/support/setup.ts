@@ -1,0 +1,2 @@
+// Shared test setup: matchers for aws-sdk-client-mock.
+import 'aws-sdk-client-mock-vitest/extend';

@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { isNamed } from '#lib/errors.ts';
+import { loadTopology, lockSettings, parseTopology, type TopologyIssue } from '#lib/topology.ts';
+
+const example = () => JSON.parse(readFileSync('infra/topology.example.json', 'utf8'));
+
+function issuesOf(doc: unknown): TopologyIssue[] {
+  try {
+    parseTopology(doc);
+  } catch (e) {
+    if (isNamed(e, 'InvalidTopology')) return (e.details as { issues: TopologyIssue[] }).issues;
+    throw e;
+  }
+  throw new Error('expected the topology to be rejected');
+}
+
+describe('topology', () => {
+  it('accepts the example file and applies defaults', () => {
+    const t = loadTopology('infra/topology.example.json');
+    expect(t.servers.map((s) => s.cluster)).toEqual(['mgmt-east', 'mgmt-west']);
+    expect(lockSettings(t)).toEqual({
+      key: '{gloo-mesh}:global-lock',
+      epochKey: '{gloo-mesh}:global-lock:epoch',
+      valueFormat: '{cluster}',
+    });
+    expect(t.reconnection.minFraction).toBe(1);
+  });
+
+  it('names every bad field at once: missing, wrong type, unknown region, duplicate cluster, bad URL', () => {
+    const doc = example();
+    delete doc.name;
+    doc.dns.ttl = '30';
+    doc.servers[0].region = 'us-moon-1';
+    doc.servers[1].cluster = 'mgmt-east';
+    doc.servers[1].metricsUrl = 'mgmt-west:9091/metrics';
+    const issues = issuesOf(doc);
+    const paths = issues.map((i) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'name',
+        'dns.ttl',
+        'servers[0].region',
+        'servers[1].cluster',
+        'servers[1].metricsUrl',
+      ]),
+    );
+    expect(issues.find((i) => i.path === 'name')?.message).toMatch(/missing: expected string/);
+    expect(issues.find((i) => i.path === 'dns.ttl')?.message).toMatch(/expected number/);
+    expect(issues.find((i) => i.path === 'servers[0].region')?.message).toMatch(/us-moon-1/);
+    expect(issues.find((i) => i.path === 'servers[1].cluster')?.message).toMatch(
+      /duplicate cluster name "mgmt-east"/,
+    );
+    expect(issues.find((i) => i.path === 'servers[1].metricsUrl')?.message).toMatch(/http\(s\) URL/);
+  });
+
+  it('rejects references that do not line up across sections', () => {
+    const doc = example();
+    doc.homeCluster = 'mgmt-north';
+    doc.dns.values['mgmt-north'] = 'x.example.com';
+    delete doc.redis.members['us-west-2'];
+    doc.approvals.slack = undefined;
+    const paths = issuesOf(doc).map((i) => `${i.path}: ${i.message}`);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^homeCluster: expected one of mgmt-east, mgmt-west/),
+        expect.stringMatching(/^dns\.values\.mgmt-north: unknown cluster/),
+        expect.stringMatching(/^redis\.members: missing the Redis member for region us-west-2/),
+        expect.stringMatching(/^approvals\.slack: required/),
+      ]),
+    );
+  });
+
+  it('rejects unknown fields, a lock format without {cluster}, and a bad redis kind', () => {
+    const doc = example();
+    doc.servers[0].relayPort = 9900;
+    doc.redis.lock.valueFormat = 'active';
+    const paths = issuesOf(doc).map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['servers[0]', 'redis.lock.valueFormat']));
+    const doc2 = example();
+    doc2.redis.kind = 'memcached';
+    expect(issuesOf(doc2)[0]?.message).toMatch(/elasticache-global|replicaof/);
+  });
+
+  it('fails clearly on a file that is missing or not JSON', () => {
+    expect(() => loadTopology('/nonexistent/topology.json')).toThrow(/cannot read topology file/);
+    expect(() => loadTopology('package-lock.json.nope')).toThrow(/cannot read/);
+  });
+});
