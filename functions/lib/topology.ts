@@ -158,11 +158,8 @@ const Route53Dns = z.strictObject({
       'expected a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ',
     ),
 });
-const SandboxDns = z.strictObject({
-  kind: z.literal('sandbox'),
-  /** Base URL of the sandbox DNS control API; filled in by the sandbox at start. */
-  controlUrl: httpUrl.optional(),
-});
+/** The sandbox's own DNS zone, served over real UDP DNS; changed through the sandbox control API. */
+const SandboxDns = z.strictObject({ kind: z.literal('sandbox') });
 
 const dnsSchema = z.strictObject({
   provider: z.discriminatedUnion('kind', [Route53Dns, SandboxDns], {
@@ -289,6 +286,8 @@ function crossFieldIssues(doc: unknown): RawIssue[] {
     out.push({ path: ['homeCluster'], message: `expected one of ${clusters.join(', ')}` });
   if (Array.isArray(t.approvals?.gates) && t.approvals.gates.length > 0 && !t.approvals.slack)
     out.push({ path: ['approvals', 'slack'], message: 'required when approval gates are configured' });
+  if (t.dns?.provider?.kind === 'sandbox' && !t.sandbox?.controlUrl)
+    out.push({ path: ['sandbox', 'controlUrl'], message: 'required when dns.provider.kind is "sandbox"' });
   if (typeof t.verification?.quorum === 'number' && t.verification.quorum > 4)
     out.push({
       path: ['verification', 'quorum'],
@@ -312,6 +311,11 @@ export const TopologySchema = z
     verification: verificationSchema,
     reconnection: reconnectionSchema,
     approvals: approvalsSchema,
+    /**
+     * Set only for the local sandbox: the sandbox control API that serves the ports AWS would
+     * (DNS record, alarm states, Route 53 health-check observations, last-seen clusters).
+     */
+    sandbox: z.strictObject({ controlUrl: httpUrl }).optional(),
   })
   .superRefine((t, ctx) => {
     for (const issue of crossFieldIssues(t))

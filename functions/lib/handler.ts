@@ -1,0 +1,105 @@
+/**
+ * The common shape of every step's Lambda handler: Powertools logger, metrics and tracer; the
+ * payload parsed with zod (a bad payload ends the step with `InvalidInput` naming each bad field and
+ * changes nothing); the topology loaded once per container.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { FailoverError, InvalidInput } from './errors.ts';
+import { parseTopology, type Topology } from './topology.ts';
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'gloo-failover';
+
+/** Structured JSON logs (level from POWERTOOLS_LOG_LEVEL). */
+export const logger = new Logger({ serviceName });
+/** CloudWatch EMF metrics, namespace `GlooFailover`. */
+export const metrics = new Metrics({
+  serviceName,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'GlooFailover',
+});
+/** X-Ray tracing (active only inside Lambda). */
+export const tracer = new Tracer({ serviceName });
+
+/** Formats zod issues as `path: message` lines (paths like `plan.source.cluster`). */
+export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => ({
+    path: i.path.map(String).join('.') || '(input)',
+    message: i.message.replace(/^Invalid input: expected (.+), received undefined$/, 'missing: expected $1'),
+  }));
+}
+
+/** Parses `data` with `schema`; throws {@link InvalidInput} naming every bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, data: unknown, what = 'input'): z.infer<S> {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  const issues = describeIssues(r.error);
+  throw new InvalidInput(`invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
+    issues,
+  });
+}
+
+let cachedTopology: Topology | undefined;
+
+/** The deployment's topology: `TOPOLOGY_JSON` (inline, set by CDK) or `TOPOLOGY_FILE` (a path). */
+export async function topologyFromEnv(): Promise<Topology> {
+  if (cachedTopology) return cachedTopology;
+  if (process.env.TOPOLOGY_JSON)
+    cachedTopology = parseTopology(JSON.parse(process.env.TOPOLOGY_JSON), 'TOPOLOGY_JSON');
+  else if (process.env.TOPOLOGY_FILE) {
+    const { loadTopology } = await import('./topology.ts');
+    cachedTopology = loadTopology(process.env.TOPOLOGY_FILE);
+  } else throw new InvalidInput('no topology: set TOPOLOGY_JSON or TOPOLOGY_FILE');
+  return cachedTopology;
+}
+
+/** What a step's logic receives besides its parsed input. */
+export interface StepContext {
+  topology: Topology;
+  lambda?: Context;
+}
+
+/** Options for {@link makeHandler}: where the topology comes from (tests and the sandbox inject it). */
+export interface HandlerOptions {
+  topology?: () => Promise<Topology> | Topology;
+}
+
+/**
+ * Wraps a step's function as a Lambda handler: parse, log, trace, emit metrics. Errors propagate
+ * with their `name` (Step Functions routes on it); unexpected errors are logged with their stack.
+ */
+export function makeHandler<S extends z.ZodType, O>(
+  step: string,
+  schema: S,
+  fn: (input: z.infer<S>, ctx: StepContext) => Promise<O>,
+  opts: HandlerOptions = {},
+) {
+  const getTopology = opts.topology ?? topologyFromEnv;
+  const base = async (event: unknown, context: Context): Promise<O> => {
+    const input = parseInput(schema, event, `${step} input`);
+    const topology = await getTopology();
+    const started = Date.now();
+    try {
+      const out = await fn(input, { topology, lambda: context });
+      metrics.addMetric(`${step}Succeeded`, 'Count', 1);
+      return out;
+    } catch (e) {
+      metrics.addMetric(`${step}Failed`, 'Count', 1);
+      if (e instanceof FailoverError) logger.warn(`${step} ended with ${e.name}`, { error: e.toJSON() });
+      else logger.error(`${step} failed unexpectedly`, e as Error);
+      throw e;
+    } finally {
+      metrics.addMetric(`${step}DurationMs`, 'Milliseconds', Date.now() - started);
+    }
+  };
+  return middy(base)
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}
