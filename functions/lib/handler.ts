@@ -14,6 +14,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { FailoverError, InvalidInput } from './errors.ts';
 import { parseTopology, type Topology } from './topology.ts';
+import type { Ports } from './wiring.ts';
 
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'gloo-failover';
 
@@ -62,12 +63,25 @@ export async function topologyFromEnv(): Promise<Topology> {
 /** What a step's logic receives besides its parsed input. */
 export interface StepContext {
   topology: Topology;
+  ports: Ports;
   lambda?: Context;
 }
 
-/** Options for {@link makeHandler}: where the topology comes from (tests and the sandbox inject it). */
+/** Options for {@link makeHandler}: where the topology and the ports come from (tests and the sandbox inject them). */
 export interface HandlerOptions {
   topology?: () => Promise<Topology> | Topology;
+  ports?: (t: Topology) => Promise<Ports> | Ports;
+}
+
+let cachedPorts: Ports | undefined;
+
+/** The ports the topology selects (AWS or sandbox adapters), built once per container. */
+export async function portsFromEnv(t: Topology): Promise<Ports> {
+  if (!cachedPorts) {
+    const { portsFromTopology } = await import('./default-ports.ts');
+    cachedPorts = portsFromTopology(t);
+  }
+  return cachedPorts;
 }
 
 /**
@@ -81,12 +95,14 @@ export function makeHandler<S extends z.ZodType, O>(
   opts: HandlerOptions = {},
 ) {
   const getTopology = opts.topology ?? topologyFromEnv;
+  const getPorts = opts.ports ?? portsFromEnv;
   const base = async (event: unknown, context: Context): Promise<O> => {
     const input = parseInput(schema, event, `${step} input`);
     const topology = await getTopology();
     const started = Date.now();
     try {
-      const out = await fn(input, { topology, lambda: context });
+      const ports = await getPorts(topology);
+      const out = await fn(input, { topology, ports, lambda: context });
       metrics.addMetric(`${step}Succeeded`, 'Count', 1);
       return out;
     } catch (e) {

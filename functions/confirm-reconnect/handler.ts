@@ -1,0 +1,20 @@
+/** Lambda handler of confirm-reconnect: parses `{ run, plan, reconnect? }`, returns progress. */
+import { z } from 'zod';
+import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { Plan, Reconnect, Run } from '#lib/state.ts';
+import { confirmReconnect } from './confirm-reconnect.ts';
+
+/** The payload the workflow sends (`reconnect` is the previous poll's result, absent the first time). */
+export const ConfirmReconnectInput = z.strictObject({ run: Run, plan: Plan, reconnect: Reconnect.optional() });
+
+/** Builds the handler (options inject the topology and ports in tests and the sandbox). */
+export const createHandler = (opts?: HandlerOptions) =>
+  makeHandler(
+    'ConfirmReconnect',
+    ConfirmReconnectInput,
+    (input, ctx) => confirmReconnect(input.run, input.plan, input.reconnect, ctx.topology, ctx.ports),
+    opts,
+  );
+
+/** The Lambda entry point. */
+export const handler = createHandler();

@@ -1,0 +1,94 @@
+/**
+ * The approval gate's data: the payload the workflow's `waitForTaskToken` Task sends, the output an
+ * approval produces, approval ids, and the timeout policy. Shared by request-approval, the Slack
+ * callback and the local sandbox.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { AWS_REGIONS, GATES } from '../topology.ts';
+
+/** Crockford base32 (no I, L, O, U). */
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** `apr_` + 26 Crockford base32 characters (130 random bits). */
+export const APPROVAL_ID_PATTERN = /^apr_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+/** A new random approval id, e.g. `apr_01JD0Z8K3M4N5P6Q7R8S9T0V1W`. */
+export function newApprovalId(): string {
+  let id = 'apr_';
+  // 256 is a multiple of 32, so `b & 31` is uniform.
+  for (const b of randomBytes(26)) id += CROCKFORD[b & 31];
+  return id;
+}
+
+/** True when `s` has the shape of an approval id. */
+export function isApprovalId(s: unknown): s is string {
+  return typeof s === 'string' && APPROVAL_ID_PATTERN.test(s);
+}
+
+const endpoint = z.object({
+  cluster: z.string().min(1).max(63),
+  region: z.enum(AWS_REGIONS),
+});
+
+/** What the workflow's approval Task sends (`Payload` of `lambda:invoke.waitForTaskToken`). */
+export const ApprovalRequestSchema = z.object({
+  /** `$$.Task.Token`: stored server-side only, never sent to Slack. */
+  taskToken: z.string().min(1).max(2048),
+  gate: z.enum(GATES),
+  /** `$$.Execution.Id` (the execution ARN). */
+  executionId: z.string().min(1).max(2048),
+  direction: z.enum(['failover', 'failback']),
+  trigger: z.enum(['alarm', 'manual']),
+  incidentId: z.string().min(1).max(256),
+  source: endpoint,
+  target: endpoint,
+  /** What was verified before asking (one line each). */
+  evidence: z.array(z.string().max(2000)).max(100).default([]),
+  /** What the gated step will change (one line each). */
+  changes: z.array(z.string().max(2000)).max(100).default([]),
+  dryRun: z.boolean(),
+});
+
+/** A validated approval request. */
+export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
+/** The request as stored with the approval and shown in Slack: everything but the task token. */
+export type ApprovalSummary = Omit<ApprovalRequest, 'taskToken'>;
+/** The approvals timeout policy of the topology. */
+export type OnTimeoutPolicy = 'reject' | 'proceed-if-alarm';
+
+/** The approval Task's output (`SendTaskSuccess` output) when the step is approved. */
+export interface ApprovalOutput {
+  decision: 'approved';
+  /** Slack user id of the approver, or `timeout-policy` when the policy proceeded. */
+  by: string;
+  byName: string;
+  /** ISO-8601. */
+  at: string;
+  /** Set when the timeout policy, not a person, let the step proceed. */
+  policy?: OnTimeoutPolicy;
+}
+
+/** The `Cause` (JSON) of the `ApprovalRejected` task failure. */
+export interface RejectionCause {
+  by: string;
+  at: string;
+  reason: string;
+}
+
+/** What an unanswered approval means for this run: alarm-triggered failovers may proceed. */
+export function timeoutOutcome(
+  policy: OnTimeoutPolicy,
+  run: { trigger: 'alarm' | 'manual'; direction: 'failover' | 'failback' },
+): 'reject' | 'proceed' {
+  return policy === 'proceed-if-alarm' && run.trigger === 'alarm' && run.direction === 'failover'
+    ? 'proceed'
+    : 'reject';
+}
+
+/** Human labels of the gates. */
+export const GATE_LABELS: Record<(typeof GATES)[number], string> = {
+  'before-promotion': 'before promoting the target Redis',
+  'before-dns': 'before repointing the relay DNS record',
+  'before-failback': 'before failing back',
+};

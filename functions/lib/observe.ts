@@ -1,0 +1,66 @@
+/**
+ * Read-only observations shared by preflight and report: where the lock, the Redis primary and the
+ * DNS record stand. Every read tolerates failure (a region may be down) and says where it read from.
+ */
+import type { DnsRecord, RedisState } from './ports.ts';
+import type { Region, Topology } from './topology.ts';
+import type { Ports } from './wiring.ts';
+
+/** The world as one read sees it. */
+export interface Observed {
+  redis: RedisState | null;
+  redisError?: string;
+  lock: { holder: string | null; epoch: number; readFrom: string } | null;
+  lockError?: string;
+  dns: DnsRecord | null;
+  dnsError?: string;
+  /** Which cluster the DNS record points at, by the topology's record values. */
+  dnsPointsTo: string | null;
+}
+
+/** The cluster a record value set points at (exactly one value, known to the topology). */
+export function clusterForRecord(t: Topology, rec: DnsRecord | null): string | null {
+  if (!rec || rec.values.length !== 1) return null;
+  const v = normaliseRecordValue(rec.values[0]!);
+  for (const [cluster, value] of Object.entries(t.dns.values)) if (normaliseRecordValue(value) === v) return cluster;
+  return null;
+}
+
+/** DNS values compare case-insensitively and without a trailing dot. */
+export function normaliseRecordValue(v: string): string {
+  return v.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/**
+ * Reads lock, Redis roles and DNS. The lock is read from the Redis primary when it answers, else
+ * from `fallbackRegion`'s member (a replica holds a copy).
+ */
+export async function observe(t: Topology, ports: Ports, fallbackRegion: Region): Promise<Observed> {
+  const out: Observed = { redis: null, lock: null, dns: null, dnsPointsTo: null };
+  const [redis, dns] = await Promise.allSettled([ports.promoter.describe(), ports.dns.read()]);
+  if (redis.status === 'fulfilled') out.redis = redis.value;
+  else out.redisError = (redis.reason as Error).message;
+  if (dns.status === 'fulfilled') {
+    out.dns = dns.value;
+    out.dnsPointsTo = clusterForRecord(t, dns.value);
+  } else out.dnsError = (dns.reason as Error).message;
+
+  const candidates = [out.redis?.primaryRegion, fallbackRegion].filter((r, i, a): r is Region => !!r && a.indexOf(r) === i);
+  const errors: string[] = [];
+  for (const region of candidates) {
+    try {
+      const h = await ports.lock(region);
+      try {
+        const s = await h.lock.read();
+        out.lock = { holder: s.holder, epoch: s.epoch, readFrom: region };
+        break;
+      } finally {
+        await h.close();
+      }
+    } catch (e) {
+      errors.push(`${region}: ${(e as Error).message}`);
+    }
+  }
+  if (!out.lock) out.lockError = errors.join('; ') || 'no Redis member to read from';
+  return out;
+}

@@ -1,0 +1,15 @@
+/** Lambda handler of preflight: parses `{ run }`, builds the ports, returns the plan. */
+import { z } from 'zod';
+import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { Run } from '#lib/state.ts';
+import { preflight } from './preflight.ts';
+
+/** The payload the workflow sends. */
+export const PreflightInput = z.strictObject({ run: Run });
+
+/** Builds the handler (options inject the topology and ports in tests and the sandbox). */
+export const createHandler = (opts?: HandlerOptions) =>
+  makeHandler('Preflight', PreflightInput, (input, ctx) => preflight(input.run, ctx.topology, ctx.ports), opts);
+
+/** The Lambda entry point. */
+export const handler = createHandler();

@@ -1,0 +1,23 @@
+/** Lambda handler of promote-redis: `{ action: 'start', run }` or `{ action: 'poll', run, promotion }`. */
+import { z } from 'zod';
+import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { Promotion, Run } from '#lib/state.ts';
+import { pollPromotion, startPromotion } from './promote-redis.ts';
+
+/** The payload the workflow sends. */
+export const PromoteRedisInput = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('start'), run: Run }),
+  z.strictObject({ action: z.literal('poll'), run: Run, promotion: Promotion }),
+]);
+
+/** Builds the handler (options inject the topology and ports in tests and the sandbox). */
+export const createHandler = (opts?: HandlerOptions) =>
+  makeHandler(
+    'PromoteRedis',
+    PromoteRedisInput,
+    (input, ctx) => (input.action === 'start' ? startPromotion(input.run, ctx.ports) : pollPromotion(input.run, input.promotion, ctx.ports)),
+    opts,
+  );
+
+/** The Lambda entry point. */
+export const handler = createHandler();

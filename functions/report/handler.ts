@@ -1,0 +1,55 @@
+/** Lambda handler of report: builds the run report from the workflow state and publishes it (SNS when configured). */
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
+import { CaughtError, DnsResult, LockResult, Plan, Promotion, Reconnect, Run, Verification } from '#lib/state.ts';
+import { buildReport, OUTCOMES, type RunReport, type RunState } from './report.ts';
+
+/** The payload the workflow sends: everything it accumulated plus the outcome. */
+export const ReportInput = z.object({
+  run: Run,
+  outcome: z.object({ name: z.enum(OUTCOMES), error: CaughtError.optional() }),
+  plan: Plan.optional(),
+  verify: Verification.optional(),
+  approval: z.object({ decision: z.string().optional(), by: z.string().optional(), byName: z.string().optional(), at: z.string().optional(), timedOut: z.boolean().optional() }).optional(),
+  promotion: Promotion.optional(),
+  lock: LockResult.optional(),
+  dns: DnsResult.optional(),
+  reconnect: Reconnect.optional(),
+});
+
+const topicArn = process.env.NOTIFY_TOPIC_ARN;
+const sns = topicArn ? tracer.captureAWSv3Client(new SNSClient({})) : undefined;
+
+/** Publishes the report to the run-notification topic (best effort: a failed publish is logged). */
+async function publish(report: RunReport): Promise<void> {
+  if (!sns || !topicArn) return;
+  try {
+    await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: `[gloo-failover] ${report.outcome}: ${report.summary}`.slice(0, 99),
+        Message: JSON.stringify(report, null, 2),
+      }),
+    );
+  } catch (e) {
+    logger.error('could not publish the run report', e as Error);
+  }
+}
+
+/** Builds the handler (options inject the topology and ports in tests and the sandbox). */
+export const createHandler = (opts?: HandlerOptions) =>
+  makeHandler(
+    'Report',
+    ReportInput,
+    async (input, ctx) => {
+      const report = await buildReport(input as RunState, ctx.topology, ctx.ports);
+      logger.info('run report', { report });
+      await publish(report);
+      return report;
+    },
+    opts,
+  );
+
+/** The Lambda entry point. */
+export const handler = createHandler();

@@ -1,0 +1,177 @@
+/**
+ * Step 8, report: the run summary every run ends with, whatever its outcome: per-step timings,
+ * what changed (before -> after, re-read now rather than trusted from memory), and what an operator
+ * must still do. Read-only; a failure to read something is reported, never thrown.
+ */
+import { iso } from '#lib/clock.ts';
+import { observe } from '#lib/observe.ts';
+import type { DnsResult, LockResult, Plan, Promotion, Reconnect, Run, Verification } from '#lib/state.ts';
+import type { Topology } from '#lib/topology.ts';
+import type { Ports } from '#lib/wiring.ts';
+
+/** End states of a run (the workflow's terminal states carry these names). */
+export const OUTCOMES = [
+  'FailedOver',
+  'AlreadyActive',
+  'DryRunComplete',
+  'OutageNotConfirmed',
+  'RecoveryNotConfirmed',
+  'Rejected',
+  'TargetNotReady',
+  'PromotionFailed',
+  'HaltedAfterPromotion',
+  'ReconnectIncomplete',
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** Outcomes after which nothing was changed. */
+export const NOTHING_CHANGED: readonly Outcome[] = ['AlreadyActive', 'DryRunComplete', 'OutageNotConfirmed', 'RecoveryNotConfirmed', 'Rejected', 'TargetNotReady'];
+
+/** Everything the workflow accumulated. */
+export interface RunState {
+  run: Run;
+  outcome: { name: Outcome; error?: { Error: string; Cause?: string } };
+  plan?: Plan;
+  verify?: Verification;
+  approval?: { decision?: string; by?: string; byName?: string; at?: string; timedOut?: boolean };
+  promotion?: Promotion;
+  lock?: LockResult;
+  dns?: DnsResult;
+  reconnect?: Reconnect;
+}
+
+/** One row of the step table. */
+export interface StepRow {
+  step: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  result: string;
+}
+
+/** The run report. */
+export interface RunReport {
+  outcome: Outcome;
+  summary: string;
+  direction: Run['direction'];
+  source: Run['source'];
+  target: Run['target'];
+  incidentId: string;
+  trigger: string;
+  dryRun: boolean;
+  steps: StepRow[];
+  changed: { what: string; before: string; after: string }[];
+  error?: { name: string; message: string };
+  nextActions: string[];
+  after: { lockHolder: string | null; lockEpoch: number | null; redisPrimary: string | null; dnsPointsTo: string | null; readErrors: string[] };
+  reportedAt: string;
+}
+
+function row(step: string, t: { startedAt: string; endedAt: string } | undefined, result: string): StepRow | null {
+  if (!t) return null;
+  return { step, startedAt: t.startedAt, endedAt: t.endedAt, durationMs: Date.parse(t.endedAt) - Date.parse(t.startedAt), result };
+}
+
+/** The message inside a Step Functions error Cause (Lambda puts JSON with errorMessage there). */
+export function causeMessage(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const c = JSON.parse(cause) as { errorMessage?: string; message?: string };
+    return c.errorMessage ?? c.message ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
+/** Builds the report (and reads the state after the run). */
+export async function buildReport(s: RunState, t: Topology, ports: Ports): Promise<RunReport> {
+  const { run, outcome } = s;
+  const { source, target } = run;
+  const seen = await observe(t, ports, target.region);
+  const readErrors = [seen.redisError, seen.lockError, seen.dnsError].filter((e): e is string => !!e);
+  const before = s.plan?.before;
+
+  const steps = [
+    row('preflight', s.plan, s.plan ? (s.plan.alreadyActive ? 'already active' : 'plan recorded') : ''),
+    row(run.direction === 'failover' ? 'verify-outage' : 'verify-recovered', s.verify, s.verify ? `${s.verify.skipped ? 'skipped' : `${s.verify.votes}/${s.verify.quorum} signals`}` : ''),
+    row('promote-redis', s.promotion, s.promotion ? `${s.promotion.state} (${s.promotion.mode}) ${s.promotion.detail}` : ''),
+    row('switch-lock', s.lock, s.lock ? `${s.lock.outcome}: ${s.lock.previousHolder ?? 'nobody'}@${s.lock.previousEpoch} -> ${s.lock.holder}@${s.lock.epoch}` : ''),
+    row('repoint-dns', s.dns, s.dns ? `${s.dns.outcome} ${s.dns.status}: ${s.dns.before.join(',')} -> ${s.dns.after.join(',')}` : ''),
+    row('confirm-reconnect', s.reconnect, s.reconnect ? s.reconnect.detail : ''),
+  ].filter((r): r is StepRow => r !== null);
+
+  const changed: RunReport['changed'] = [];
+  const redisAfter = seen.redis?.primaryRegion ?? null;
+  if (before && redisAfter !== before.redisPrimary) changed.push({ what: 'Redis primary', before: before.redisPrimary ?? 'none', after: redisAfter ?? 'unknown' });
+  if (before?.lock && seen.lock && (seen.lock.holder !== before.lock.holder || seen.lock.epoch !== before.lock.epoch))
+    changed.push({ what: 'global lock', before: `${before.lock.holder ?? 'nobody'} (epoch ${before.lock.epoch})`, after: `${seen.lock.holder ?? 'nobody'} (epoch ${seen.lock.epoch})` });
+  if (before && seen.dnsPointsTo !== before.dnsPointsTo)
+    changed.push({ what: `DNS ${t.dns.recordName}`, before: before.dns?.values.join(',') ?? 'none', after: seen.dns?.values.join(',') ?? 'unknown' });
+
+  const nextActions: string[] = [];
+  const err = outcome.error ? { name: outcome.error.Error, message: causeMessage(outcome.error.Cause) } : undefined;
+  switch (outcome.name) {
+    case 'FailedOver':
+      nextActions.push(`Point the CI/CD pipeline that applies Gloo configuration at ${target.cluster} (configuration is written to the active management cluster only).`);
+      if (s.promotion?.mode === 'unplanned')
+        nextActions.push(
+          `Before any failback: re-add the Redis in ${source.region} as a secondary of ${target.region} and let it catch up; failback refuses until it is in sync. ${s.promotion.possibleDataLoss?.detail ?? ''}`.trim(),
+        );
+      break;
+    case 'HaltedAfterPromotion':
+      nextActions.push(
+        `Redis in ${target.region} is primary but the switch did not finish (${err?.name ?? 'error'}: ${err?.message ?? ''}). Fix the cause and re-run the same ${run.direction} (or redrive this execution): promotion is a no-op on re-run and the remaining steps complete.`,
+      );
+      break;
+    case 'ReconnectIncomplete':
+      nextActions.push(
+        `Lock and DNS point at ${target.cluster}, but these agents did not reconnect: ${(s.reconnect?.missing ?? []).map((m) => `${m.cluster} (${m.reason})`).join(', ') || 'see the confirm-reconnect output'}. Check their relay connectivity and TLS (both management clusters must share the relay root CA, identity token and authority).`,
+      );
+      break;
+    case 'PromotionFailed':
+      nextActions.push(`Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`);
+      break;
+    case 'TargetNotReady':
+      nextActions.push(`Nothing changed. Make ${target.cluster} ready (${err?.message ?? ''}) and re-run.`);
+      break;
+    default:
+      if (NOTHING_CHANGED.includes(outcome.name)) nextActions.push('Nothing changed.');
+  }
+  if (readErrors.length) nextActions.push(`Some state could not be read after the run: ${readErrors.join('; ')}`);
+
+  const summary = {
+    FailedOver: `${run.direction} ${source.cluster} (${source.region}) -> ${target.cluster} (${target.region}) complete`,
+    AlreadyActive: `${target.cluster} was already active; nothing to do`,
+    DryRunComplete: `dry run of ${run.direction} ${source.cluster} -> ${target.cluster}: nothing changed`,
+    OutageNotConfirmed: `outage of ${source.cluster} not confirmed; nothing changed`,
+    RecoveryNotConfirmed: `recovery of ${target.cluster} not confirmed; nothing changed`,
+    Rejected: `${run.direction} rejected${s.approval?.timedOut ? ' (approval timed out)' : ''}; nothing changed`,
+    TargetNotReady: `${target.cluster} not ready; nothing changed`,
+    PromotionFailed: `Redis promotion in ${target.region} failed or timed out; lock and DNS not switched`,
+    HaltedAfterPromotion: `halted after promoting Redis in ${target.region}; re-run to converge`,
+    ReconnectIncomplete: `switched to ${target.cluster}, but not every agent reconnected`,
+  }[outcome.name];
+
+  return {
+    outcome: outcome.name,
+    summary,
+    direction: run.direction,
+    source,
+    target,
+    incidentId: run.input.incidentId,
+    trigger: run.input.trigger,
+    dryRun: run.input.dryRun,
+    steps,
+    changed,
+    ...(err ? { error: err } : {}),
+    nextActions,
+    after: {
+      lockHolder: seen.lock?.holder ?? null,
+      lockEpoch: seen.lock?.epoch ?? null,
+      redisPrimary: redisAfter,
+      dnsPointsTo: seen.dnsPointsTo,
+      readErrors,
+    },
+    reportedAt: iso(ports.clock),
+  };
+}

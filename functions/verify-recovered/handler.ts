@@ -1,0 +1,15 @@
+/** Lambda handler of verify-recovered: parses `{ run }`, returns the verification or throws RecoveryNotConfirmed. */
+import { z } from 'zod';
+import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { Run } from '#lib/state.ts';
+import { verifyRecovered } from './verify-recovered.ts';
+
+/** The payload the workflow sends. */
+export const VerifyRecoveredInput = z.strictObject({ run: Run });
+
+/** Builds the handler (options inject the topology and ports in tests and the sandbox). */
+export const createHandler = (opts?: HandlerOptions) =>
+  makeHandler('VerifyRecovered', VerifyRecoveredInput, (input, ctx) => verifyRecovered(input.run, ctx.topology, ctx.ports), opts);
+
+/** The Lambda entry point. */
+export const handler = createHandler();

@@ -1,0 +1,96 @@
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import { loadTopology } from '#lib/topology.ts';
+import { buildWorkflow, type WorkflowFunctions } from '#workflows/definition.ts';
+import { workflowFor } from '#workflows/from-topology.ts';
+
+const t = loadTopology('infra/topology.example.json');
+const arn = (name: string) => `arn:aws:lambda:eu-west-1:123456789012:function:gloo-failover-${name}`;
+const functions: WorkflowFunctions = {
+  preflight: arn('preflight'),
+  verifyOutage: arn('verify-outage'),
+  verifyRecovered: arn('verify-recovered'),
+  promoteRedis: arn('promote-redis'),
+  switchLock: arn('switch-lock'),
+  repointDns: arn('repoint-dns'),
+  confirmReconnect: arn('confirm-reconnect'),
+  report: arn('report'),
+  requestApproval: arn('request-approval'),
+};
+
+function validate(def: unknown) {
+  const { isValid, errors } = aslValidator(structuredClone(def), { checkPaths: true, checkArn: true });
+  return { isValid, errors: errors.map((e: { message: string }) => e.message) };
+}
+
+describe('workflow definition', () => {
+  const failover = workflowFor(t, { direction: 'failover', targetCluster: 'mgmt-west' }, functions);
+  const failback = workflowFor(t, { direction: 'failback', targetCluster: 'mgmt-east' }, functions);
+
+  it('produces valid ASL for failover and failback, with and without gates', () => {
+    expect(validate(failover)).toEqual({ isValid: true, errors: [] });
+    expect(validate(failback)).toEqual({ isValid: true, errors: [] });
+    const noGates = workflowFor({ ...t, approvals: { ...t.approvals, gates: [] } }, { direction: 'failover', targetCluster: 'mgmt-west' }, functions);
+    expect(validate(noGates)).toEqual({ isValid: true, errors: [] });
+    expect(Object.keys(noGates.States)).not.toContain('SetOutcomeRejected');
+    const allGates = workflowFor(
+      { ...t, approvals: { ...t.approvals, gates: ['before-promotion', 'before-dns'], onTimeout: 'proceed-if-alarm' } },
+      { direction: 'failover', targetCluster: 'mgmt-west' },
+      functions,
+    );
+    expect(validate(allGates)).toEqual({ isValid: true, errors: [] });
+  });
+
+  it('makes failback the mirror of failover: same steps, regions swapped, recovery check instead of outage check', () => {
+    const swap = (s: string) =>
+      s
+        .replaceAll('VerifySourceOutage', 'VERIFY')
+        .replaceAll('VerifyTargetRecovered', 'VERIFY')
+        .replaceAll('OutageNotConfirmed', 'NOTCONFIRMED')
+        .replaceAll('RecoveryNotConfirmed', 'NOTCONFIRMED')
+        .replaceAll(functions.verifyOutage, 'VERIFYFN')
+        .replaceAll(functions.verifyRecovered, 'VERIFYFN')
+        .replaceAll('before-promotion', 'GATE')
+        .replaceAll('before-failback', 'GATE')
+        .replaceAll('failover', 'DIRECTION')
+        .replaceAll('failback', 'DIRECTION');
+    const normalise = (def: typeof failover, a: [string, string], b: [string, string]) =>
+      swap(JSON.stringify({ ...def, Comment: '' }))
+        .replaceAll(a[0], 'SOURCE')
+        .replaceAll(a[1], 'SOURCE_REGION')
+        .replaceAll(b[0], 'TARGET')
+        .replaceAll(b[1], 'TARGET_REGION');
+    expect(failover.States.DescribeRun).toMatchObject({ Parameters: { run: { source: { cluster: 'mgmt-east' }, target: { cluster: 'mgmt-west' } } } });
+    expect(failback.States.DescribeRun).toMatchObject({ Parameters: { run: { source: { cluster: 'mgmt-west' }, target: { cluster: 'mgmt-east' } } } });
+    expect(failover.States).toHaveProperty('VerifySourceOutage');
+    expect(failback.States).toHaveProperty('VerifyTargetRecovered');
+    expect(normalise(failback, ['mgmt-west', 'us-west-2'], ['mgmt-east', 'us-east-1'])).toBe(
+      normalise(failover, ['mgmt-east', 'us-east-1'], ['mgmt-west', 'us-west-2']),
+    );
+  });
+
+  it('puts a TimeoutSeconds and a jittered, bounded Retry on every Task', () => {
+    for (const [name, st] of Object.entries(failover.States) as [string, Record<string, unknown>][]) {
+      if (st.Type !== 'Task') continue;
+      expect(st.TimeoutSeconds, name).toBeGreaterThan(0);
+      if (String(st.Resource).includes('waitForTaskToken')) continue; // approvals are never retried
+      const r = (st.Retry as Record<string, unknown>[])[0]!;
+      expect(r, name).toMatchObject({ JitterStrategy: 'FULL', MaxDelaySeconds: 30 });
+    }
+  });
+
+  it('keeps polling loops bounded by a Choice on the poll count', () => {
+    const def = buildWorkflow({
+      direction: 'failover',
+      source: { cluster: 'mgmt-east', region: 'us-east-1' },
+      target: { cluster: 'mgmt-west', region: 'us-west-2' },
+      functions,
+      gates: [],
+      approval: { timeoutSeconds: 900, onTimeout: 'reject' },
+      promotion: { seconds: 10, maxPolls: 7 },
+      reconnect: { seconds: 5, maxPolls: 3 },
+    });
+    expect(JSON.stringify(def.States.CheckRedisPromotion)).toContain('"NumericGreaterThanEquals":7');
+    expect(def.States.WaitForAgents).toEqual({ Type: 'Wait', Seconds: 5, Next: 'ConfirmAgentsReconnected' });
+  });
+});

@@ -1,0 +1,305 @@
+/**
+ * The failover workflow in Amazon States Language (JSONPath), built from ONE definition for both
+ * directions. `failover` (source -> target, verify the outage) and `failback` (back to the home
+ * cluster, verify the recovery) differ only in the regions, the verification step and the gate
+ * name; a test proves they mirror each other. Lambda ARNs are parameters, so the same object is
+ * deployed by CDK, validated by asl-validator and run locally by aws-local-stepfunctions.
+ *
+ * Saga shape: nothing changes before StartRedisPromotion (every earlier failure ends with "nothing
+ * changed"); after it, a failure ends HaltedAfterPromotion, and a re-run converges because every
+ * step reads state first and is idempotent (preflight sees Redis promoted and skips straight to it).
+ */
+import type { EndpointRef } from '#lib/state.ts';
+
+/** Lambda ARNs (or local names) of each step. */
+export interface WorkflowFunctions {
+  preflight: string;
+  verifyOutage: string;
+  verifyRecovered: string;
+  promoteRedis: string;
+  switchLock: string;
+  repointDns: string;
+  confirmReconnect: string;
+  report: string;
+  requestApproval: string;
+}
+
+/** Polling bounds: Wait seconds between polls and how many polls before giving up. */
+export interface PollBounds {
+  seconds: number;
+  maxPolls: number;
+}
+
+/** Everything that shapes a workflow. */
+export interface WorkflowOptions {
+  direction: 'failover' | 'failback';
+  source: EndpointRef;
+  target: EndpointRef;
+  functions: WorkflowFunctions;
+  /** Approval gates from the topology (`before-promotion` applies to failover, `before-failback` to failback). */
+  gates: readonly ('before-promotion' | 'before-dns' | 'before-failback')[];
+  approval: { timeoutSeconds: number; onTimeout: 'reject' | 'proceed-if-alarm' };
+  promotion?: PollBounds;
+  dns?: PollBounds;
+  /** From topology.reconnection: pollIntervalSeconds and ceil(timeoutSeconds / pollIntervalSeconds). */
+  reconnect: PollBounds;
+  /** TimeoutSeconds of the verification Task (probe attempts x interval plus margin). */
+  verifyTimeoutSeconds?: number;
+}
+
+/** The terminal states; Succeed for outcomes that need no repair, Fail for the rest. */
+export const SUCCEED_OUTCOMES = ['FailedOver', 'AlreadyActive', 'DryRunComplete', 'OutageNotConfirmed', 'RecoveryNotConfirmed', 'Rejected'] as const;
+export const FAIL_OUTCOMES = ['InvalidInput', 'TargetNotReady', 'PromotionFailed', 'HaltedAfterPromotion', 'ReconnectIncomplete'] as const;
+
+const FAIL_CAUSES: Record<(typeof FAIL_OUTCOMES)[number], string> = {
+  InvalidInput: 'The execution input is invalid; nothing changed. See the report in the execution output.',
+  TargetNotReady: 'The target is not ready to take over; nothing changed. See the report.',
+  PromotionFailed: 'Redis promotion failed or timed out; the lock and DNS were not switched. See the report.',
+  HaltedAfterPromotion: 'Redis was promoted, then a later step failed. Fix the cause and re-run or redrive: the run converges. See the report.',
+  ReconnectIncomplete: 'Lock and DNS were switched, but not every expected agent reconnected. The report names them.',
+};
+
+/** Errors worth retrying with backoff: our TransientError and Lambda service hiccups. */
+const TRANSIENT = [
+  'TransientError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'States.Timeout',
+];
+
+const retry = [{ ErrorEquals: TRANSIENT, IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' }];
+
+type State = Record<string, unknown>;
+
+/** Builds the ASL definition object. */
+export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: string; TimeoutSeconds: number; States: Record<string, State> } {
+  const fn = o.functions;
+  const isFailover = o.direction === 'failover';
+  const promotion = o.promotion ?? { seconds: 15, maxPolls: 40 };
+  const dns = o.dns ?? { seconds: 15, maxPolls: 20 };
+  const verifyName = isFailover ? 'VerifySourceOutage' : 'VerifyTargetRecovered';
+  const notConfirmed = isFailover ? 'OutageNotConfirmed' : 'RecoveryNotConfirmed';
+  const firstGate = isFailover ? 'before-promotion' : 'before-failback';
+  const S: Record<string, State> = {};
+
+  const task = (name: string, resource: string, params: Record<string, unknown> | null, resultPath: string, next: string, timeout: number, catches: State[]) => {
+    S[name] = {
+      Type: 'Task',
+      Resource: resource,
+      ...(params ? { Parameters: params } : {}),
+      ResultPath: resultPath,
+      TimeoutSeconds: timeout,
+      Retry: retry,
+      Catch: catches,
+      Next: next,
+    };
+  };
+  const catchTo = (outcome: string, errors = ['States.ALL']) => ({ ErrorEquals: errors, ResultPath: '$.outcome.error', Next: `SetOutcome${outcome}` });
+
+  S.DescribeRun = {
+    Type: 'Pass',
+    Comment: `${o.direction}: ${o.source.cluster} (${o.source.region}) -> ${o.target.cluster} (${o.target.region})`,
+    Parameters: {
+      run: {
+        direction: o.direction,
+        source: o.source,
+        target: o.target,
+        'executionId.$': '$$.Execution.Id',
+        'startedAt.$': '$$.Execution.StartTime',
+        'input.$': '$',
+      },
+      outcome: {},
+      plan: null,
+      verify: null,
+      approval: null,
+      promotion: null,
+      lock: null,
+      dns: null,
+      reconnect: null,
+    },
+    Next: 'RunPreflight',
+  };
+
+  task('RunPreflight', fn.preflight, { 'run.$': '$.run' }, '$.plan', 'CheckAlreadyActive', 60, [
+    catchTo('InvalidInput', ['InvalidInput']),
+    catchTo('TargetNotReady'),
+  ]);
+  S.CheckAlreadyActive = {
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.plan.alreadyActive', BooleanEquals: true, Next: 'SetOutcomeAlreadyActive' },
+      // A re-run after the point of no return: Redis is already promoted, go straight on.
+      { Variable: '$.plan.redisPromoted', BooleanEquals: true, Next: 'StartRedisPromotion' },
+    ],
+    Default: verifyName,
+  };
+
+  const afterVerify = o.gates.includes(firstGate) ? 'ApproveSwitch' : 'StartRedisPromotion';
+  task(verifyName, isFailover ? fn.verifyOutage : fn.verifyRecovered, { 'run.$': '$.run' }, '$.verify', afterVerify, o.verifyTimeoutSeconds ?? 120, [
+    catchTo(notConfirmed),
+  ]);
+
+  // Approval gates: a callback Task; rejection and timeout end the run with nothing changed
+  // (unless the policy proceeds on timeout for alarm-triggered runs).
+  const gate = (name: string, gateId: string, next: string, changes: string) => {
+    S[name] = {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Parameters: {
+        FunctionName: fn.requestApproval,
+        Payload: {
+          'taskToken.$': '$$.Task.Token',
+          gate: gateId,
+          'executionId.$': '$$.Execution.Id',
+          direction: o.direction,
+          'trigger.$': '$.run.input.trigger',
+          'incidentId.$': '$.run.input.incidentId',
+          'dryRun.$': '$.run.input.dryRun',
+          source: o.source,
+          target: o.target,
+          'evidence.$': '$.verify.evidence',
+          changes: [changes],
+        },
+      },
+      ResultPath: '$.approval',
+      TimeoutSeconds: o.approval.timeoutSeconds,
+      Catch: [
+        { ErrorEquals: ['ApprovalRejected'], ResultPath: '$.outcome.error', Next: 'SetOutcomeRejected' },
+        { ErrorEquals: ['States.Timeout'], ResultPath: '$.outcome.error', Next: `Record${name}Timeout` },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.outcome.error', Next: 'SetOutcomeRejected' },
+      ],
+      Next: next,
+    };
+    const proceed = o.approval.onTimeout === 'proceed-if-alarm';
+    S[`Record${name}Timeout`] = {
+      Type: 'Task',
+      Resource: fn.requestApproval,
+      Parameters: {
+        action: 'timeout',
+        gate: gateId,
+        'executionId.$': '$$.Execution.Id',
+        'trigger.$': '$.run.input.trigger',
+        onTimeout: o.approval.onTimeout,
+      },
+      ResultPath: '$.approval',
+      TimeoutSeconds: 30,
+      Retry: retry,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.approvalTimeoutError', Next: proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected' }],
+      Next: proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected',
+    };
+    if (proceed)
+      S[`Decide${name}Timeout`] = {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.run.input.trigger', StringEquals: 'alarm', Next: next }],
+        Default: 'SetOutcomeRejected',
+      };
+  };
+  if (o.gates.includes(firstGate))
+    gate('ApproveSwitch', firstGate, 'StartRedisPromotion', `promote Redis in ${o.target.region}, move the global lock to ${o.target.cluster}, repoint DNS to ${o.target.cluster}`);
+
+  // Promotion: start, then poll with Wait + Choice, bounded.
+  task('StartRedisPromotion', fn.promoteRedis, { action: 'start', 'run.$': '$.run' }, '$.promotion', 'CheckRedisPromotion', 120, [catchTo('PromotionFailed')]);
+  S.CheckRedisPromotion = {
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.promotion.state', StringEquals: 'complete', Next: 'SwitchGlobalLock' },
+      { Variable: '$.promotion.state', StringEquals: 'noop', Next: 'SwitchGlobalLock' },
+      { Variable: '$.promotion.state', StringEquals: 'would-promote', Next: 'SwitchGlobalLock' },
+      { Variable: '$.promotion.polls', NumericGreaterThanEquals: promotion.maxPolls, Next: 'SetOutcomePromotionFailed' },
+    ],
+    Default: 'WaitForRedisPromotion',
+  };
+  S.WaitForRedisPromotion = { Type: 'Wait', Seconds: promotion.seconds, Next: 'PollRedisPromotion' };
+  task('PollRedisPromotion', fn.promoteRedis, { action: 'poll', 'run.$': '$.run', 'promotion.$': '$.promotion' }, '$.promotion', 'CheckRedisPromotion', 60, [
+    catchTo('PromotionFailed'),
+  ]);
+
+  const afterLock = o.gates.includes('before-dns') ? 'ApproveDnsChange' : 'RepointDns';
+  task('SwitchGlobalLock', fn.switchLock, { 'run.$': '$.run', 'plan.$': '$.plan' }, '$.lock', afterLock, 30, [catchTo('HaltedAfterPromotion')]);
+  if (o.gates.includes('before-dns')) gate('ApproveDnsChange', 'before-dns', 'RepointDns', `repoint ${'the relay DNS record'} to ${o.target.cluster}`);
+
+  task('RepointDns', fn.repointDns, { action: 'change', 'run.$': '$.run' }, '$.dns', 'CheckDnsInSync', 60, [catchTo('HaltedAfterPromotion')]);
+  S.CheckDnsInSync = {
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.dns.status', StringEquals: 'INSYNC', Next: 'CheckDryRun' },
+      { Variable: '$.dns.polls', NumericGreaterThanEquals: dns.maxPolls, Next: 'SetOutcomeHaltedAfterPromotion' },
+    ],
+    Default: 'WaitForDnsInSync',
+  };
+  S.WaitForDnsInSync = { Type: 'Wait', Seconds: dns.seconds, Next: 'PollDnsChange' };
+  task('PollDnsChange', fn.repointDns, { action: 'poll', 'run.$': '$.run', 'dns.$': '$.dns' }, '$.dns', 'CheckDnsInSync', 30, [catchTo('HaltedAfterPromotion')]);
+
+  S.CheckDryRun = {
+    Type: 'Choice',
+    Choices: [{ Variable: '$.run.input.dryRun', BooleanEquals: true, Next: 'SetOutcomeDryRunComplete' }],
+    Default: 'ConfirmAgentsReconnected',
+  };
+  task(
+    'ConfirmAgentsReconnected',
+    fn.confirmReconnect,
+    { 'run.$': '$.run', 'plan.$': '$.plan', 'reconnect.$': '$.reconnect' },
+    '$.reconnect',
+    'CheckReconnection',
+    60,
+    [catchTo('ReconnectIncomplete')],
+  );
+  S.CheckReconnection = {
+    Type: 'Choice',
+    Choices: [
+      { Variable: '$.reconnect.done', BooleanEquals: true, Next: 'SetOutcomeFailedOver' },
+      { Variable: '$.reconnect.final', BooleanEquals: true, Next: 'SetOutcomeReconnectIncomplete' },
+    ],
+    Default: 'WaitForAgents',
+  };
+  S.WaitForAgents = { Type: 'Wait', Seconds: o.reconnect.seconds, Next: 'ConfirmAgentsReconnected' };
+
+  // Outcomes: record the name, write the report, end in the state of that name.
+  const outcomes = [...SUCCEED_OUTCOMES, ...FAIL_OUTCOMES].filter((x) => x !== (isFailover ? 'RecoveryNotConfirmed' : 'OutageNotConfirmed'));
+  for (const name of outcomes) S[`SetOutcome${name}`] = { Type: 'Pass', Result: name, ResultPath: '$.outcome.name', Next: 'WriteReport' };
+  S.WriteReport = {
+    Type: 'Task',
+    Resource: fn.report,
+    ResultPath: '$.report',
+    TimeoutSeconds: 60,
+    Retry: retry,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportError', Next: 'RouteOutcome' }],
+    Next: 'RouteOutcome',
+  };
+  S.RouteOutcome = {
+    Type: 'Choice',
+    Choices: outcomes.map((name) => ({ Variable: '$.outcome.name', StringEquals: name, Next: name })),
+    Default: 'HaltedAfterPromotion',
+  };
+  for (const name of outcomes)
+    S[name] = (FAIL_OUTCOMES as readonly string[]).includes(name)
+      ? { Type: 'Fail', Error: name, Cause: FAIL_CAUSES[name as (typeof FAIL_OUTCOMES)[number]] }
+      : { Type: 'Succeed' };
+
+  return {
+    Comment: `Gloo management plane ${o.direction}: ${o.source.cluster} (${o.source.region}) -> ${o.target.cluster} (${o.target.region}). Built by workflows/definition.ts.`,
+    StartAt: 'DescribeRun',
+    TimeoutSeconds: 6 * 3600,
+    // Step Functions refuses unreachable states: drop outcomes nothing leads to (e.g. Rejected without gates).
+    States: reachable('DescribeRun', S),
+  };
+}
+
+/** The states reachable from `start` (through Next, Default, Choices and Catch), in definition order. */
+export function reachable(start: string, states: Record<string, State>): Record<string, State> {
+  const seen = new Set<string>();
+  const todo = [start];
+  while (todo.length) {
+    const name = todo.pop()!;
+    if (seen.has(name) || !states[name]) continue;
+    seen.add(name);
+    const st = states[name] as { Next?: string; Default?: string; Choices?: { Next: string }[]; Catch?: { Next: string }[] };
+    for (const n of [st.Next, st.Default, ...(st.Choices ?? []).map((c) => c.Next), ...(st.Catch ?? []).map((c) => c.Next)]) if (n) todo.push(n);
+  }
+  const out: Record<string, State> = {};
+  for (const [k, v] of Object.entries(states)) if (seen.has(k)) out[k] = v;
+  // Choice rules may still name pruned states only if they were reachable: nothing else to fix.
+  return out;
+}
