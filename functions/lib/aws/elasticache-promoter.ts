@@ -26,7 +26,13 @@ import type {
   RedisState,
 } from '../ports.ts';
 import type { Region } from '../topology.ts';
-import { awsErrorDetails, awsErrorName, isThrottlingError, isUnansweredError, transientFrom } from './errors.ts';
+import {
+  awsErrorDetails,
+  awsErrorName,
+  isThrottlingError,
+  isUnansweredError,
+  transientFrom,
+} from './errors.ts';
 
 /** One member of the global datastore, as configured in the topology. */
 export interface ElastiCacheMemberConfig {
@@ -163,7 +169,9 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
       regions.map((region) => this.memberState(region, views.get(region)!, source, group, rgStatus)),
     );
 
-    const standalone = members.filter((m) => m.role === 'standalone' && rgStatus.get(m.region) === 'available');
+    const standalone = members.filter(
+      (m) => m.role === 'standalone' && rgStatus.get(m.region) === 'available',
+    );
     const groupPrimary = group?.Members?.find((m) => roleOf(m.Role) === 'primary');
     // A configured member that left the group on its own is what an unplanned promotion leaves
     // behind: it holds the live data even if the old primary comes back as a (stale) group primary.
@@ -292,24 +300,30 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
 
     const primary = snap.group?.Members?.find((m) => roleOf(m.Role) === 'primary');
     if (!primary?.ReplicationGroupRegion || !primary.ReplicationGroupId)
-      throw new PromotionFailed(`the global datastore ${this.opts.globalReplicationGroupId} has no primary member`, {
-        groupStatus: snap.state.groupStatus,
-      });
+      throw new PromotionFailed(
+        `the global datastore ${this.opts.globalReplicationGroupId} has no primary member`,
+        {
+          groupStatus: snap.state.groupStatus,
+        },
+      );
     const primaryRegion = primary.ReplicationGroupRegion as Region;
     const pView = snap.views.get(primaryRegion) ?? (await this.viewFrom(primaryRegion));
     if (pView.kind === 'throttled')
-      throw transientFrom(pView.error, 'elasticache:DescribeGlobalReplicationGroups', { region: primaryRegion });
+      throw transientFrom(pView.error, 'elasticache:DescribeGlobalReplicationGroups', {
+        region: primaryRegion,
+      });
     const note =
       primaryRegion === req.sourceRegion ? '' : ` (the request named ${req.sourceRegion} as the source)`;
 
     if (pView.kind !== 'unanswered') {
       const detail = `FailoverGlobalReplicationGroup sent to ${primaryRegion}${note}: ${target.replicationGroupId} in ${targetRegion} becomes primary, ${primary.ReplicationGroupId} becomes secondary`;
-      if (dryRun) return { state: 'would-promote', mode: 'planned', targetRegion, detail: `would be ${detail}` };
+      if (dryRun)
+        return { state: 'would-promote', mode: 'planned', targetRegion, detail: `would be ${detail}` };
       try {
         await this.opts.clientFor(primaryRegion).send(
           new FailoverGlobalReplicationGroupCommand({
             GlobalReplicationGroupId: this.opts.globalReplicationGroupId,
-            PrimaryRegion: primaryRegion,
+            PrimaryRegion: targetRegion,
             PrimaryReplicationGroupId: target.replicationGroupId,
           }),
         );
@@ -325,7 +339,13 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
     };
     const detail = `DisassociateGlobalReplicationGroup sent to ${targetRegion}: ${target.replicationGroupId} leaves ${this.opts.globalReplicationGroupId} and becomes a standalone primary`;
     if (dryRun)
-      return { state: 'would-promote', mode: 'unplanned', targetRegion, possibleDataLoss, detail: `would be ${detail}` };
+      return {
+        state: 'would-promote',
+        mode: 'unplanned',
+        targetRegion,
+        possibleDataLoss,
+        detail: `would be ${detail}`,
+      };
     try {
       await this.opts.clientFor(targetRegion).send(
         new DisassociateGlobalReplicationGroupCommand({
@@ -335,7 +355,13 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
         }),
       );
     } catch (e) {
-      throw await this.refusal(e, 'DisassociateGlobalReplicationGroup', targetRegion, targetRegion, 'unplanned');
+      throw await this.refusal(
+        e,
+        'DisassociateGlobalReplicationGroup',
+        targetRegion,
+        targetRegion,
+        'unplanned',
+      );
     }
     return { state: 'in-progress', mode: 'unplanned', targetRegion, possibleDataLoss, detail };
   }
@@ -350,7 +376,8 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
   ): Promise<unknown> {
     const qualified = `elasticache:${action}`;
     const details = { action, sentTo, targetRegion, mode, ...awsErrorDetails(e) };
-    if (isThrottlingError(e) || isUnansweredError(e)) return transientFrom(e, qualified, { sentTo, targetRegion });
+    if (isThrottlingError(e) || isUnansweredError(e))
+      return transientFrom(e, qualified, { sentTo, targetRegion });
     const name = awsErrorName(e);
     if (INVALID_STATE.includes(name)) {
       // A previous action may still be modifying the datastore. Retrying helps only when that action
@@ -362,7 +389,9 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
         after = undefined;
       }
       const t = after?.state.members.find((m) => m.region === targetRegion);
-      const membership = after?.group?.Members?.find((m) => m.ReplicationGroupRegion === targetRegion)?.Status;
+      const membership = after?.group?.Members?.find(
+        (m) => m.ReplicationGroupRegion === targetRegion,
+      )?.Status;
       const toward =
         t?.role === 'primary' ||
         t?.role === 'standalone' ||
@@ -391,14 +420,21 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
   async status(req: { targetRegion: Region; mode: PromotionStatus['mode'] }): Promise<PromotionStatus> {
     const { targetRegion, mode } = req;
     const target = this.member(targetRegion);
-    const inProgress = (detail: string): PromotionStatus => ({ state: 'in-progress', mode, targetRegion, detail });
+    const inProgress = (detail: string): PromotionStatus => ({
+      state: 'in-progress',
+      mode,
+      targetRegion,
+      detail,
+    });
 
     if (mode === 'unplanned') {
       const r = await this.replicationGroup(targetRegion);
       if (r.kind === 'throttled')
         throw transientFrom(r.error, 'elasticache:DescribeReplicationGroups', { region: targetRegion });
       if (r.kind === 'unanswered')
-        return inProgress(`the ElastiCache control plane in ${targetRegion} does not answer (${awsErrorName(r.error)})`);
+        return inProgress(
+          `the ElastiCache control plane in ${targetRegion} does not answer (${awsErrorName(r.error)})`,
+        );
       if (r.kind !== 'found')
         throw new PromotionFailed(
           `cannot read replication group ${target.replicationGroupId} in ${targetRegion}: ${awsErrorName(r.error)}: ${message(r.error)}`,
@@ -420,15 +456,28 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
     if (t.role !== 'primary') return inProgress(`target role is ${t.role}: ${t.detail}`);
     if (snap.group?.Status !== 'available')
       return inProgress(`target is PRIMARY; global datastore status is ${snap.state.groupStatus}`);
-    return this.probe(targetRegion, mode, `${target.replicationGroupId} is PRIMARY and the datastore available`);
+    return this.probe(
+      targetRegion,
+      mode,
+      `${target.replicationGroupId} is PRIMARY and the datastore available`,
+    );
   }
 
-  private async probe(targetRegion: Region, mode: PromotionStatus['mode'], why: string): Promise<PromotionStatus> {
+  private async probe(
+    targetRegion: Region,
+    mode: PromotionStatus['mode'],
+    why: string,
+  ): Promise<PromotionStatus> {
     if (this.opts.writeProbe) {
       try {
         await this.opts.writeProbe(targetRegion);
       } catch (e) {
-        return { state: 'in-progress', mode, targetRegion, detail: `${why} but refused a write: ${message(e)}` };
+        return {
+          state: 'in-progress',
+          mode,
+          targetRegion,
+          detail: `${why} but refused a write: ${message(e)}`,
+        };
       }
       return { state: 'complete', mode, targetRegion, detail: `${why} and accepted a write` };
     }

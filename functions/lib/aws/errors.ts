@@ -91,7 +91,11 @@ export function awsErrorDetails(err: unknown): Record<string, unknown> {
 }
 
 /** A {@link TransientError} describing `err` during `action` (e.g. `route53:ChangeResourceRecordSets`). */
-export function transientFrom(err: unknown, action: string, extra: Record<string, unknown> = {}): FailoverError {
+export function transientFrom(
+  err: unknown,
+  action: string,
+  extra: Record<string, unknown> = {},
+): FailoverError {
   const why = isThrottlingError(err) ? 'throttled' : 'no answer';
   return new TransientError(`${action}: ${why} (${awsErrorName(err)}: ${asSdk(err).message ?? ''})`.trim(), {
     action,
