@@ -83,7 +83,11 @@ export class DynamoDbApprovalStore implements ApprovalStore {
 
   async findByGate(executionId: string, gate: ApprovalRecord['gate']): Promise<ApprovalRecord | null> {
     const out = await this.doc.send(
-      new GetCommand({ TableName: this.table, Key: { pk: gateKey(executionId, gate) }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: gateKey(executionId, gate) },
+        ConsistentRead: true,
+      }),
     );
     const id = out.Item?.approvalId;
     return typeof id === 'string' ? this.get(id) : null;

@@ -13,7 +13,11 @@ export function slackSignature(signingSecret: string, timestamp: string | number
 }
 
 /** The headers Slack sends with a signed request. */
-export function signedHeaders(signingSecret: string, timestamp: number, rawBody: string): Record<string, string> {
+export function signedHeaders(
+  signingSecret: string,
+  timestamp: number,
+  rawBody: string,
+): Record<string, string> {
   return {
     'Content-Type': 'application/x-www-form-urlencoded',
     'X-Slack-Request-Timestamp': String(timestamp),

@@ -1,0 +1,75 @@
+/**
+ * The approval ports on AWS, built once per container: DynamoDB token table (`APPROVALS_TABLE`),
+ * Step Functions callbacks, Slack (bot token and signing secret from the Secrets Manager secrets
+ * named in `topology.approvals.slack`; `SLACK_API_URL` overrides the Web API base URL).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { InvalidInput, InvalidTopology } from '../errors.ts';
+import { logger, tracer } from '../handler.ts';
+import { SlackChatPoster } from '../slack/chat.ts';
+import type { Topology } from '../topology.ts';
+import { DynamoDbApprovalStore } from './dynamodb-store.ts';
+import type { ApprovalLog, ApprovalStore, ChatPoster, TaskCallbacks } from './ports.ts';
+import { cachedSecretReader } from './secrets.ts';
+import { SfnTaskCallbacks } from './sfn-callbacks.ts';
+
+let store: ApprovalStore | undefined;
+let callbacks: TaskCallbacks | undefined;
+let readSecret: ((name: string) => Promise<string>) | undefined;
+
+function slackSection(t: Topology) {
+  const slack = t.approvals.slack;
+  if (!slack) throw new InvalidTopology('approvals.slack is not configured: no Slack approvals possible');
+  return slack;
+}
+
+/** The DynamoDB token table named by `APPROVALS_TABLE`. */
+export function awsApprovalStore(): ApprovalStore {
+  if (store) return store;
+  const table = process.env.APPROVALS_TABLE;
+  if (!table) throw new InvalidInput('APPROVALS_TABLE is not set: the approvals token table is unknown');
+  store = new DynamoDbApprovalStore(tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 3 })), table);
+  return store;
+}
+
+/** SendTaskSuccess / SendTaskFailure, with short timeouts so the Slack callback answers within 3 s. */
+export function awsTaskCallbacks(): TaskCallbacks {
+  callbacks ??= new SfnTaskCallbacks(
+    tracer.captureAWSv3Client(
+      new SFNClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 } }),
+    ),
+  );
+  return callbacks;
+}
+
+/** Reads a secret (cached for 5 minutes). */
+export function awsSecret(name: string): Promise<string> {
+  readSecret ??= cachedSecretReader(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 3 })));
+  return readSecret(name);
+}
+
+/** The Slack bot token of the topology. */
+export function slackBotToken(t: Topology): Promise<string> {
+  return awsSecret(slackSection(t).botTokenSecret);
+}
+
+/** The Slack signing secret of the topology. */
+export function slackSigningSecret(t: Topology): Promise<string> {
+  return awsSecret(slackSection(t).signingSecret);
+}
+
+/** Slack messaging with the bot token (post/update) or without it (response_url only). */
+export async function awsSlackChat(t: Topology, opts: { withBotToken: boolean }): Promise<ChatPoster> {
+  const base = process.env.SLACK_API_URL ? { slackApiUrl: process.env.SLACK_API_URL } : {};
+  if (!opts.withBotToken) return new SlackChatPoster({ ...base, timeoutMs: 1_500 });
+  return new SlackChatPoster({ ...base, token: await slackBotToken(t) });
+}
+
+/** The Powertools logger as an {@link ApprovalLog}. */
+export const approvalLog: ApprovalLog = {
+  info: (message, extra) => logger.info(message, { ...extra }),
+  warn: (message, extra) => logger.warn(message, { ...extra }),
+  error: (message, extra) => logger.error(message, { ...extra }),
+};
