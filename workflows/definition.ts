@@ -48,15 +48,30 @@ export interface WorkflowOptions {
 }
 
 /** The terminal states; Succeed for outcomes that need no repair, Fail for the rest. */
-export const SUCCEED_OUTCOMES = ['FailedOver', 'AlreadyActive', 'DryRunComplete', 'OutageNotConfirmed', 'RecoveryNotConfirmed', 'Rejected'] as const;
-export const FAIL_OUTCOMES = ['InvalidInput', 'TargetNotReady', 'PromotionFailed', 'HaltedAfterPromotion', 'ReconnectIncomplete'] as const;
+export const SUCCEED_OUTCOMES = [
+  'FailedOver',
+  'AlreadyActive',
+  'DryRunComplete',
+  'OutageNotConfirmed',
+  'RecoveryNotConfirmed',
+  'Rejected',
+] as const;
+export const FAIL_OUTCOMES = [
+  'InvalidInput',
+  'TargetNotReady',
+  'PromotionFailed',
+  'HaltedAfterPromotion',
+  'ReconnectIncomplete',
+] as const;
 
 const FAIL_CAUSES: Record<(typeof FAIL_OUTCOMES)[number], string> = {
   InvalidInput: 'The execution input is invalid; nothing changed. See the report in the execution output.',
   TargetNotReady: 'The target is not ready to take over; nothing changed. See the report.',
   PromotionFailed: 'Redis promotion failed or timed out; the lock and DNS were not switched. See the report.',
-  HaltedAfterPromotion: 'Redis was promoted, then a later step failed. Fix the cause and re-run or redrive: the run converges. See the report.',
-  ReconnectIncomplete: 'Lock and DNS were switched, but not every expected agent reconnected. The report names them.',
+  HaltedAfterPromotion:
+    'Redis was promoted, then a later step failed. Fix the cause and re-run or redrive: the run converges. See the report.',
+  ReconnectIncomplete:
+    'Lock and DNS were switched, but not every expected agent reconnected. The report names them.',
 };
 
 /** Errors worth retrying with backoff: our TransientError and Lambda service hiccups. */
@@ -69,12 +84,26 @@ const TRANSIENT = [
   'States.Timeout',
 ];
 
-const retry = [{ ErrorEquals: TRANSIENT, IntervalSeconds: 2, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' }];
+const retry = [
+  {
+    ErrorEquals: TRANSIENT,
+    IntervalSeconds: 2,
+    MaxAttempts: 4,
+    BackoffRate: 2,
+    MaxDelaySeconds: 30,
+    JitterStrategy: 'FULL',
+  },
+];
 
 type State = Record<string, unknown>;
 
 /** Builds the ASL definition object. */
-export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: string; TimeoutSeconds: number; States: Record<string, State> } {
+export function buildWorkflow(o: WorkflowOptions): {
+  Comment: string;
+  StartAt: string;
+  TimeoutSeconds: number;
+  States: Record<string, State>;
+} {
   const fn = o.functions;
   const isFailover = o.direction === 'failover';
   const promotion = o.promotion ?? { seconds: 15, maxPolls: 40 };
@@ -84,7 +113,15 @@ export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: s
   const firstGate = isFailover ? 'before-promotion' : 'before-failback';
   const S: Record<string, State> = {};
 
-  const task = (name: string, resource: string, params: Record<string, unknown> | null, resultPath: string, next: string, timeout: number, catches: State[]) => {
+  const task = (
+    name: string,
+    resource: string,
+    params: Record<string, unknown> | null,
+    resultPath: string,
+    next: string,
+    timeout: number,
+    catches: State[],
+  ) => {
     S[name] = {
       Type: 'Task',
       Resource: resource,
@@ -96,7 +133,11 @@ export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: s
       Next: next,
     };
   };
-  const catchTo = (outcome: string, errors = ['States.ALL']) => ({ ErrorEquals: errors, ResultPath: '$.outcome.error', Next: `SetOutcome${outcome}` });
+  const catchTo = (outcome: string, errors = ['States.ALL']) => ({
+    ErrorEquals: errors,
+    ResultPath: '$.outcome.error',
+    Next: `SetOutcome${outcome}`,
+  });
 
   S.DescribeRun = {
     Type: 'Pass',
@@ -137,9 +178,15 @@ export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: s
   };
 
   const afterVerify = o.gates.includes(firstGate) ? 'ApproveSwitch' : 'StartRedisPromotion';
-  task(verifyName, isFailover ? fn.verifyOutage : fn.verifyRecovered, { 'run.$': '$.run' }, '$.verify', afterVerify, o.verifyTimeoutSeconds ?? 120, [
-    catchTo(notConfirmed),
-  ]);
+  task(
+    verifyName,
+    isFailover ? fn.verifyOutage : fn.verifyRecovered,
+    { 'run.$': '$.run' },
+    '$.verify',
+    afterVerify,
+    o.verifyTimeoutSeconds ?? 120,
+    [catchTo(notConfirmed)],
+  );
 
   // Approval gates: a callback Task; rejection and timeout end the run with nothing changed
   // (unless the policy proceeds on timeout for alarm-triggered runs).
@@ -186,7 +233,13 @@ export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: s
       ResultPath: '$.approval',
       TimeoutSeconds: 30,
       Retry: retry,
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.approvalTimeoutError', Next: proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected' }],
+      Catch: [
+        {
+          ErrorEquals: ['States.ALL'],
+          ResultPath: '$.approvalTimeoutError',
+          Next: proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected',
+        },
+      ],
       Next: proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected',
     };
     if (proceed)
@@ -197,40 +250,85 @@ export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: s
       };
   };
   if (o.gates.includes(firstGate))
-    gate('ApproveSwitch', firstGate, 'StartRedisPromotion', `promote Redis in ${o.target.region}, move the global lock to ${o.target.cluster}, repoint DNS to ${o.target.cluster}`);
+    gate(
+      'ApproveSwitch',
+      firstGate,
+      'StartRedisPromotion',
+      `promote Redis in ${o.target.region}, move the global lock to ${o.target.cluster}, repoint DNS to ${o.target.cluster}`,
+    );
 
   // Promotion: start, then poll with Wait + Choice, bounded.
-  task('StartRedisPromotion', fn.promoteRedis, { action: 'start', 'run.$': '$.run' }, '$.promotion', 'CheckRedisPromotion', 120, [catchTo('PromotionFailed')]);
+  task(
+    'StartRedisPromotion',
+    fn.promoteRedis,
+    { action: 'start', 'run.$': '$.run' },
+    '$.promotion',
+    'CheckRedisPromotion',
+    120,
+    [catchTo('PromotionFailed')],
+  );
   S.CheckRedisPromotion = {
     Type: 'Choice',
     Choices: [
       { Variable: '$.promotion.state', StringEquals: 'complete', Next: 'SwitchGlobalLock' },
       { Variable: '$.promotion.state', StringEquals: 'noop', Next: 'SwitchGlobalLock' },
       { Variable: '$.promotion.state', StringEquals: 'would-promote', Next: 'SwitchGlobalLock' },
-      { Variable: '$.promotion.polls', NumericGreaterThanEquals: promotion.maxPolls, Next: 'SetOutcomePromotionFailed' },
+      {
+        Variable: '$.promotion.polls',
+        NumericGreaterThanEquals: promotion.maxPolls,
+        Next: 'SetOutcomePromotionFailed',
+      },
     ],
     Default: 'WaitForRedisPromotion',
   };
   S.WaitForRedisPromotion = { Type: 'Wait', Seconds: promotion.seconds, Next: 'PollRedisPromotion' };
-  task('PollRedisPromotion', fn.promoteRedis, { action: 'poll', 'run.$': '$.run', 'promotion.$': '$.promotion' }, '$.promotion', 'CheckRedisPromotion', 60, [
-    catchTo('PromotionFailed'),
-  ]);
+  task(
+    'PollRedisPromotion',
+    fn.promoteRedis,
+    { action: 'poll', 'run.$': '$.run', 'promotion.$': '$.promotion' },
+    '$.promotion',
+    'CheckRedisPromotion',
+    60,
+    [catchTo('PromotionFailed')],
+  );
 
   const afterLock = o.gates.includes('before-dns') ? 'ApproveDnsChange' : 'RepointDns';
-  task('SwitchGlobalLock', fn.switchLock, { 'run.$': '$.run', 'plan.$': '$.plan' }, '$.lock', afterLock, 30, [catchTo('HaltedAfterPromotion')]);
-  if (o.gates.includes('before-dns')) gate('ApproveDnsChange', 'before-dns', 'RepointDns', `repoint ${'the relay DNS record'} to ${o.target.cluster}`);
+  task('SwitchGlobalLock', fn.switchLock, { 'run.$': '$.run', 'plan.$': '$.plan' }, '$.lock', afterLock, 30, [
+    catchTo('HaltedAfterPromotion'),
+  ]);
+  if (o.gates.includes('before-dns'))
+    gate(
+      'ApproveDnsChange',
+      'before-dns',
+      'RepointDns',
+      `repoint ${'the relay DNS record'} to ${o.target.cluster}`,
+    );
 
-  task('RepointDns', fn.repointDns, { action: 'change', 'run.$': '$.run' }, '$.dns', 'CheckDnsInSync', 60, [catchTo('HaltedAfterPromotion')]);
+  task('RepointDns', fn.repointDns, { action: 'change', 'run.$': '$.run' }, '$.dns', 'CheckDnsInSync', 60, [
+    catchTo('HaltedAfterPromotion'),
+  ]);
   S.CheckDnsInSync = {
     Type: 'Choice',
     Choices: [
       { Variable: '$.dns.status', StringEquals: 'INSYNC', Next: 'CheckDryRun' },
-      { Variable: '$.dns.polls', NumericGreaterThanEquals: dns.maxPolls, Next: 'SetOutcomeHaltedAfterPromotion' },
+      {
+        Variable: '$.dns.polls',
+        NumericGreaterThanEquals: dns.maxPolls,
+        Next: 'SetOutcomeHaltedAfterPromotion',
+      },
     ],
     Default: 'WaitForDnsInSync',
   };
   S.WaitForDnsInSync = { Type: 'Wait', Seconds: dns.seconds, Next: 'PollDnsChange' };
-  task('PollDnsChange', fn.repointDns, { action: 'poll', 'run.$': '$.run', 'dns.$': '$.dns' }, '$.dns', 'CheckDnsInSync', 30, [catchTo('HaltedAfterPromotion')]);
+  task(
+    'PollDnsChange',
+    fn.repointDns,
+    { action: 'poll', 'run.$': '$.run', 'dns.$': '$.dns' },
+    '$.dns',
+    'CheckDnsInSync',
+    30,
+    [catchTo('HaltedAfterPromotion')],
+  );
 
   S.CheckDryRun = {
     Type: 'Choice',
@@ -257,8 +355,16 @@ export function buildWorkflow(o: WorkflowOptions): { Comment: string; StartAt: s
   S.WaitForAgents = { Type: 'Wait', Seconds: o.reconnect.seconds, Next: 'ConfirmAgentsReconnected' };
 
   // Outcomes: record the name, write the report, end in the state of that name.
-  const outcomes = [...SUCCEED_OUTCOMES, ...FAIL_OUTCOMES].filter((x) => x !== (isFailover ? 'RecoveryNotConfirmed' : 'OutageNotConfirmed'));
-  for (const name of outcomes) S[`SetOutcome${name}`] = { Type: 'Pass', Result: name, ResultPath: '$.outcome.name', Next: 'WriteReport' };
+  const outcomes = [...SUCCEED_OUTCOMES, ...FAIL_OUTCOMES].filter(
+    (x) => x !== (isFailover ? 'RecoveryNotConfirmed' : 'OutageNotConfirmed'),
+  );
+  for (const name of outcomes)
+    S[`SetOutcome${name}`] = {
+      Type: 'Pass',
+      Result: name,
+      ResultPath: '$.outcome.name',
+      Next: 'WriteReport',
+    };
   S.WriteReport = {
     Type: 'Task',
     Resource: fn.report,
@@ -295,8 +401,19 @@ export function reachable(start: string, states: Record<string, State>): Record<
     const name = todo.pop()!;
     if (seen.has(name) || !states[name]) continue;
     seen.add(name);
-    const st = states[name] as { Next?: string; Default?: string; Choices?: { Next: string }[]; Catch?: { Next: string }[] };
-    for (const n of [st.Next, st.Default, ...(st.Choices ?? []).map((c) => c.Next), ...(st.Catch ?? []).map((c) => c.Next)]) if (n) todo.push(n);
+    const st = states[name] as {
+      Next?: string;
+      Default?: string;
+      Choices?: { Next: string }[];
+      Catch?: { Next: string }[];
+    };
+    for (const n of [
+      st.Next,
+      st.Default,
+      ...(st.Choices ?? []).map((c) => c.Next),
+      ...(st.Catch ?? []).map((c) => c.Next),
+    ])
+      if (n) todo.push(n);
   }
   const out: Record<string, State> = {};
   for (const [k, v] of Object.entries(states)) if (seen.has(k)) out[k] = v;

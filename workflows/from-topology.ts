@@ -16,7 +16,12 @@ const ref = (t: Topology, cluster: string): EndpointRef => {
 };
 
 /** The workflow options for a route, from the topology's policies. */
-export function workflowOptions(t: Topology, route: Route, functions: WorkflowFunctions, overrides: Partial<WorkflowOptions> = {}): WorkflowOptions {
+export function workflowOptions(
+  t: Topology,
+  route: Route,
+  functions: WorkflowFunctions,
+  overrides: Partial<WorkflowOptions> = {},
+): WorkflowOptions {
   const target = ref(t, route.direction === 'failback' ? t.homeCluster : route.targetCluster);
   const source = ref(t, peerOf(t, target.cluster).cluster);
   const v = t.verification;
@@ -27,13 +32,22 @@ export function workflowOptions(t: Topology, route: Route, functions: WorkflowFu
     functions,
     gates: t.approvals.gates,
     approval: { timeoutSeconds: t.approvals.timeoutSeconds, onTimeout: t.approvals.onTimeout },
-    reconnect: { seconds: t.reconnection.pollIntervalSeconds, maxPolls: Math.max(1, Math.ceil(t.reconnection.timeoutSeconds / t.reconnection.pollIntervalSeconds)) },
-    verifyTimeoutSeconds: Math.ceil(v.probeAttempts * (v.probeIntervalSeconds + v.probeTimeoutMs / 1000)) + 60,
+    reconnect: {
+      seconds: t.reconnection.pollIntervalSeconds,
+      maxPolls: Math.max(1, Math.ceil(t.reconnection.timeoutSeconds / t.reconnection.pollIntervalSeconds)),
+    },
+    verifyTimeoutSeconds:
+      Math.ceil(v.probeAttempts * (v.probeIntervalSeconds + v.probeTimeoutMs / 1000)) + 60,
     ...overrides,
   };
 }
 
 /** The ASL of a route. */
-export function workflowFor(t: Topology, route: Route, functions: WorkflowFunctions, overrides: Partial<WorkflowOptions> = {}) {
+export function workflowFor(
+  t: Topology,
+  route: Route,
+  functions: WorkflowFunctions,
+  overrides: Partial<WorkflowOptions> = {},
+) {
   return buildWorkflow(workflowOptions(t, route, functions, overrides));
 }

@@ -39,7 +39,9 @@ export async function confirmReconnect(
       expected: plan.expectedClusters.length,
       connected: 0,
       fraction: 0,
-      missing: plan.expectedClusters.slice(0, 100).map((c) => ({ cluster: c, reason: 'target metrics unreadable' })),
+      missing: plan.expectedClusters
+        .slice(0, 100)
+        .map((c) => ({ cluster: c, reason: 'target metrics unreadable' })),
       detail: `cannot scrape ${server.metricsUrl}: ${(e as Error).message}`,
     };
   }

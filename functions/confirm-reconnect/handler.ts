@@ -5,7 +5,11 @@ import { Plan, Reconnect, Run } from '#lib/state.ts';
 import { confirmReconnect } from './confirm-reconnect.ts';
 
 /** The payload the workflow sends (`reconnect` is the previous poll's result, absent the first time). */
-export const ConfirmReconnectInput = z.strictObject({ run: Run, plan: Plan, reconnect: Reconnect.optional() });
+export const ConfirmReconnectInput = z.strictObject({
+  run: Run,
+  plan: Plan,
+  reconnect: Reconnect.optional(),
+});
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
 export const createHandler = (opts?: HandlerOptions) =>

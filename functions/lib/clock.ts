@@ -12,7 +12,10 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** A clock that only moves when told to, for tests: `sleep` advances time instantly. */
+/**
+ * A clock that only moves when told to, for tests: `sleep` advances time instantly. Concurrent
+ * sleepers share the timeline (two 2 s sleeps started together end at +2 s, not +4 s).
+ */
 export class ManualClock implements Clock {
   private t: number;
   constructor(start = Date.parse('2026-11-20T03:12:41Z')) {
@@ -22,7 +25,9 @@ export class ManualClock implements Clock {
     return this.t;
   }
   async sleep(ms: number): Promise<void> {
-    this.t += ms;
+    const wake = this.t + ms;
+    await Promise.resolve();
+    this.t = Math.max(this.t, wake);
   }
   /** Moves time forward without sleeping. */
   advance(ms: number): void {

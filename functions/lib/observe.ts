@@ -22,7 +22,8 @@ export interface Observed {
 export function clusterForRecord(t: Topology, rec: DnsRecord | null): string | null {
   if (!rec || rec.values.length !== 1) return null;
   const v = normaliseRecordValue(rec.values[0]!);
-  for (const [cluster, value] of Object.entries(t.dns.values)) if (normaliseRecordValue(value) === v) return cluster;
+  for (const [cluster, value] of Object.entries(t.dns.values))
+    if (normaliseRecordValue(value) === v) return cluster;
   return null;
 }
 
@@ -45,7 +46,9 @@ export async function observe(t: Topology, ports: Ports, fallbackRegion: Region)
     out.dnsPointsTo = clusterForRecord(t, dns.value);
   } else out.dnsError = (dns.reason as Error).message;
 
-  const candidates = [out.redis?.primaryRegion, fallbackRegion].filter((r, i, a): r is Region => !!r && a.indexOf(r) === i);
+  const candidates = [out.redis?.primaryRegion, fallbackRegion].filter(
+    (r, i, a): r is Region => !!r && a.indexOf(r) === i,
+  );
   const errors: string[] = [];
   for (const region of candidates) {
     try {

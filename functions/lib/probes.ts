@@ -24,10 +24,16 @@ export const netProbes: Probes = {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       const body = await res.text();
-      return { ok: res.ok, detail: `HTTP ${res.status}`, latencyMs: Math.round(performance.now() - started), body };
+      return {
+        ok: res.ok,
+        detail: `HTTP ${res.status}`,
+        latencyMs: Math.round(performance.now() - started),
+        body,
+      };
     } catch (e) {
       const err = e as Error & { cause?: { code?: string } };
-      const detail = err.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (err.cause?.code ?? err.message);
+      const detail =
+        err.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (err.cause?.code ?? err.message);
       return { ok: false, detail, latencyMs: Math.round(performance.now() - started) };
     }
   },

@@ -50,7 +50,10 @@ function clusterLabel(labels: string): string | null {
  * Parses one or more metrics pages into connection state per agent cluster. Lines that are not
  * one of the three relay gauges are skipped; a malformed relay line is skipped too (and counted).
  */
-export function parseRelayMetrics(pages: string | string[]): { clusters: Map<string, AgentConnection>; malformedLines: number } {
+export function parseRelayMetrics(pages: string | string[]): {
+  clusters: Map<string, AgentConnection>;
+  malformedLines: number;
+} {
   const clusters = new Map<string, AgentConnection>();
   let malformedLines = 0;
   for (const page of Array.isArray(pages) ? pages : [pages]) {
@@ -67,7 +70,10 @@ export function parseRelayMetrics(pages: string | string[]): { clusters: Map<str
         if (field) {
           const close = brace < 0 ? -1 : line.lastIndexOf('}');
           const cluster = close > brace ? clusterLabel(line.slice(brace + 1, close)) : null;
-          const rest = line.slice(close < 0 ? name.length : close + 1).trim().split(/\s+/);
+          const rest = line
+            .slice(close < 0 ? name.length : close + 1)
+            .trim()
+            .split(/\s+/);
           const value = Number(rest[0]);
           if (cluster === null || rest[0] === undefined || Number.isNaN(value)) malformedLines++;
           else {

@@ -19,7 +19,12 @@ export interface SignalPorts {
   healthChecks: HealthCheckStatuses;
 }
 
-async function repeated(attempts: number, intervalMs: number, clock: Clock, probe: () => Promise<ProbeResult>): Promise<ProbeResult[]> {
+async function repeated(
+  attempts: number,
+  intervalMs: number,
+  clock: Clock,
+  probe: () => Promise<ProbeResult>,
+): Promise<ProbeResult[]> {
   const out: ProbeResult[] = [];
   for (let i = 0; i < attempts; i++) {
     if (i > 0) await clock.sleep(intervalMs);
@@ -28,11 +33,20 @@ async function repeated(attempts: number, intervalMs: number, clock: Clock, prob
   return out;
 }
 
-function probeVerdict(kind: 'relay' | 'health', target: string, results: ProbeResult[], share: number): Signal {
+function probeVerdict(
+  kind: 'relay' | 'health',
+  target: string,
+  results: ProbeResult[],
+  share: number,
+): Signal {
   const failed = results.filter((r) => !r.ok).length;
   const n = results.length;
   const verdict = failed / n >= share ? 'down' : (n - failed) / n >= share ? 'up' : 'mixed';
-  return { kind, verdict, detail: `${target}: ${failed}/${n} failed [${results.map((r) => (r.ok ? 'ok' : r.detail)).join(', ')}]` };
+  return {
+    kind,
+    verdict,
+    detail: `${target}: ${failed}/${n} failed [${results.map((r) => (r.ok ? 'ok' : r.detail)).join(', ')}]`,
+  };
 }
 
 /** Reads every signal about `server` and decides whether it is `want` by quorum. */
@@ -49,12 +63,12 @@ export async function evaluateSignals(
   const alarmNames = [...new Set([...server.alarmNames, ...extraAlarmNames])];
 
   const [relay, health, alarm, r53] = await Promise.all([
-    repeated(v.probeAttempts, interval, ports.clock, () => ports.probes.tcpConnect(server.relayAddress, v.probeTimeoutMs)).then((r) =>
-      probeVerdict('relay', server.relayAddress, r, v.probeFailureShare),
-    ),
-    repeated(v.probeAttempts, interval, ports.clock, () => ports.probes.httpGet(server.healthUrl, v.probeTimeoutMs)).then((r) =>
-      probeVerdict('health', server.healthUrl, r, v.probeFailureShare),
-    ),
+    repeated(v.probeAttempts, interval, ports.clock, () =>
+      ports.probes.tcpConnect(server.relayAddress, v.probeTimeoutMs),
+    ).then((r) => probeVerdict('relay', server.relayAddress, r, v.probeFailureShare)),
+    repeated(v.probeAttempts, interval, ports.clock, () =>
+      ports.probes.httpGet(server.healthUrl, v.probeTimeoutMs),
+    ).then((r) => probeVerdict('health', server.healthUrl, r, v.probeFailureShare)),
     alarmSignal(alarmNames, ports.alarms),
     healthCheckSignal(server.route53HealthCheckId, v.healthyCheckerShare, ports.healthChecks),
   ]);
@@ -90,11 +104,16 @@ async function alarmSignal(names: string[], alarms: AlarmStates): Promise<Signal
   }
 }
 
-async function healthCheckSignal(id: string | undefined, healthyShare: number, checks: HealthCheckStatuses): Promise<Signal> {
+async function healthCheckSignal(
+  id: string | undefined,
+  healthyShare: number,
+  checks: HealthCheckStatuses,
+): Promise<Signal> {
   if (!id) return { kind: 'route53-health-check', verdict: 'abstain', detail: 'no health check configured' };
   try {
     const { healthy, total } = await checks.observations(id);
-    if (total === 0) return { kind: 'route53-health-check', verdict: 'abstain', detail: `${id}: no checker observations` };
+    if (total === 0)
+      return { kind: 'route53-health-check', verdict: 'abstain', detail: `${id}: no checker observations` };
     const share = healthy / total;
     return {
       kind: 'route53-health-check',
@@ -102,6 +121,10 @@ async function healthCheckSignal(id: string | undefined, healthyShare: number, c
       detail: `${id}: ${healthy}/${total} checkers see it healthy (healthy above ${Math.round(healthyShare * 100)}%)`,
     };
   } catch (e) {
-    return { kind: 'route53-health-check', verdict: 'abstain', detail: `cannot read ${id}: ${(e as Error).message}` };
+    return {
+      kind: 'route53-health-check',
+      verdict: 'abstain',
+      detail: `cannot read ${id}: ${(e as Error).message}`,
+    };
   }
 }

@@ -16,7 +16,9 @@ export type EndpointRef = z.infer<typeof EndpointRef>;
 export const ExecutionInput = z.strictObject({
   trigger: z.enum(['alarm', 'manual']),
   /** Groups alarms and runs of one outage; also the execution name stem. */
-  incidentId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 letters, digits, "_", ".", ":" or "-"'),
+  incidentId: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 letters, digits, "_", ".", ":" or "-"'),
   dryRun: z.boolean().default(false),
   /** Who started it (person or alarm name), for the audit trail. */
   requestedBy: z.string().min(1).max(128).default('unknown'),

@@ -9,7 +9,12 @@ export const PreflightInput = z.strictObject({ run: Run });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
 export const createHandler = (opts?: HandlerOptions) =>
-  makeHandler('Preflight', PreflightInput, (input, ctx) => preflight(input.run, ctx.topology, ctx.ports), opts);
+  makeHandler(
+    'Preflight',
+    PreflightInput,
+    (input, ctx) => preflight(input.run, ctx.topology, ctx.ports),
+    opts,
+  );
 
 /** The Lambda entry point. */
 export const handler = createHandler();

@@ -19,47 +19,71 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
 
   const others = await ports.runs.othersRunning(run.executionId);
   if (others.length > 0)
-    throw new RunInProgress(`another run is in progress for this management plane: ${others.join(', ')}`, { others });
+    throw new RunInProgress(`another run is in progress for this management plane: ${others.join(', ')}`, {
+      others,
+    });
 
   const seen = await observe(t, ports, target.region);
   const targetMember = seen.redis?.members.find((m) => m.region === target.region);
   const sourceMember = seen.redis?.members.find((m) => m.region === source.region);
   const redisPromoted = seen.redis?.primaryRegion === target.region;
-  const alreadyActive = redisPromoted && seen.lock?.holder === target.cluster && seen.dnsPointsTo === target.cluster;
+  const alreadyActive =
+    redisPromoted && seen.lock?.holder === target.cluster && seen.dnsPointsTo === target.cluster;
 
   // Readiness of the target: its server answers, its Redis member answers and can be promoted safely.
   const readiness: string[] = [];
   const problems: string[] = [];
   const health = await ports.probes.httpGet(targetServer.healthUrl, t.verification.probeTimeoutMs);
-  if (health.ok) readiness.push(`target server ${target.cluster} health: ${health.detail} in ${health.latencyMs} ms`);
-  else problems.push(`target server ${target.cluster} is not healthy (${targetServer.healthUrl}: ${health.detail})`);
+  if (health.ok)
+    readiness.push(`target server ${target.cluster} health: ${health.detail} in ${health.latencyMs} ms`);
+  else
+    problems.push(
+      `target server ${target.cluster} is not healthy (${targetServer.healthUrl}: ${health.detail})`,
+    );
 
   if (!seen.redis) problems.push(`cannot read the Redis topology: ${seen.redisError}`);
-  else if (!targetMember?.reachable) problems.push(`target Redis member in ${target.region} does not answer (${targetMember?.detail ?? 'not found'})`);
+  else if (!targetMember?.reachable)
+    problems.push(
+      `target Redis member in ${target.region} does not answer (${targetMember?.detail ?? 'not found'})`,
+    );
   else if (redisPromoted) readiness.push(`target Redis in ${target.region} is already primary`);
   else if (targetMember.role !== 'replica')
     problems.push(
       `target Redis in ${target.region} is ${targetMember.role}, not a replica of the current primary: resync it first (re-add it as a secondary and let it catch up)`,
     );
   else if (sourceMember?.reachable && sourceMember.role === 'primary' && !targetMember.inSync)
-    problems.push(`target Redis in ${target.region} is not in sync (${targetMember.detail}; lag ${targetMember.lagBytes ?? 'unknown'} bytes)`);
+    problems.push(
+      `target Redis in ${target.region} is not in sync (${targetMember.detail}; lag ${targetMember.lagBytes ?? 'unknown'} bytes)`,
+    );
   else {
     readiness.push(`target Redis in ${target.region} is a replica (${targetMember.detail ?? 'ok'})`);
-    if (!sourceMember?.reachable) warnings.push(`source Redis in ${source.region} does not answer: the promotion will be unplanned and may lose the last writes`);
+    if (!sourceMember?.reachable)
+      warnings.push(
+        `source Redis in ${source.region} does not answer: the promotion will be unplanned and may lose the last writes`,
+      );
   }
 
   if (!seen.lock) warnings.push(`cannot read the global lock: ${seen.lockError}`);
-  else if (seen.lock.holder !== source.cluster && seen.lock.holder !== target.cluster && !run.input.force.lock)
-    problems.push(`the global lock is held by ${seen.lock.holder ?? 'nobody'}, neither ${source.cluster} nor ${target.cluster} (pass force.lock to take it)`);
+  else if (
+    seen.lock.holder !== source.cluster &&
+    seen.lock.holder !== target.cluster &&
+    !run.input.force.lock
+  )
+    problems.push(
+      `the global lock is held by ${seen.lock.holder ?? 'nobody'}, neither ${source.cluster} nor ${target.cluster} (pass force.lock to take it)`,
+    );
 
   if (!seen.dns) warnings.push(`cannot read the DNS record: ${seen.dnsError ?? 'record not found'}`);
   else if (seen.dnsPointsTo === null && !run.input.force.dns)
-    problems.push(`the DNS record ${t.dns.recordName} points at ${seen.dns.values.join(', ')}, which is neither server (pass force.dns to overwrite it)`);
+    problems.push(
+      `the DNS record ${t.dns.recordName} points at ${seen.dns.values.join(', ')}, which is neither server (pass force.dns to overwrite it)`,
+    );
 
   // The agents that must come back: the configured list, or those last seen on the source.
   let expectedClusters: string[] = [];
   let expectedClustersSource: string = t.reconnection.expectedClusters.source;
-  if (t.reconnection.expectedClusters.source === 'static') expectedClusters = t.reconnection.expectedClusters.clusters;
+  if (t.reconnection.expectedClusters.source === 'static')
+    expectedClusters = t.reconnection.expectedClusters.clusters;
   else {
     const last = await ports.registry.lastSeen(source.cluster).catch((e: Error) => {
       warnings.push(`cannot read the last-seen clusters: ${e.message}`);
@@ -68,11 +92,17 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
     if (last && last.clusters.length > 0) {
       expectedClusters = last.clusters;
       expectedClustersSource = `last-seen on ${source.cluster} at ${last.at}`;
-    } else warnings.push(`no record of the clusters last seen on ${source.cluster}: reconnection is checked against what ${target.cluster} reports`);
+    } else
+      warnings.push(
+        `no record of the clusters last seen on ${source.cluster}: reconnection is checked against what ${target.cluster} reports`,
+      );
   }
 
   if (problems.length > 0 && !alreadyActive)
-    throw new TargetNotReady(`${target.cluster} is not ready to take over: ${problems.join('; ')}`, { problems, readiness });
+    throw new TargetNotReady(`${target.cluster} is not ready to take over: ${problems.join('; ')}`, {
+      problems,
+      readiness,
+    });
 
   return {
     startedAt,

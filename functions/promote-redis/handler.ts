@@ -15,7 +15,10 @@ export const createHandler = (opts?: HandlerOptions) =>
   makeHandler(
     'PromoteRedis',
     PromoteRedisInput,
-    (input, ctx) => (input.action === 'start' ? startPromotion(input.run, ctx.ports) : pollPromotion(input.run, input.promotion, ctx.ports)),
+    (input, ctx) =>
+      input.action === 'start'
+        ? startPromotion(input.run, ctx.ports)
+        : pollPromotion(input.run, input.promotion, ctx.ports),
     opts,
   );
 

@@ -10,7 +10,11 @@ import type { Ports } from '#lib/wiring.ts';
 /** Starts the promotion (or reports it as already done / what it would do in dry-run). */
 export async function startPromotion(run: Run, ports: Pick<Ports, 'promoter' | 'clock'>): Promise<Promotion> {
   const startedAt = iso(ports.clock);
-  const st = await ports.promoter.promote({ sourceRegion: run.source.region, targetRegion: run.target.region, dryRun: run.input.dryRun });
+  const st = await ports.promoter.promote({
+    sourceRegion: run.source.region,
+    targetRegion: run.target.region,
+    dryRun: run.input.dryRun,
+  });
   return {
     startedAt,
     endedAt: iso(ports.clock),
@@ -23,7 +27,11 @@ export async function startPromotion(run: Run, ports: Pick<Ports, 'promoter' | '
 }
 
 /** Polls a promotion in progress; keeps the start time so the report can time the whole step. */
-export async function pollPromotion(run: Run, previous: Promotion, ports: Pick<Ports, 'promoter' | 'clock'>): Promise<Promotion> {
+export async function pollPromotion(
+  run: Run,
+  previous: Promotion,
+  ports: Pick<Ports, 'promoter' | 'clock'>,
+): Promise<Promotion> {
   if (previous.state !== 'in-progress') return previous;
   const st = await ports.promoter.status({ targetRegion: run.target.region, mode: previous.mode });
   return {

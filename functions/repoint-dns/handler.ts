@@ -15,7 +15,10 @@ export const createHandler = (opts?: HandlerOptions) =>
   makeHandler(
     'RepointDns',
     RepointDnsInput,
-    (input, ctx) => (input.action === 'change' ? repointDns(input.run, ctx.topology, ctx.ports) : pollDns(input.dns, ctx.ports)),
+    (input, ctx) =>
+      input.action === 'change'
+        ? repointDns(input.run, ctx.topology, ctx.ports)
+        : pollDns(input.dns, ctx.ports),
     opts,
   );
 

@@ -11,20 +11,35 @@ import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
 /** Changes the record (or reports it already points at the target / what it would change). */
-export async function repointDns(run: Run, t: Topology, ports: Pick<Ports, 'dns' | 'clock'>): Promise<DnsResult> {
+export async function repointDns(
+  run: Run,
+  t: Topology,
+  ports: Pick<Ports, 'dns' | 'clock'>,
+): Promise<DnsResult> {
   const startedAt = iso(ports.clock);
   const targetValue = t.dns.values[run.target.cluster]!;
   const current = await ports.dns.read();
-  if (!current) throw new DnsRecordUnexpected(`the record ${t.dns.recordName} (${t.dns.recordType}) does not exist`);
+  if (!current)
+    throw new DnsRecordUnexpected(`the record ${t.dns.recordName} (${t.dns.recordType}) does not exist`);
   const pointsTo = clusterForRecord(t, current);
   const next = { ttl: t.dns.ttl, values: [targetValue] };
   const base = { startedAt, before: current.values, after: next.values, polls: 0 };
   if (pointsTo === run.target.cluster)
-    return { ...base, after: current.values, endedAt: iso(ports.clock), outcome: 'already', changeId: null, status: 'INSYNC' };
+    return {
+      ...base,
+      after: current.values,
+      endedAt: iso(ports.clock),
+      outcome: 'already',
+      changeId: null,
+      status: 'INSYNC',
+    };
   if (pointsTo !== run.source.cluster && !run.input.force.dns)
-    throw new DnsRecordUnexpected(`the record ${t.dns.recordName} points at ${current.values.join(', ')}, which is neither server; pass force.dns to overwrite it`, {
-      values: current.values,
-    });
+    throw new DnsRecordUnexpected(
+      `the record ${t.dns.recordName} points at ${current.values.join(', ')}, which is neither server; pass force.dns to overwrite it`,
+      {
+        values: current.values,
+      },
+    );
   const res = await ports.dns.compareAndSwap({ expected: current, next, dryRun: run.input.dryRun });
   return {
     ...base,

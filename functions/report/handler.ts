@@ -2,7 +2,16 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
-import { CaughtError, DnsResult, LockResult, Plan, Promotion, Reconnect, Run, Verification } from '#lib/state.ts';
+import {
+  CaughtError,
+  DnsResult,
+  LockResult,
+  Plan,
+  Promotion,
+  Reconnect,
+  Run,
+  Verification,
+} from '#lib/state.ts';
 import { buildReport, OUTCOMES, type RunReport, type RunState } from './report.ts';
 
 /** The payload the workflow sends: everything it accumulated plus the outcome. */
@@ -11,7 +20,15 @@ export const ReportInput = z.object({
   outcome: z.object({ name: z.enum(OUTCOMES), error: CaughtError.optional() }),
   plan: Plan.optional(),
   verify: Verification.optional(),
-  approval: z.object({ decision: z.string().optional(), by: z.string().optional(), byName: z.string().optional(), at: z.string().optional(), timedOut: z.boolean().optional() }).optional(),
+  approval: z
+    .object({
+      decision: z.string().optional(),
+      by: z.string().optional(),
+      byName: z.string().optional(),
+      at: z.string().optional(),
+      timedOut: z.boolean().optional(),
+    })
+    .optional(),
   promotion: Promotion.optional(),
   lock: LockResult.optional(),
   dns: DnsResult.optional(),

@@ -25,7 +25,14 @@ export const OUTCOMES = [
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outcomes after which nothing was changed. */
-export const NOTHING_CHANGED: readonly Outcome[] = ['AlreadyActive', 'DryRunComplete', 'OutageNotConfirmed', 'RecoveryNotConfirmed', 'Rejected', 'TargetNotReady'];
+export const NOTHING_CHANGED: readonly Outcome[] = [
+  'AlreadyActive',
+  'DryRunComplete',
+  'OutageNotConfirmed',
+  'RecoveryNotConfirmed',
+  'Rejected',
+  'TargetNotReady',
+];
 
 /** Everything the workflow accumulated. */
 export interface RunState {
@@ -63,13 +70,29 @@ export interface RunReport {
   changed: { what: string; before: string; after: string }[];
   error?: { name: string; message: string };
   nextActions: string[];
-  after: { lockHolder: string | null; lockEpoch: number | null; redisPrimary: string | null; dnsPointsTo: string | null; readErrors: string[] };
+  after: {
+    lockHolder: string | null;
+    lockEpoch: number | null;
+    redisPrimary: string | null;
+    dnsPointsTo: string | null;
+    readErrors: string[];
+  };
   reportedAt: string;
 }
 
-function row(step: string, t: { startedAt: string; endedAt: string } | undefined, result: string): StepRow | null {
+function row(
+  step: string,
+  t: { startedAt: string; endedAt: string } | undefined,
+  result: string,
+): StepRow | null {
   if (!t) return null;
-  return { step, startedAt: t.startedAt, endedAt: t.endedAt, durationMs: Date.parse(t.endedAt) - Date.parse(t.startedAt), result };
+  return {
+    step,
+    startedAt: t.startedAt,
+    endedAt: t.endedAt,
+    durationMs: Date.parse(t.endedAt) - Date.parse(t.startedAt),
+    result,
+  };
 }
 
 /** The message inside a Step Functions error Cause (Lambda puts JSON with errorMessage there). */
@@ -93,26 +116,65 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
 
   const steps = [
     row('preflight', s.plan, s.plan ? (s.plan.alreadyActive ? 'already active' : 'plan recorded') : ''),
-    row(run.direction === 'failover' ? 'verify-outage' : 'verify-recovered', s.verify, s.verify ? `${s.verify.skipped ? 'skipped' : `${s.verify.votes}/${s.verify.quorum} signals`}` : ''),
-    row('promote-redis', s.promotion, s.promotion ? `${s.promotion.state} (${s.promotion.mode}) ${s.promotion.detail}` : ''),
-    row('switch-lock', s.lock, s.lock ? `${s.lock.outcome}: ${s.lock.previousHolder ?? 'nobody'}@${s.lock.previousEpoch} -> ${s.lock.holder}@${s.lock.epoch}` : ''),
-    row('repoint-dns', s.dns, s.dns ? `${s.dns.outcome} ${s.dns.status}: ${s.dns.before.join(',')} -> ${s.dns.after.join(',')}` : ''),
+    row(
+      run.direction === 'failover' ? 'verify-outage' : 'verify-recovered',
+      s.verify,
+      s.verify ? `${s.verify.skipped ? 'skipped' : `${s.verify.votes}/${s.verify.quorum} signals`}` : '',
+    ),
+    row(
+      'promote-redis',
+      s.promotion,
+      s.promotion ? `${s.promotion.state} (${s.promotion.mode}) ${s.promotion.detail}` : '',
+    ),
+    row(
+      'switch-lock',
+      s.lock,
+      s.lock
+        ? `${s.lock.outcome}: ${s.lock.previousHolder ?? 'nobody'}@${s.lock.previousEpoch} -> ${s.lock.holder}@${s.lock.epoch}`
+        : '',
+    ),
+    row(
+      'repoint-dns',
+      s.dns,
+      s.dns ? `${s.dns.outcome} ${s.dns.status}: ${s.dns.before.join(',')} -> ${s.dns.after.join(',')}` : '',
+    ),
     row('confirm-reconnect', s.reconnect, s.reconnect ? s.reconnect.detail : ''),
   ].filter((r): r is StepRow => r !== null);
 
   const changed: RunReport['changed'] = [];
   const redisAfter = seen.redis?.primaryRegion ?? null;
-  if (before && redisAfter !== before.redisPrimary) changed.push({ what: 'Redis primary', before: before.redisPrimary ?? 'none', after: redisAfter ?? 'unknown' });
-  if (before?.lock && seen.lock && (seen.lock.holder !== before.lock.holder || seen.lock.epoch !== before.lock.epoch))
-    changed.push({ what: 'global lock', before: `${before.lock.holder ?? 'nobody'} (epoch ${before.lock.epoch})`, after: `${seen.lock.holder ?? 'nobody'} (epoch ${seen.lock.epoch})` });
+  if (before && redisAfter !== before.redisPrimary)
+    changed.push({
+      what: 'Redis primary',
+      before: before.redisPrimary ?? 'none',
+      after: redisAfter ?? 'unknown',
+    });
+  if (
+    before?.lock &&
+    seen.lock &&
+    (seen.lock.holder !== before.lock.holder || seen.lock.epoch !== before.lock.epoch)
+  )
+    changed.push({
+      what: 'global lock',
+      before: `${before.lock.holder ?? 'nobody'} (epoch ${before.lock.epoch})`,
+      after: `${seen.lock.holder ?? 'nobody'} (epoch ${seen.lock.epoch})`,
+    });
   if (before && seen.dnsPointsTo !== before.dnsPointsTo)
-    changed.push({ what: `DNS ${t.dns.recordName}`, before: before.dns?.values.join(',') ?? 'none', after: seen.dns?.values.join(',') ?? 'unknown' });
+    changed.push({
+      what: `DNS ${t.dns.recordName}`,
+      before: before.dns?.values.join(',') ?? 'none',
+      after: seen.dns?.values.join(',') ?? 'unknown',
+    });
 
   const nextActions: string[] = [];
-  const err = outcome.error ? { name: outcome.error.Error, message: causeMessage(outcome.error.Cause) } : undefined;
+  const err = outcome.error
+    ? { name: outcome.error.Error, message: causeMessage(outcome.error.Cause) }
+    : undefined;
   switch (outcome.name) {
     case 'FailedOver':
-      nextActions.push(`Point the CI/CD pipeline that applies Gloo configuration at ${target.cluster} (configuration is written to the active management cluster only).`);
+      nextActions.push(
+        `Point the CI/CD pipeline that applies Gloo configuration at ${target.cluster} (configuration is written to the active management cluster only).`,
+      );
       if (s.promotion?.mode === 'unplanned')
         nextActions.push(
           `Before any failback: re-add the Redis in ${source.region} as a secondary of ${target.region} and let it catch up; failback refuses until it is in sync. ${s.promotion.possibleDataLoss?.detail ?? ''}`.trim(),
@@ -129,7 +191,9 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
       );
       break;
     case 'PromotionFailed':
-      nextActions.push(`Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`);
+      nextActions.push(
+        `Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`,
+      );
       break;
     case 'TargetNotReady':
       nextActions.push(`Nothing changed. Make ${target.cluster} ready (${err?.message ?? ''}) and re-run.`);
@@ -137,7 +201,8 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     default:
       if (NOTHING_CHANGED.includes(outcome.name)) nextActions.push('Nothing changed.');
   }
-  if (readErrors.length) nextActions.push(`Some state could not be read after the run: ${readErrors.join('; ')}`);
+  if (readErrors.length)
+    nextActions.push(`Some state could not be read after the run: ${readErrors.join('; ')}`);
 
   const summary = {
     FailedOver: `${run.direction} ${source.cluster} (${source.region}) -> ${target.cluster} (${target.region}) complete`,

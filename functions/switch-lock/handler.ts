@@ -9,7 +9,12 @@ export const SwitchLockInput = z.strictObject({ run: Run, plan: Plan });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
 export const createHandler = (opts?: HandlerOptions) =>
-  makeHandler('SwitchLock', SwitchLockInput, (input, ctx) => switchLock(input.run, input.plan, ctx.ports), opts);
+  makeHandler(
+    'SwitchLock',
+    SwitchLockInput,
+    (input, ctx) => switchLock(input.run, input.plan, ctx.ports),
+    opts,
+  );
 
 /** The Lambda entry point. */
 export const handler = createHandler();

@@ -8,7 +8,11 @@ import type { LockResult, Plan, Run } from '#lib/state.ts';
 import type { Ports } from '#lib/wiring.ts';
 
 /** Switches the lock to `run.target.cluster`; replays are no-ops; another holder -> `LockHeldByOther`. */
-export async function switchLock(run: Run, plan: Plan, ports: Pick<Ports, 'lock' | 'clock'>): Promise<LockResult> {
+export async function switchLock(
+  run: Run,
+  plan: Plan,
+  ports: Pick<Ports, 'lock' | 'clock'>,
+): Promise<LockResult> {
   const startedAt = iso(ports.clock);
   const h = await ports.lock(run.target.region);
   try {

@@ -9,7 +9,12 @@ export const VerifyOutageInput = z.strictObject({ run: Run });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
 export const createHandler = (opts?: HandlerOptions) =>
-  makeHandler('VerifyOutage', VerifyOutageInput, (input, ctx) => verifyOutage(input.run, ctx.topology, ctx.ports), opts);
+  makeHandler(
+    'VerifyOutage',
+    VerifyOutageInput,
+    (input, ctx) => verifyOutage(input.run, ctx.topology, ctx.ports),
+    opts,
+  );
 
 /** The Lambda entry point. */
 export const handler = createHandler();

@@ -12,7 +12,13 @@ import { serverByCluster, type Topology } from '#lib/topology.ts';
 export async function verifyOutage(run: Run, t: Topology, ports: SignalPorts): Promise<Verification> {
   if (run.input.force.skipVerification) return skipped(run, 'down', ports);
   const server = serverByCluster(t, run.source.cluster);
-  const result = await evaluateSignals(server, 'down', t, ports, run.input.alarmName ? [run.input.alarmName] : []);
+  const result = await evaluateSignals(
+    server,
+    'down',
+    t,
+    ports,
+    run.input.alarmName ? [run.input.alarmName] : [],
+  );
   if (!result.confirmed)
     throw new OutageNotConfirmed(
       `the outage of ${server.cluster} is not confirmed: ${result.votes} signal(s) say down, ${result.against} disagree, quorum ${result.quorum}. Evidence: ${result.evidence.join(' | ')}`,

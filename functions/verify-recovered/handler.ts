@@ -9,7 +9,12 @@ export const VerifyRecoveredInput = z.strictObject({ run: Run });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
 export const createHandler = (opts?: HandlerOptions) =>
-  makeHandler('VerifyRecovered', VerifyRecoveredInput, (input, ctx) => verifyRecovered(input.run, ctx.topology, ctx.ports), opts);
+  makeHandler(
+    'VerifyRecovered',
+    VerifyRecoveredInput,
+    (input, ctx) => verifyRecovered(input.run, ctx.topology, ctx.ports),
+    opts,
+  );
 
 /** The Lambda entry point. */
 export const handler = createHandler();

@@ -30,11 +30,22 @@ describe('workflow definition', () => {
   it('produces valid ASL for failover and failback, with and without gates', () => {
     expect(validate(failover)).toEqual({ isValid: true, errors: [] });
     expect(validate(failback)).toEqual({ isValid: true, errors: [] });
-    const noGates = workflowFor({ ...t, approvals: { ...t.approvals, gates: [] } }, { direction: 'failover', targetCluster: 'mgmt-west' }, functions);
+    const noGates = workflowFor(
+      { ...t, approvals: { ...t.approvals, gates: [] } },
+      { direction: 'failover', targetCluster: 'mgmt-west' },
+      functions,
+    );
     expect(validate(noGates)).toEqual({ isValid: true, errors: [] });
     expect(Object.keys(noGates.States)).not.toContain('SetOutcomeRejected');
     const allGates = workflowFor(
-      { ...t, approvals: { ...t.approvals, gates: ['before-promotion', 'before-dns'], onTimeout: 'proceed-if-alarm' } },
+      {
+        ...t,
+        approvals: {
+          ...t.approvals,
+          gates: ['before-promotion', 'before-dns'],
+          onTimeout: 'proceed-if-alarm',
+        },
+      },
       { direction: 'failover', targetCluster: 'mgmt-west' },
       functions,
     );
@@ -60,8 +71,12 @@ describe('workflow definition', () => {
         .replaceAll(a[1], 'SOURCE_REGION')
         .replaceAll(b[0], 'TARGET')
         .replaceAll(b[1], 'TARGET_REGION');
-    expect(failover.States.DescribeRun).toMatchObject({ Parameters: { run: { source: { cluster: 'mgmt-east' }, target: { cluster: 'mgmt-west' } } } });
-    expect(failback.States.DescribeRun).toMatchObject({ Parameters: { run: { source: { cluster: 'mgmt-west' }, target: { cluster: 'mgmt-east' } } } });
+    expect(failover.States.DescribeRun).toMatchObject({
+      Parameters: { run: { source: { cluster: 'mgmt-east' }, target: { cluster: 'mgmt-west' } } },
+    });
+    expect(failback.States.DescribeRun).toMatchObject({
+      Parameters: { run: { source: { cluster: 'mgmt-west' }, target: { cluster: 'mgmt-east' } } },
+    });
     expect(failover.States).toHaveProperty('VerifySourceOutage');
     expect(failback.States).toHaveProperty('VerifyTargetRecovered');
     expect(normalise(failback, ['mgmt-west', 'us-west-2'], ['mgmt-east', 'us-east-1'])).toBe(

@@ -1,0 +1,81 @@
+/**
+ * Trigger: maps a `CloudWatch Alarm State Change` event (EventBridge) to a failover execution.
+ * Only ALARM transitions of an alarm that the topology names for a server start a run; the run
+ * fails over away from that server. The execution name is deterministic per incident: every alarm
+ * of one server that goes to ALARM within the same window maps to the same name, so two alarms for
+ * one outage start one run (Step Functions refuses a second execution with the same name).
+ */
+import { z } from 'zod';
+import { parseInput } from '#lib/handler.ts';
+import type { ExecutionInput } from '#lib/state.ts';
+import { peerOf, type Topology } from '#lib/topology.ts';
+
+/** The parts of the EventBridge alarm event we read. */
+export const AlarmEvent = z.object({
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal('CloudWatch Alarm State Change'),
+  time: z.string(),
+  region: z.string(),
+  detail: z.object({
+    alarmName: z.string().min(1).max(255),
+    state: z.object({
+      value: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+      timestamp: z.string(),
+      reason: z.string().optional(),
+    }),
+    previousState: z.object({ value: z.string() }).optional(),
+  }),
+});
+export type AlarmEvent = z.infer<typeof AlarmEvent>;
+
+/** What to start, or why nothing is started. */
+export type TriggerDecision =
+  | {
+      start: true;
+      targetCluster: string;
+      sourceCluster: string;
+      executionName: string;
+      input: ExecutionInput;
+    }
+  | { start: false; reason: string };
+
+/** Minutes of one incident window: alarms of one server within it share an execution name. */
+export const INCIDENT_WINDOW_MINUTES = 30;
+
+/** Decides whether an alarm event starts a failover, and with what name and input. */
+export function decide(event: unknown, t: Topology): TriggerDecision {
+  const ev = parseInput(AlarmEvent, event, 'alarm event');
+  if (ev.detail.state.value !== 'ALARM')
+    return {
+      start: false,
+      reason: `alarm ${ev.detail.alarmName} went to ${ev.detail.state.value}, not ALARM`,
+    };
+  const source = t.servers.find((s) => s.alarmNames.includes(ev.detail.alarmName));
+  if (!source)
+    return {
+      start: false,
+      reason: `alarm ${ev.detail.alarmName} is not configured for any management server`,
+    };
+  const target = peerOf(t, source.cluster);
+  const at = Date.parse(ev.detail.state.timestamp.replace(/\+0000$/, 'Z')) || Date.parse(ev.time);
+  const windowMs = INCIDENT_WINDOW_MINUTES * 60_000;
+  const bucket = new Date(Math.floor(at / windowMs) * windowMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .slice(0, 13);
+  const incidentId = `${source.cluster}-down-${bucket}`;
+  return {
+    start: true,
+    sourceCluster: source.cluster,
+    targetCluster: target.cluster,
+    executionName: `failover-${incidentId}`.slice(0, 80),
+    input: {
+      trigger: 'alarm',
+      incidentId,
+      dryRun: false,
+      requestedBy: `alarm:${ev.detail.alarmName}`,
+      alarmName: ev.detail.alarmName,
+      force: { lock: false, skipVerification: false, dns: false },
+    },
+  };
+}

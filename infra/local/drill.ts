@@ -1,0 +1,521 @@
+/**
+ * `npm run drill`: the local failover drill. Starts the sandbox (two regions, real redis-server
+ * processes, simulated Gloo management servers and agents, a real DNS server), takes the active
+ * region down, lets the sandbox's probe alarm fire a `CloudWatch Alarm State Change` event, maps it
+ * to the execution input exactly as the AWS trigger does, runs the failover workflow (the same ASL,
+ * real handlers), and checks that the system converged. `--failback` then heals the old region,
+ * resyncs its Redis as the runbook says, and runs the mirrored failback.
+ */
+import './quiet.ts';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { RunReport } from '#functions/report/report.ts';
+import { decide } from '#functions/trigger/trigger.ts';
+import { portsFromTopology } from '#lib/default-ports.ts';
+import { withRedis } from '#lib/redis/connect.ts';
+import { RedisGlobalLock } from '#lib/redis/lock.ts';
+import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
+import type { Region, Topology } from '#lib/topology.ts';
+import { waitReplicating } from './redis-server.ts';
+import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
+import { type Sandbox, startSandbox } from './sandbox/index.ts';
+
+/** Options of {@link runDrill}. */
+export interface DrillOptions {
+  agents: number;
+  scenario: 'outage' | 'blip';
+  failback: boolean;
+  dryRun: boolean;
+  approve?: 'auto' | 'reject';
+  /** Print the live timeline and tables (default true). */
+  print?: boolean;
+  /** Wait scale for the local runner (default 0.01). */
+  waitScale?: number;
+}
+
+/** One workflow run of the drill. */
+export interface DrillRun {
+  direction: 'failover' | 'failback';
+  endState: string;
+  status: string;
+  transitions: number;
+  wallMs: number;
+  report: RunReport | null;
+}
+
+/** The drill's result (also what `--json` writes). */
+export interface DrillReport {
+  scenario: string;
+  agents: number;
+  dryRun: boolean;
+  converged: boolean;
+  problems: string[];
+  sandboxStartMs: number;
+  runs: DrillRun[];
+  rto: Record<string, number>;
+  checks: { name: string; ok: boolean; detail: string }[];
+  timeline: { tMs: number; event: string }[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs the drill and returns its report. */
+export async function runDrill(o: DrillOptions): Promise<DrillReport> {
+  const print = o.print ?? true;
+  const out = (s = '') => print && process.stdout.write(`${s}\n`);
+  const t0 = performance.now();
+  const timeline: DrillReport['timeline'] = [];
+  const mark = (event: string) => {
+    const tMs = Math.round(performance.now() - t0);
+    timeline.push({ tMs, event });
+    out(`  ${`+${(tMs / 1000).toFixed(2)}s`.padStart(9)}  ${event}`);
+  };
+  const checks: DrillReport['checks'] = [];
+  const check = (name: string, ok: boolean, detail: string) => {
+    checks.push({ name, ok, detail });
+    out(`  ${ok ? 'ok  ' : 'FAIL'}  ${name}: ${detail}`);
+  };
+
+  out(
+    `Gloo management-plane failover drill (scenario: ${o.scenario}, ${o.agents} agents${o.dryRun ? ', dry run' : ''}${o.failback ? ', then failback' : ''})`,
+  );
+  out('');
+  const sb = await startSandbox({ agents: o.agents });
+  const runs: DrillRun[] = [];
+  const rto: Record<string, number> = {};
+  try {
+    const [regionA, regionB] = sb.regionNames;
+    const [clusterA, clusterB] = sb.clusters;
+    let topology: Topology = sb.topology;
+    if (o.approve) topology = withApprovalGates(topology);
+    const ports = portsFromTopology(topology);
+    mark(
+      `sandbox ready in ${sb.startupMs} ms: ${o.agents} agents on ${clusterA} (${regionA}); ${clusterB} (${regionB}) passive; DNS ${sb.dns.recordName} -> ${sb.dns.read()?.values.join(',')}`,
+    );
+    const before = await lockOn(sb, regionA);
+    mark(
+      `global lock: ${before.holder} (epoch ${before.epoch}); Redis primary ${regionA}, replica ${regionB}`,
+    );
+
+    // 1. The outage (or blip), and the alarm it raises.
+    const alarm = new Promise<Record<string, any>>((resolve) =>
+      sb.events.on('alarm', (ev: Record<string, any>) => {
+        if (ev.detail?.state?.value === 'ALARM') resolve(ev);
+      }),
+    );
+    const tKill = performance.now();
+    if (o.scenario === 'outage') {
+      await sb.killRegion(regionA);
+      mark(`killed region ${regionA}: ${clusterA} and its Redis stopped`);
+    } else {
+      void sb.blip(regionA, 2_500);
+      mark(`blip in region ${regionA}: frozen for 2.5 s, heals by itself`);
+    }
+    const event = await Promise.race([alarm, sleep(30_000).then(() => null)]);
+    if (!event) throw new Error('the sandbox alarm did not fire within 30 s');
+    rto.detectionMs = Math.round(performance.now() - tKill);
+    mark(`alarm ${event.detail.alarmName} -> ALARM (${event.detail.state.reason ?? ''})`.slice(0, 160));
+
+    // 2. The trigger's mapping, then the workflow.
+    const decision = decide(event, topology);
+    if (!decision.start) throw new Error(`trigger did not start a run: ${decision.reason}`);
+    mark(
+      `trigger: start execution "${decision.executionName}" (failover ${decision.sourceCluster} -> ${decision.targetCluster})`,
+    );
+    const failover = await runOne(
+      sb,
+      topology,
+      ports,
+      'failover',
+      decision.targetCluster,
+      { ...decision.input, dryRun: o.dryRun },
+      o,
+      mark,
+    );
+    runs.push(failover.run);
+    Object.assign(rto, rtoOf(failover.result, failover.run.report));
+
+    // 3. Did it converge?
+    out('');
+    out('Checks');
+    const expectSwitch = o.scenario === 'outage' && !o.dryRun;
+    const expectedEnd =
+      o.scenario === 'blip' ? 'OutageNotConfirmed' : o.dryRun ? 'DryRunComplete' : 'FailedOver';
+    check(
+      'outcome',
+      failover.run.endState === expectedEnd,
+      `${failover.run.endState} (expected ${expectedEnd})`,
+    );
+    if (expectSwitch) {
+      const tAgents = await sb.agents
+        .waitAllOn(clusterB, 30_000)
+        .then(() => performance.now())
+        .catch(() => null);
+      if (tAgents) rto.totalMs = Math.round(tAgents - tKill);
+      await convergenceChecks(sb, { cluster: clusterB, region: regionB }, before.epoch, check);
+    } else {
+      if (o.scenario === 'blip') await sb.agents.waitAllOn(clusterA, 30_000).catch(() => 0);
+      await unchangedChecks(
+        sb,
+        { cluster: clusterA, region: o.scenario === 'blip' ? regionA : regionB },
+        before,
+        regionA,
+        check,
+        o.scenario === 'blip',
+      );
+    }
+
+    // 4. Failback: heal, resync (the runbook's manual step), run the mirror.
+    if (o.failback && expectSwitch) {
+      out('');
+      out(`Failback to ${clusterA} (${regionA})`);
+      await sb.healRegion(regionA);
+      mark(
+        `healed region ${regionA}: ${clusterA} restarted; its Redis is back empty and standalone (no persistence)`,
+      );
+      await resync(sb, regionA, regionB);
+      mark(`operator resynced Redis in ${regionA} as a replica of ${regionB} (REPLICAOF; in sync)`);
+      const lockNow = await lockOn(sb, regionB);
+      const fb = await runOne(
+        sb,
+        topology,
+        ports,
+        'failback',
+        clusterA,
+        {
+          trigger: 'manual',
+          incidentId: `${decision.input.incidentId}-failback`,
+          requestedBy: 'drill',
+          dryRun: false,
+        },
+        o,
+        mark,
+      );
+      runs.push(fb.run);
+      out('');
+      out('Checks');
+      check('failback outcome', fb.run.endState === 'FailedOver', `${fb.run.endState} (expected FailedOver)`);
+      await sb.agents.waitAllOn(clusterA, 30_000).catch(() => 0);
+      await convergenceChecks(sb, { cluster: clusterA, region: regionA }, lockNow.epoch, check);
+    }
+
+    printTables(runs, rto, out);
+  } finally {
+    await sb.stop();
+  }
+  const problems = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+  out('');
+  out(
+    problems.length === 0
+      ? 'CONVERGED: every check passed.'
+      : `DID NOT CONVERGE: ${problems.length} check(s) failed.`,
+  );
+  return {
+    scenario: o.scenario,
+    agents: o.agents,
+    dryRun: o.dryRun,
+    converged: problems.length === 0,
+    problems,
+    sandboxStartMs: 0,
+    runs,
+    rto,
+    checks,
+    timeline,
+  };
+}
+
+/** Turns approval gates on for the drill's `--approve` (the sandbox has no real Slack workspace). */
+function withApprovalGates(t: Topology): Topology {
+  return {
+    ...t,
+    approvals: {
+      ...t.approvals,
+      gates: ['before-promotion', 'before-failback'],
+      slack: t.approvals.slack ?? {
+        channel: 'C0SANDBOX1',
+        approvers: ['U0SANDBOX1'],
+        botTokenSecret: 'sandbox/slack-bot-token',
+        signingSecret: 'sandbox/slack-signing-secret',
+      },
+    },
+  };
+}
+
+async function runOne(
+  sb: Sandbox,
+  topology: Topology,
+  ports: ReturnType<typeof portsFromTopology>,
+  direction: 'failover' | 'failback',
+  targetCluster: string,
+  input: Record<string, unknown>,
+  o: DrillOptions,
+  mark: (e: string) => void,
+): Promise<{ run: DrillRun; result: LocalRunResult }> {
+  const approve: ApprovalResolver | undefined =
+    o.approve === 'reject'
+      ? async (p) => {
+          mark(`approval requested (${String(p.gate)}): rejecting`);
+          const e = new Error(JSON.stringify({ by: 'U0SANDBOX1', reason: 'drill --approve reject' }));
+          e.name = 'ApprovalRejected';
+          throw e;
+        }
+      : o.approve === 'auto'
+        ? async (p) => {
+            mark(`approval requested (${String(p.gate)}): approving automatically in 0.5 s`);
+            await sleep(500);
+            return { decision: 'approved', by: 'U0SANDBOX1', byName: 'drill', at: new Date().toISOString() };
+          }
+        : undefined;
+  const started = performance.now();
+  const result = await runWorkflow({
+    topology,
+    direction,
+    targetCluster,
+    input,
+    ports,
+    waitScale: o.waitScale ?? 0.01,
+    ...(approve ? { approve } : {}),
+    onEvent: (e) => describeEvent(e, mark),
+  });
+  const report = ((result.output as { report?: RunReport }).report ?? null) as RunReport | null;
+  mark(`${direction} ended: ${result.endState} (${result.status}, ${result.transitions} state transitions)`);
+  if (report) for (const a of report.nextActions) mark(`next: ${a}`);
+  void sb;
+  return {
+    run: {
+      direction,
+      endState: result.endState,
+      status: result.status,
+      transitions: result.transitions,
+      wallMs: Math.round(performance.now() - started),
+      report,
+    },
+    result,
+  };
+}
+
+const STEP_LABELS: Record<string, string> = {
+  RunPreflight: 'preflight',
+  VerifySourceOutage: 'verify outage (quorum of probes, alarm, Route 53 checkers)',
+  VerifyTargetRecovered: 'verify recovery (quorum)',
+  ApproveSwitch: 'approval gate',
+  ApproveDnsChange: 'approval gate (DNS)',
+  StartRedisPromotion: 'promote Redis',
+  PollRedisPromotion: 'poll Redis promotion',
+  SwitchGlobalLock: 'switch global lock',
+  RepointDns: 'repoint DNS (compare-and-swap)',
+  PollDnsChange: 'poll DNS change',
+  ConfirmAgentsReconnected: 'confirm agents reconnected',
+  WriteReport: 'report',
+};
+
+function describeEvent(e: TimelineEvent, mark: (s: string) => void): void {
+  const label = e.state ? STEP_LABELS[e.state] : undefined;
+  if (e.kind === 'state-entered' && label) mark(`▶ ${e.state}: ${label}`);
+  else if (e.kind === 'state-exited' && label && e.output) {
+    const o = e.output as Record<string, any>;
+    const summary: Record<string, () => string> = {
+      RunPreflight: () =>
+        `plan: lock ${o.plan?.before?.lock?.holder}@${o.plan?.before?.lock?.epoch}, Redis primary ${o.plan?.before?.redisPrimary}, DNS -> ${o.plan?.before?.dnsPointsTo}; ${o.plan?.expectedClusters?.length} expected agents`,
+      VerifySourceOutage: () =>
+        `confirmed by ${o.verify?.votes}/${o.verify?.signals?.length} signals (quorum ${o.verify?.quorum})`,
+      VerifyTargetRecovered: () =>
+        `confirmed by ${o.verify?.votes}/${o.verify?.signals?.length} signals (quorum ${o.verify?.quorum})`,
+      StartRedisPromotion: () => `${o.promotion?.state} (${o.promotion?.mode}): ${o.promotion?.detail}`,
+      PollRedisPromotion: () => `${o.promotion?.state}: ${o.promotion?.detail}`,
+      SwitchGlobalLock: () =>
+        `${o.lock?.outcome}: ${o.lock?.previousHolder}@${o.lock?.previousEpoch} -> ${o.lock?.holder}@${o.lock?.epoch}`,
+      RepointDns: () =>
+        `${o.dns?.outcome}: ${o.dns?.before?.join(',')} -> ${o.dns?.after?.join(',')} (${o.dns?.status})`,
+      PollDnsChange: () => `${o.dns?.status}`,
+      ConfirmAgentsReconnected: () => `${o.reconnect?.detail}`,
+    };
+    const s = summary[e.state!];
+    if (s) mark(`  ✓ ${s()}`);
+  } else if (e.kind === 'state-caught')
+    mark(`  ✗ ${e.state}: ${e.error}: ${String(e.cause ?? '').slice(0, 200)}`);
+  else if (e.kind === 'state-retried') mark(`  ↻ ${e.state}: retry after ${e.error}`);
+}
+
+function rtoOf(result: LocalRunResult, report: RunReport | null): Record<string, number> {
+  const out: Record<string, number> = { workflowMs: result.durationMs };
+  const row = (step: string) => report?.steps.find((s) => s.step === step)?.durationMs ?? 0;
+  out.verificationMs = row('verify-outage');
+  out.promotionMs = row('promote-redis');
+  out.lockMs = row('switch-lock');
+  out.dnsMs = row('repoint-dns');
+  out.reconnectionMs = row('confirm-reconnect');
+  return out;
+}
+
+async function lockOn(sb: Sandbox, region: Region) {
+  return withRedis(sb.regions[region].redis.endpoint, {}, (r) =>
+    new RedisGlobalLock(r, sb.lockFormat).read(),
+  );
+}
+
+/** The runbook's manual step after an unplanned promotion: re-add the old member as a replica. */
+async function resync(sb: Sandbox, stale: Region, primary: Region): Promise<void> {
+  const p = sb.regions[primary].redis;
+  await withRedis(sb.regions[stale].redis.endpoint, {}, (r) =>
+    r.call('REPLICAOF', '127.0.0.1', String(p.port)),
+  );
+  await waitReplicating(sb.regions[stale].redis);
+}
+
+async function convergenceChecks(
+  sb: Sandbox,
+  target: { cluster: string; region: Region },
+  epochBefore: number,
+  check: (name: string, ok: boolean, detail: string) => void,
+): Promise<void> {
+  const lock = await lockOn(sb, target.region);
+  check(
+    'global lock',
+    lock.holder === target.cluster && lock.epoch > epochBefore,
+    `${lock.holder} at epoch ${lock.epoch} (was ${epochBefore})`,
+  );
+  const redis = await new ReplicaOfPromoter({
+    members: Object.fromEntries(sb.regionNames.map((r) => [r, sb.regions[r].redis.endpoint])),
+    maxLagBytes: 1 << 20,
+  }).describe();
+  check(
+    'Redis primary',
+    redis.primaryRegion === target.region,
+    `${redis.primaryRegion} (${redis.groupStatus})`,
+  );
+  const served = sb.dns.served();
+  const want = sb.topology.dns.values[target.cluster];
+  check(
+    'DNS record',
+    served?.values.length === 1 && served.values[0] === want,
+    `${sb.dns.recordName} -> ${served?.values.join(',')} (want ${want})`,
+  );
+  const placement = Object.values(sb.agents.placement());
+  const on = placement.filter((p) => p === target.cluster).length;
+  check('agents', on === placement.length, `${on}/${placement.length} agents connected to ${target.cluster}`);
+  const v = sb.invariants.violations();
+  check(
+    'no split brain, epoch never decreased',
+    v.length === 0,
+    v.length ? v.join('; ') : 'no violation recorded',
+  );
+}
+
+async function unchangedChecks(
+  sb: Sandbox,
+  home: { cluster: string; region: Region },
+  before: { holder: string | null; epoch: number },
+  homeRegion: Region,
+  check: (name: string, ok: boolean, detail: string) => void,
+  agentsBack: boolean,
+): Promise<void> {
+  const lock = await lockOn(sb, home.region).catch(() => null);
+  check(
+    'global lock unchanged',
+    lock?.holder === before.holder && lock.epoch === before.epoch,
+    `${lock?.holder} at epoch ${lock?.epoch}`,
+  );
+  const served = sb.dns.served();
+  check(
+    'DNS unchanged',
+    served?.values[0] === sb.topology.dns.values[home.cluster],
+    `${served?.values.join(',')}`,
+  );
+  const redis = await new ReplicaOfPromoter({
+    members: Object.fromEntries(sb.regionNames.map((r) => [r, sb.regions[r].redis.endpoint])),
+    maxLagBytes: 1 << 20,
+  }).describe();
+  const other = sb.regionNames.find((r) => r !== homeRegion)!;
+  check(
+    'Redis roles unchanged',
+    redis.members.find((m) => m.region === other)?.role !== 'primary',
+    `primary ${redis.primaryRegion}`,
+  );
+  if (agentsBack) {
+    const placement = Object.values(sb.agents.placement());
+    const on = placement.filter((p) => p === home.cluster).length;
+    check('agents', on === placement.length, `${on}/${placement.length} agents on ${home.cluster}`);
+  }
+  const v = sb.invariants.violations();
+  check(
+    'no split brain, epoch never decreased',
+    v.length === 0,
+    v.length ? v.join('; ') : 'no violation recorded',
+  );
+}
+
+function printTables(runs: DrillRun[], rto: Record<string, number>, out: (s?: string) => void): void {
+  for (const r of runs) {
+    if (!r.report) continue;
+    out('');
+    out(`${r.direction}: ${r.endState} — ${r.report.summary}`);
+    out(`  ${'step'.padEnd(18)} ${'duration'.padStart(9)}  result`);
+    for (const s of r.report.steps)
+      out(`  ${s.step.padEnd(18)} ${`${s.durationMs} ms`.padStart(9)}  ${s.result.slice(0, 110)}`);
+    if (r.report.changed.length) {
+      out('  changed:');
+      for (const c of r.report.changed) out(`    ${c.what}: ${c.before} -> ${c.after}`);
+    } else out('  changed: nothing');
+  }
+  out('');
+  out('RTO breakdown (failover, sandbox)');
+  const rows: [string, string][] = [
+    ['detection', 'detectionMs'],
+    ['verification', 'verificationMs'],
+    ['promotion', 'promotionMs'],
+    ['lock', 'lockMs'],
+    ['DNS', 'dnsMs'],
+    ['reconnection', 'reconnectionMs'],
+    ['outage -> all agents on new server', 'totalMs'],
+  ];
+  for (const [label, key] of rows)
+    if (rto[key] !== undefined) out(`  ${label.padEnd(36)} ${`${rto[key]} ms`.padStart(9)}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      failback: { type: 'boolean', default: false },
+      agents: { type: 'string', default: '20' },
+      'dry-run': { type: 'boolean', default: false },
+      scenario: { type: 'string', default: 'outage' },
+      json: { type: 'string' },
+      approve: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(
+      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject] [--json FILE]\n',
+    );
+    return;
+  }
+  const agents = Number(values.agents);
+  if (!Number.isInteger(agents) || agents < 1 || agents > 5000)
+    throw new Error(`--agents: expected a whole number from 1 to 5000, got ${values.agents}`);
+  if (values.scenario !== 'outage' && values.scenario !== 'blip')
+    throw new Error(`--scenario: expected outage or blip, got ${values.scenario}`);
+  if (values.approve !== undefined && values.approve !== 'auto' && values.approve !== 'reject')
+    throw new Error(`--approve: expected auto or reject, got ${values.approve}`);
+  const report = await runDrill({
+    agents,
+    scenario: values.scenario,
+    failback: values.failback ?? false,
+    dryRun: values['dry-run'] ?? false,
+    ...(values.approve ? { approve: values.approve as 'auto' | 'reject' } : {}),
+  });
+  if (values.json) {
+    writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`report written to ${values.json}\n`);
+  }
+  process.exitCode = report.converged ? 0 : 1;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e: Error) => {
+    process.stderr.write(`drill failed: ${e.message}\n`);
+    process.exitCode = 2;
+  });
+}

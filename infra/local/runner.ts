@@ -1,0 +1,260 @@
+/**
+ * Runs a workflow locally with aws-local-stepfunctions: the same ASL that CDK deploys, every Task
+ * resolved to the REAL handler (same middy chain, input parsing and step core), with the ports of
+ * the sandbox injected. Waits are scaled; approval tasks are resolved by a pluggable policy.
+ */
+import './quiet.ts';
+import type { Context } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { createHandler as confirmReconnect } from '#functions/confirm-reconnect/handler.ts';
+import { createHandler as preflight } from '#functions/preflight/handler.ts';
+import { createHandler as promoteRedis } from '#functions/promote-redis/handler.ts';
+import { createHandler as repointDns } from '#functions/repoint-dns/handler.ts';
+import { createHandler as report } from '#functions/report/handler.ts';
+import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
+import { createHandler as verifyOutage } from '#functions/verify-outage/handler.ts';
+import { createHandler as verifyRecovered } from '#functions/verify-recovered/handler.ts';
+import type { Topology } from '#lib/topology.ts';
+import type { Ports } from '#lib/wiring.ts';
+import type { WorkflowFunctions, WorkflowOptions } from '#workflows/definition.ts';
+import { workflowFor } from '#workflows/from-topology.ts';
+
+/** Local stand-in ARNs, one per function (the local runner maps them back to handlers). */
+export const LOCAL_FUNCTIONS: WorkflowFunctions = Object.fromEntries(
+  (
+    [
+      'preflight',
+      'verifyOutage',
+      'verifyRecovered',
+      'promoteRedis',
+      'switchLock',
+      'repointDns',
+      'confirmReconnect',
+      'report',
+      'requestApproval',
+    ] as const
+  ).map((k) => [k, `arn:aws:lambda:us-east-1:000000000000:function:local-${k}`]),
+) as unknown as WorkflowFunctions;
+
+type Fn = (payload: unknown) => Promise<unknown>;
+
+/** What the runner reports as the run goes. */
+export interface TimelineEvent {
+  at: number;
+  kind:
+    | 'state-entered'
+    | 'state-exited'
+    | 'state-failed'
+    | 'state-retried'
+    | 'state-caught'
+    | 'execution-ended';
+  state?: string;
+  type?: string;
+  error?: string;
+  cause?: string;
+  output?: unknown;
+}
+
+/** How approval gates are answered locally: return the SendTaskSuccess output, or throw an Error named `ApprovalRejected` / `States.Timeout`. */
+export type ApprovalResolver = (payload: Record<string, unknown>) => Promise<unknown>;
+
+/** Options of {@link runWorkflow}. */
+export interface LocalRunOptions {
+  topology: Topology;
+  direction: 'failover' | 'failback';
+  /** The cluster that becomes active (ignored for failback: always the home cluster). */
+  targetCluster: string;
+  input: unknown;
+  ports: Ports;
+  /** Wait states take `seconds * waitScale * 1000` ms (default 0.01: a 15 s Wait takes 150 ms). */
+  waitScale?: number;
+  /** Retry intervals in ms (default 20). */
+  retryIntervalMs?: number;
+  approve?: ApprovalResolver;
+  /** Called when an approval gate times out (the `timeout` action of request-approval); default returns `{ timedOut: true }`. */
+  onApprovalTimeout?: Fn;
+  /** Replace a state's handler (fault injection in tests). */
+  overrides?: Record<string, Fn>;
+  workflow?: Partial<WorkflowOptions>;
+  executionId?: string;
+  onEvent?: (e: TimelineEvent) => void;
+}
+
+/** The result of a local run. */
+export interface LocalRunResult {
+  status: 'SUCCEEDED' | 'FAILED';
+  /** The terminal state (the outcome), e.g. `FailedOver`. */
+  endState: string;
+  /** The state data at the end (for Fail states: as it was when the report was written). */
+  output: Record<string, unknown>;
+  transitions: number;
+  events: TimelineEvent[];
+  durationMs: number;
+  definition: ReturnType<typeof workflowFor>;
+}
+
+const fakeContext = (name: string): Context =>
+  ({
+    functionName: `local-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-${name}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/local-${name}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  }) as Context;
+
+/** Runs one execution to its end. */
+export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
+  const started = performance.now();
+  const definition = workflowFor(
+    o.topology,
+    { direction: o.direction, targetCluster: o.targetCluster },
+    LOCAL_FUNCTIONS,
+    o.workflow,
+  );
+  const hopts = { topology: () => o.topology, ports: () => o.ports };
+  const real: Record<keyof WorkflowFunctions, Fn> = {
+    preflight: wrap('preflight', preflight(hopts)),
+    verifyOutage: wrap('verify-outage', verifyOutage(hopts)),
+    verifyRecovered: wrap('verify-recovered', verifyRecovered(hopts)),
+    promoteRedis: wrap('promote-redis', promoteRedis(hopts)),
+    switchLock: wrap('switch-lock', switchLock(hopts)),
+    repointDns: wrap('repoint-dns', repointDns(hopts)),
+    confirmReconnect: wrap('confirm-reconnect', confirmReconnect(hopts)),
+    report: wrap('report', report(hopts)),
+    requestApproval: async (p) => (o.onApprovalTimeout ?? (async () => ({ timedOut: true })))(p),
+  };
+  const byArn = new Map(
+    Object.entries(LOCAL_FUNCTIONS).map(([k, arn]) => [arn, real[k as keyof WorkflowFunctions]]),
+  );
+
+  const handlers: Record<string, Fn> = {};
+  const waits: Record<string, number> = {};
+  const retries: Record<string, number> = {};
+  const scale = o.waitScale ?? 0.01;
+  for (const [name, st] of Object.entries(definition.States) as [string, Record<string, unknown>][]) {
+    if (st.Type === 'Wait') waits[name] = Math.round(Number(st.Seconds) * scale * 1000);
+    if (st.Type !== 'Task') continue;
+    retries[name] = o.retryIntervalMs ?? 20;
+    const resource = String(st.Resource);
+    if (resource.endsWith('.waitForTaskToken')) {
+      handlers[name] = async (params) => {
+        const payload = (params as { Payload: Record<string, unknown> }).Payload;
+        if (!o.approve)
+          return {
+            decision: 'approved',
+            by: 'local-auto',
+            byName: 'auto-approve',
+            at: new Date().toISOString(),
+          };
+        return o.approve(payload);
+      };
+    } else handlers[name] = byArn.get(resource)!;
+    if (o.overrides?.[name]) handlers[name] = o.overrides[name];
+  }
+
+  const sm = new StateMachine(definition as never, {
+    validationOptions: { checkArn: true, checkPaths: true },
+  });
+  const executionId =
+    o.executionId ?? `arn:aws:states:local:000000000000:execution:gloo-${o.direction}:${crypto.randomUUID()}`;
+  const execution = sm.run(
+    o.input as never,
+    {
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        waitTimeOverrides: waits,
+        retryIntervalOverrides: retries,
+      },
+      context: {
+        Execution: {
+          Id: executionId,
+          Input: o.input,
+          StartTime: new Date().toISOString(),
+          Name: executionId.split(':').pop(),
+        },
+        Task: { Token: `local-token-${crypto.randomUUID()}` },
+      },
+    } as never,
+  );
+
+  const events: TimelineEvent[] = [];
+  let transitions = 0;
+  let lastState = '';
+  let lastOutput: Record<string, unknown> = {};
+  const consume = (async () => {
+    for await (const ev of execution.eventLogs as AsyncIterable<Record<string, any>>) {
+      const e: TimelineEvent | null =
+        ev.type === 'StateEntered'
+          ? { at: ev.timestamp, kind: 'state-entered', state: ev.state.name, type: ev.state.type }
+          : ev.type === 'StateExited'
+            ? {
+                at: ev.timestamp,
+                kind: 'state-exited',
+                state: ev.state.name,
+                type: ev.state.type,
+                output: ev.state.output,
+              }
+            : ev.type === 'StateFailed'
+              ? {
+                  at: ev.timestamp,
+                  kind: 'state-failed',
+                  state: ev.state.name,
+                  error: ev.Error,
+                  cause: ev.Cause,
+                }
+              : ev.type === 'StateRetried'
+                ? { at: ev.timestamp, kind: 'state-retried', state: ev.state.name, error: ev.Error }
+                : ev.type === 'StateCaught'
+                  ? {
+                      at: ev.timestamp,
+                      kind: 'state-caught',
+                      state: ev.state.name,
+                      error: ev.Error,
+                      cause: ev.Cause,
+                    }
+                  : null;
+      if (!e) continue;
+      if (e.kind === 'state-entered') {
+        transitions++;
+        lastState = e.state!;
+      }
+      if (e.kind === 'state-exited' && e.output && typeof e.output === 'object')
+        lastOutput = e.output as Record<string, unknown>;
+      events.push(e);
+      o.onEvent?.(e);
+    }
+  })();
+
+  let status: LocalRunResult['status'] = 'SUCCEEDED';
+  let output: Record<string, unknown>;
+  try {
+    output = (await execution.result) as Record<string, unknown>;
+  } catch (err) {
+    status = 'FAILED';
+    output = lastOutput;
+    const e = err as Error;
+    events.push({ at: Date.now(), kind: 'execution-ended', error: e.name, cause: e.message });
+  }
+  await consume;
+  o.onEvent?.({ at: Date.now(), kind: 'execution-ended', state: lastState });
+  return {
+    status,
+    endState: lastState,
+    output,
+    transitions,
+    events,
+    durationMs: Math.round(performance.now() - started),
+    definition,
+  };
+}
+
+function wrap(name: string, handler: (event: unknown, context: Context) => Promise<unknown>): Fn {
+  return (payload) => handler(payload, fakeContext(name));
+}
