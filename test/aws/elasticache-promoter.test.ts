@@ -223,11 +223,9 @@ describe('ElastiCacheGlobalPromoter.promote', () => {
     // prepare
     eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
     westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    eastMock
-      .on(FailoverGlobalReplicationGroupCommand)
-      .resolves({
-        GlobalReplicationGroup: group('us-east-1', { status: 'modifying' }).GlobalReplicationGroups[0],
-      });
+    eastMock.on(FailoverGlobalReplicationGroupCommand).resolves({
+      GlobalReplicationGroup: group('us-east-1', { status: 'modifying' }).GlobalReplicationGroups[0],
+    });
     // act
     const st = await promoter().promote({
       sourceRegion: 'us-east-1',

@@ -1,0 +1,40 @@
+/** {@link AlarmStates} over CloudWatch `DescribeAlarms` (metric and composite alarms). */
+import { type CloudWatchClient, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
+import type { AlarmStates, AlarmStateValue } from '../ports.ts';
+import { classifyAwsError } from './errors.ts';
+
+/** `DescribeAlarms` accepts at most 100 names per call. */
+const NAMES_PER_CALL = 100;
+
+const KNOWN: readonly string[] = ['ALARM', 'OK', 'INSUFFICIENT_DATA'];
+
+/** Current state of named CloudWatch alarms; a name CloudWatch does not return is `MISSING`. */
+export class CloudWatchAlarmStates implements AlarmStates {
+  private readonly client: CloudWatchClient;
+  constructor(client: CloudWatchClient) {
+    this.client = client;
+  }
+
+  async states(alarmNames: string[]): Promise<Record<string, AlarmStateValue>> {
+    const names = [...new Set(alarmNames)];
+    const out: Record<string, AlarmStateValue> = Object.fromEntries(
+      names.map((n) => [n, 'MISSING' as const]),
+    );
+    for (let i = 0; i < names.length; i += NAMES_PER_CALL) {
+      const chunk = names.slice(i, i + NAMES_PER_CALL);
+      try {
+        for await (const page of paginateDescribeAlarms(
+          { client: this.client },
+          { AlarmNames: chunk, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] },
+        )) {
+          for (const a of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])])
+            if (a.AlarmName && a.AlarmName in out && a.StateValue && KNOWN.includes(a.StateValue))
+              out[a.AlarmName] = a.StateValue as AlarmStateValue;
+        }
+      } catch (e) {
+        throw classifyAwsError(e, 'cloudwatch:DescribeAlarms');
+      }
+    }
+    return out;
+  }
+}

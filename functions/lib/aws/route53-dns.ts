@@ -1,0 +1,189 @@
+/**
+ * {@link DnsPointer} over a Route 53 record. The switch is one `ChangeResourceRecordSets` batch,
+ * `DELETE` (exactly the expected record: name, type, TTL, values) + `CREATE` (the new one): Route 53
+ * applies a batch all or nothing and refuses a `DELETE` that does not match, so the batch is a
+ * compare-and-swap. `GetChange` tells when every Route 53 name server has it (`INSYNC`).
+ */
+import {
+  ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
+  ListResourceRecordSetsCommand,
+  type ResourceRecordSet,
+  type Route53Client,
+} from '@aws-sdk/client-route-53';
+import { DnsChangeConflict, DnsRecordUnexpected, InvalidInput } from '../errors.ts';
+import type { DnsPointer, DnsRecord, DnsSwapResult } from '../ports.ts';
+import { awsErrorDetails, awsErrorName, callAws, classifyAwsError } from './errors.ts';
+
+/** Settings of {@link Route53DnsPointer}. */
+export interface Route53DnsPointerOptions {
+  client: Route53Client;
+  /** e.g. `Z0123456789ABCDEFGHIJ` (a `/hostedzone/` prefix is accepted). */
+  hostedZoneId: string;
+  /** The relay name agents resolve, e.g. `mgmt.example.com` (trailing dot optional). */
+  recordName: string;
+  recordType: 'A' | 'AAAA' | 'CNAME';
+  /** The change batch comment (at most 256 characters); default names the tool and the switch. */
+  comment?: string;
+}
+
+/**
+ * A DNS name as Route 53 compares it: lower-case, no trailing dot, `\ddd` octal escapes decoded
+ * (Route 53 returns e.g. `\052` for `*` and stores letters lower-case).
+ */
+export function normaliseDnsName(name: string): string {
+  return name
+    .replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)))
+    .replace(/\.$/, '')
+    .toLowerCase();
+}
+
+function normaliseValue(type: string, value: string): string {
+  // CNAME targets are names; A and AAAA are addresses (AAAA hex digits are case-insensitive).
+  if (type === 'CNAME') return normaliseDnsName(value);
+  return type === 'AAAA' ? value.toLowerCase() : value;
+}
+
+/** True when two records have the same TTL and the same set of values (order ignored). */
+export function sameDnsRecord(type: string, a: DnsRecord, b: DnsRecord): boolean {
+  if (a.ttl !== b.ttl || a.values.length !== b.values.length) return false;
+  const av = a.values.map((v) => normaliseValue(type, v)).sort();
+  const bv = b.values.map((v) => normaliseValue(type, v)).sort();
+  return av.every((v, i) => v === bv[i]);
+}
+
+function show(r: DnsRecord | null): string {
+  return r ? `${r.values.join(',')} (TTL ${r.ttl})` : '(no record)';
+}
+
+/** Route 53 record compare-and-swap. */
+export class Route53DnsPointer implements DnsPointer {
+  private readonly opts: Route53DnsPointerOptions;
+  private readonly zoneId: string;
+  constructor(opts: Route53DnsPointerOptions) {
+    this.opts = opts;
+    this.zoneId = opts.hostedZoneId.replace(/^\/hostedzone\//, '');
+  }
+
+  async read(): Promise<DnsRecord | null> {
+    const { recordName, recordType } = this.opts;
+    const out = await callAws('route53:ListResourceRecordSets', () =>
+      this.opts.client.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: this.zoneId,
+          StartRecordName: recordName,
+          StartRecordType: recordType,
+          MaxItems: 1,
+        }),
+      ),
+    );
+    // The list starts at the first record >= (name, type): it may be a different one.
+    const rr: ResourceRecordSet | undefined = out.ResourceRecordSets?.[0];
+    if (!rr?.Name || normaliseDnsName(rr.Name) !== normaliseDnsName(recordName) || rr.Type !== recordType)
+      return null;
+    const where = { hostedZoneId: this.zoneId, recordName, recordType };
+    if (rr.AliasTarget)
+      throw new DnsRecordUnexpected(
+        `${recordName} ${recordType} is an alias record (to ${rr.AliasTarget.DNSName}); expected a plain record`,
+        { ...where, aliasTarget: rr.AliasTarget.DNSName },
+      );
+    if (rr.SetIdentifier)
+      throw new DnsRecordUnexpected(
+        `${recordName} ${recordType} uses a routing policy (set identifier "${rr.SetIdentifier}"); expected one simple record`,
+        { ...where, setIdentifier: rr.SetIdentifier, failover: rr.Failover, weight: rr.Weight },
+      );
+    if (rr.TTL === undefined || !rr.ResourceRecords?.length)
+      throw new DnsRecordUnexpected(`${recordName} ${recordType} has no TTL or no values`, where);
+    return { ttl: rr.TTL, values: rr.ResourceRecords.map((r) => r.Value ?? '') };
+  }
+
+  async compareAndSwap(req: {
+    expected: DnsRecord;
+    next: DnsRecord;
+    dryRun: boolean;
+  }): Promise<DnsSwapResult> {
+    const { expected, next, dryRun } = req;
+    const { recordName, recordType } = this.opts;
+    const current = await this.read();
+    if (current && sameDnsRecord(recordType, current, next)) return { outcome: 'already', changeId: null };
+    if (!current || !sameDnsRecord(recordType, current, expected))
+      throw new DnsChangeConflict(
+        `${recordName} ${recordType} is ${show(current)}, not the expected ${show(expected)}; nothing was changed`,
+        { recordName, recordType, expected, next, current },
+      );
+    if (dryRun) return { outcome: 'would-change', changeId: null };
+
+    const set = (r: DnsRecord): ResourceRecordSet => ({
+      Name: recordName,
+      Type: recordType,
+      TTL: r.ttl,
+      ResourceRecords: r.values.map((Value) => ({ Value })),
+    });
+    const comment = (
+      this.opts.comment ?? `gloo-mgmt-failover: ${recordName} ${show(expected)} -> ${show(next)}`
+    ).slice(0, 256);
+    try {
+      const out = await this.opts.client.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: this.zoneId,
+          ChangeBatch: {
+            Comment: comment,
+            Changes: [
+              { Action: 'DELETE', ResourceRecordSet: set(expected) },
+              { Action: 'CREATE', ResourceRecordSet: set(next) },
+            ],
+          },
+        }),
+      );
+      const id = out.ChangeInfo?.Id;
+      if (!id) throw new Error('ChangeResourceRecordSets returned no ChangeInfo.Id');
+      return { outcome: 'changed', changeId: id };
+    } catch (e) {
+      if (awsErrorName(e) !== 'InvalidChangeBatch')
+        throw classifyAwsError(e, 'route53:ChangeResourceRecordSets');
+      throw await this.rejected(e, expected, next);
+    }
+  }
+
+  /** Route 53 refused the batch: find out whether the record moved (a conflict) or the batch was bad. */
+  private async rejected(e: unknown, expected: DnsRecord, next: DnsRecord): Promise<Error> {
+    const { recordName, recordType } = this.opts;
+    const messages = (e as { messages?: string[] }).messages ?? [(e as Error).message];
+    let after: DnsRecord | null | undefined;
+    let readError: string | undefined;
+    try {
+      after = await this.read();
+    } catch (re) {
+      readError = `${awsErrorName(re)}: ${(re as Error).message}`;
+    }
+    const details = {
+      recordName,
+      recordType,
+      expected,
+      next,
+      current: after ?? null,
+      messages,
+      ...awsErrorDetails(e),
+    };
+    if (after && sameDnsRecord(recordType, after, expected))
+      // Still exactly what we meant to delete: the batch itself was invalid (e.g. a bad address).
+      return new InvalidInput(
+        `Route 53 rejected the change of ${recordName} ${recordType} to ${show(next)}: ${messages.join('; ')}; the record is unchanged`,
+        details,
+      );
+    return new DnsChangeConflict(
+      `${recordName} ${recordType} changed meanwhile (now ${readError ? `unreadable: ${readError}` : show(after ?? null)}); Route 53 refused the swap and nothing was overwritten: ${messages.join('; ')}`,
+      readError ? { ...details, readError } : details,
+    );
+  }
+
+  async changeStatus(changeId: string): Promise<'PENDING' | 'INSYNC'> {
+    const out = await callAws('route53:GetChange', () =>
+      this.opts.client.send(new GetChangeCommand({ Id: changeId.replace(/^\/change\//, '') })),
+    );
+    const status = out.ChangeInfo?.Status;
+    if (status !== 'PENDING' && status !== 'INSYNC')
+      throw new Error(`GetChange ${changeId} returned an unknown status ${String(status)}`);
+    return status;
+  }
+}
