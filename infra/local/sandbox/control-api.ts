@@ -1,0 +1,172 @@
+/**
+ * The sandbox control API: one JSON HTTP server on 127.0.0.1 serving what AWS serves the
+ * orchestrator (the DNS record and its changes, alarm states, Route 53 health-check observations,
+ * the last-seen clusters of each server). The sandbox adapters in functions/lib/adapters/sandbox.ts
+ * are its clients.
+ *
+ * - `GET  /dns/records/:name/:type` -> 200 `{ttl, values}` | 404
+ * - `POST /dns/records/:name/:type/cas` `{expected, next}` -> 200 `{changeId}` | 409 `{error:'conflict', current}`
+ * - `GET  /dns/changes/:id` -> 200 `{status: 'PENDING'|'INSYNC'}` | 404
+ * - `GET  /alarms?name=a&name=b` -> 200 `{states: {a: 'ALARM'|'OK'|'INSUFFICIENT_DATA'|'MISSING'}}`
+ * - `GET  /health-checks/:id` -> 200 `{healthy, total}` | 404
+ * - `GET  /clusters/:serverCluster` -> 200 `{clusters, at}` | 404; `PUT` the same body -> 204
+ *
+ * Faults: every call waits `latencyMs`; while `failNext > 0` each mutating call (POST/PUT) is
+ * answered 503 and decrements it.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AlarmStateValue } from '#lib/ports.ts';
+import type { SandboxDns, ZoneRecord, ZoneRecordType } from './dns.ts';
+
+/** Control-plane fault knobs (mutable). */
+export interface ControlPlaneFaults {
+  /** Added to every call. */
+  latencyMs: number;
+  /** The next N mutating calls answer 503. */
+  failNext: number;
+}
+
+/** Last clusters seen connected to a server. */
+export interface LastSeen {
+  clusters: string[];
+  at: string;
+}
+
+/** What the control API serves. */
+export interface ControlApiBackends {
+  dns: SandboxDns;
+  alarmStates(names: string[]): Record<string, AlarmStateValue>;
+  /** Observations of a health check, or null for an unknown id. */
+  healthCheck(id: string): Promise<{ healthy: number; total: number } | null>;
+  registry: Map<string, LastSeen>;
+  faults: ControlPlaneFaults;
+}
+
+/** A running control API. */
+export interface ControlApi {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const RECORD_TYPES = new Set<ZoneRecordType>(['A', 'AAAA', 'CNAME']);
+
+function isRecord(x: unknown): x is ZoneRecord {
+  const r = x as ZoneRecord;
+  return (
+    !!r &&
+    Number.isInteger(r.ttl) &&
+    r.ttl >= 0 &&
+    Array.isArray(r.values) &&
+    r.values.every((v) => typeof v === 'string' && v.length > 0)
+  );
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Starts the control API on a free port of 127.0.0.1. */
+export async function startControlApi(b: ControlApiBackends): Promise<ControlApi> {
+  const send = (res: ServerResponse, status: number, body?: unknown) => {
+    if (body === undefined) {
+      res.writeHead(status);
+      res.end();
+      return;
+    }
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const method = req.method ?? 'GET';
+    if (b.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, b.faults.latencyMs));
+    if ((method === 'POST' || method === 'PUT') && b.faults.failNext > 0) {
+      b.faults.failNext--;
+      return send(res, 503, { error: 'service unavailable (injected fault)' });
+    }
+
+    if (parts[0] === 'dns' && parts[1] === 'records' && parts.length >= 4) {
+      const [, , name = '', type = ''] = parts;
+      if (!RECORD_TYPES.has(type as ZoneRecordType))
+        return send(res, 400, { error: `unsupported record type ${type}` });
+      const t = type as ZoneRecordType;
+      if (method === 'GET' && parts.length === 4) {
+        const rec = b.dns.read(name, t);
+        return rec ? send(res, 200, rec) : send(res, 404, { error: 'no such record' });
+      }
+      if (method === 'POST' && parts.length === 5 && parts[4] === 'cas') {
+        let body: { expected?: unknown; next?: unknown };
+        try {
+          body = ((await readJson(req)) ?? {}) as typeof body;
+        } catch {
+          return send(res, 400, { error: 'body is not JSON' });
+        }
+        if (!isRecord(body.expected) || !isRecord(body.next))
+          return send(res, 400, { error: 'expected {expected:{ttl,values}, next:{ttl,values}}' });
+        const r = b.dns.compareAndSwap(name, t, body.expected, body.next);
+        return r.ok
+          ? send(res, 200, { changeId: r.changeId })
+          : send(res, 409, { error: 'conflict', current: r.current });
+      }
+    }
+    if (method === 'GET' && parts[0] === 'dns' && parts[1] === 'changes' && parts.length === 3) {
+      const status = b.dns.changeStatus(parts[2]!);
+      return status ? send(res, 200, { status }) : send(res, 404, { error: 'no such change' });
+    }
+    if (method === 'GET' && parts[0] === 'alarms' && parts.length === 1)
+      return send(res, 200, { states: b.alarmStates(url.searchParams.getAll('name')) });
+    if (method === 'GET' && parts[0] === 'health-checks' && parts.length === 2) {
+      const obs = await b.healthCheck(parts[1]!);
+      return obs ? send(res, 200, obs) : send(res, 404, { error: 'no such health check' });
+    }
+    if (parts[0] === 'clusters' && parts.length === 2) {
+      const server = parts[1]!;
+      if (method === 'GET') {
+        const seen = b.registry.get(server);
+        return seen ? send(res, 200, seen) : send(res, 404, { error: 'never seen' });
+      }
+      if (method === 'PUT') {
+        let body: Partial<LastSeen>;
+        try {
+          body = ((await readJson(req)) ?? {}) as Partial<LastSeen>;
+        } catch {
+          return send(res, 400, { error: 'body is not JSON' });
+        }
+        if (
+          !Array.isArray(body.clusters) ||
+          !body.clusters.every((c) => typeof c === 'string') ||
+          typeof body.at !== 'string'
+        )
+          return send(res, 400, { error: 'expected {clusters: string[], at: string}' });
+        b.registry.set(server, { clusters: [...body.clusters], at: body.at });
+        return send(res, 204);
+      }
+    }
+    send(res, 404, { error: `no route ${method} ${url.pathname}` });
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((e: Error) => {
+      if (!res.headersSent) send(res, 500, { error: e.message });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,530 @@
+/**
+ * The sandbox: a whole Gloo management plane in two "regions" on one machine (DESIGN.md section 4).
+ *
+ * Region A (first) and region B each own a `redis-server` process (B replicates A, like the global
+ * datastore's secondary) and a simulated management server bound to its own loopback IP
+ * (127.0.0.11 for A, 127.0.0.12 for B) on one shared relay port, so the DNS A record switches only
+ * the IP, as in real life. N agents resolve the relay record through a real UDP DNS server and hold
+ * relay connections. A control API serves what AWS would (DNS record CAS, alarm states, Route 53
+ * health-check observations, last-seen clusters), and faults can be injected per region.
+ *
+ * At start, A's Redis holds the global lock for A's cluster (epoch 1), the record points at A, and
+ * `startSandbox` resolves once every agent is connected to A and warmed.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AlarmStateValue } from '#lib/ports.ts';
+import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
+import { lockSettings, parseTopology, type Region, type Topology } from '#lib/topology.ts';
+import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
+import { AgentFleet, type Backoff } from './agents.ts';
+import { AlarmEvaluator, type AlarmStateChangeEvent } from './alarms.ts';
+import { type ControlApi, type ControlPlaneFaults, type LastSeen, startControlApi } from './control-api.ts';
+import { type CasResult, startSandboxDns, type ZoneRecord } from './dns.ts';
+import { InvariantMonitor } from './invariants.ts';
+import { SimServer } from './mgmt-server.ts';
+
+export type { RedisProcess } from '#local/redis-server.ts';
+export type { AgentFleet, Backoff, Placement } from './agents.ts';
+export type { AlarmStateChangeEvent } from './alarms.ts';
+export type { ControlPlaneFaults, LastSeen } from './control-api.ts';
+export type { ZoneRecord } from './dns.ts';
+export type { InvariantMonitor } from './invariants.ts';
+export type { ServerMode, SimServer, WriteEvent, WriteNowResult } from './mgmt-server.ts';
+
+/** Options of {@link startSandbox}. Every field has a default. */
+export interface SandboxOptions {
+  /** Number of agents `workload-1..N` (default 20). */
+  agents?: number;
+  /** Agent reconnect backoff (default 100 ms base, 2,000 ms cap, full jitter). */
+  agentBackoff?: Backoff;
+  /** Agent heartbeat interval (default 300 ms); an agent gives up after 1,000 ms without an answer. */
+  agentHeartbeatMs?: number;
+  /** TTL of the relay record (default 1 s). */
+  dnsTtlSeconds?: number;
+  /** How long a passive server keeps an agent before `goaway` (default 1,500 ms). */
+  passiveGraceMs?: number;
+  /** The two regions, A first (default us-east-1, us-west-2). */
+  regions?: [Region, Region];
+  /** The two management clusters, A first (default mgmt-east, mgmt-west). */
+  clusters?: [string, string];
+  /** Alarm evaluation: probe period and consecutive failing datapoints (default 500 ms x 3). */
+  alarm?: { periodMs: number; datapoints: number };
+  /** Delay before a record change is served and INSYNC (default 300 ms). */
+  dnsPropagationMs?: number;
+  /** Wait for every agent to be connected and warmed before resolving (default true). */
+  waitForAgents?: boolean;
+}
+
+/** One region's processes. */
+export interface RegionHandle {
+  redis: RedisProcess;
+  server: SimServer;
+}
+
+/** Direct access to the sandbox DNS zone (the relay record of the topology). */
+export interface SandboxDnsHandle {
+  /** `127.0.0.1:<port>` of the UDP DNS server. */
+  server: string;
+  recordName: string;
+  recordType: 'A';
+  /** The record as the control plane has it (latest accepted change). */
+  read(): ZoneRecord | null;
+  /** The record as DNS answers serve it now (changes appear after the propagation delay). */
+  served(): ZoneRecord | null;
+  /** Compare-and-swap, exactly as the control API does it. */
+  compareAndSwap(expected: ZoneRecord, next: ZoneRecord): CasResult;
+  /** Points the record at a cluster's value, unconditionally; returns the change id. */
+  pointTo(cluster: string): string;
+  changeStatus(changeId: string): 'PENDING' | 'INSYNC' | undefined;
+  /** Queries answered so far. */
+  readonly queries: number;
+}
+
+/** The alarm evaluator as seen from outside. */
+export interface SandboxAlarms {
+  /** States by alarm name; `MISSING` for unknown names. */
+  states(names?: string[]): Record<string, AlarmStateValue>;
+}
+
+/** How a region's server and Redis are doing. */
+export interface RegionFaultState {
+  server: 'up' | 'killed' | 'frozen';
+  redis: 'up' | 'killed' | 'frozen';
+}
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** A valid topology (parseTopology) describing this sandbox. */
+  topology: Topology;
+  /** The two regions, A first. */
+  regionNames: [Region, Region];
+  /** The two management clusters, A first. */
+  clusters: [string, string];
+  /** Processes by region (only the two sandbox regions exist). */
+  regions: Record<Region, RegionHandle>;
+  agents: AgentFleet;
+  dns: SandboxDnsHandle;
+  controlUrl: string;
+  /** Lock key, epoch key and value format (the topology's, after defaults). */
+  lockFormat: LockFormat;
+  /** `alarm`: an {@link AlarmStateChangeEvent} on every alarm state change. */
+  events: EventEmitter;
+  alarms: SandboxAlarms;
+  /** Turns emission of `alarm` events on or off (on by default); states are evaluated either way. */
+  emitAlarmEvents(enabled: boolean): void;
+  /** Fault knobs of the control API; mutate or replace `controlPlane`. */
+  faults: { controlPlane: ControlPlaneFaults };
+  /** Invariant monitor (split brain, epoch never decreasing, agent placement history). */
+  invariants: InvariantMonitor;
+  /** Milliseconds from `startSandbox` to every agent connected and warmed (0 with `waitForAgents: false`). */
+  startupMs: number;
+  /** The region of a management cluster. */
+  regionOf(cluster: string): Region;
+  /** Fault state of each region. */
+  faultState(region: Region): RegionFaultState;
+  /**
+   * Takes a region down. `kill` (default): the server closes its relay listener, agent sockets and
+   * HTTP endpoints (refused), and its Redis is SIGKILLed. `freeze`: the server stops answering
+   * (connections still complete but hang) and its Redis is SIGSTOPped.
+   */
+  killRegion(region: Region, mode?: 'kill' | 'freeze'): Promise<void>;
+  /** A transient outage: freezes the region for `ms`, then thaws it (state kept). */
+  blip(region: Region, ms: number): Promise<void>;
+  /**
+   * Brings a region back. A frozen Redis thaws with its data and role unchanged (a thawed old
+   * primary is a second primary: the orchestrator must fence it). A KILLED Redis comes back EMPTY
+   * and as a STANDALONE PRIMARY (the sandbox runs Redis without persistence): no lock, epoch 0, no
+   * snapshots; re-adding it as a replica (resync) is the orchestrator's job. A killed server
+   * restarts fresh (no agents, reads the lock again); a frozen one resumes.
+   */
+  healRegion(region: Region): Promise<void>;
+  /** Makes one of the 8 Route 53 checker vantage points report this region's server down (or stop lying). */
+  lieProbe(region: Region, lie: boolean): void;
+  /** Stops everything: no process, socket or port is left behind. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const HOSTS = ['127.0.0.11', '127.0.0.12'] as const;
+const RECORD_NAME = 'mgmt-server.sandbox.gloo.test';
+const CHECKERS = 8;
+
+// Every live sandbox's Redis pids, killed synchronously if the process exits or is signalled.
+const live = new Set<() => number[]>();
+let hooksInstalled = false;
+function killLiveChildren(): void {
+  for (const pids of live)
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, 'SIGCONT');
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+}
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  process.once('exit', killLiveChildren);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killLiveChildren();
+      // Keep the default behaviour (exit) unless someone else handles the signal.
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    };
+    process.once(sig, onSignal);
+  }
+}
+
+function listen(s: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.listen(port, host, () => resolve());
+  });
+}
+
+/** A TCP port free on every one of `hosts` (and not in `avoid`). */
+async function freeSharedPort(hosts: readonly string[], avoid: number[] = []): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = await freePort();
+    if (avoid.includes(port)) continue;
+    const servers: Server[] = [];
+    try {
+      for (const h of hosts) {
+        const s = createServer();
+        servers.push(s);
+        await listen(s, h, port);
+      }
+      return port;
+    } catch {
+      // taken on one of the hosts: try another
+    } finally {
+      await Promise.all(servers.map((s) => new Promise((r) => (s.listening ? s.close(r) : r(undefined)))));
+    }
+  }
+  throw new Error(`no TCP port free on all of ${hosts.join(', ')}`);
+}
+
+async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`sandbox: ${what} not reached within ${timeoutMs} ms`);
+    await sleep(10);
+  }
+}
+
+/** Starts a sandbox; see {@link SandboxOptions} for the defaults. */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const started = performance.now();
+  const regionNames = opts.regions ?? ['us-east-1', 'us-west-2'];
+  const clusters = opts.clusters ?? ['mgmt-east', 'mgmt-west'];
+  const ttl = opts.dnsTtlSeconds ?? 1;
+  const alarm = opts.alarm ?? { periodMs: 500, datapoints: 3 };
+  const cleanups: (() => Promise<void> | void)[] = [];
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch {
+        // keep stopping the rest
+      }
+    }
+  };
+  installExitHooks();
+  const redisList: RedisProcess[] = [];
+  const pids = () => redisList.map((r) => r.pid).filter((p) => p > 0);
+  live.add(pids);
+  cleanups.push(() => {
+    live.delete(pids);
+  });
+
+  try {
+    const [relayPort, redisA] = await Promise.all([freeSharedPort(HOSTS), startRedis()]);
+    redisList.push(redisA);
+    cleanups.push(() => redisA.stop());
+    const httpPort = await freeSharedPort(HOSTS, [relayPort]);
+    const redisB = await startRedis({ replicaOf: redisA.endpoint });
+    redisList.push(redisB);
+    cleanups.push(() => redisB.stop());
+
+    const healthCheckIds = [randomUUID(), randomUUID()] as const;
+    const values = { [clusters[0]]: HOSTS[0], [clusters[1]]: HOSTS[1] };
+    const dns = await startSandboxDns({
+      propagationMs: opts.dnsPropagationMs ?? 300,
+      records: [{ name: RECORD_NAME, type: 'A', record: { ttl, values: [HOSTS[0]] } }],
+    });
+    cleanups.push(() => dns.close());
+
+    const faults = { controlPlane: { latencyMs: 0, failNext: 0 } as ControlPlaneFaults };
+    const registry = new Map<string, LastSeen>();
+    const lies = new Set<Region>();
+    // Filled in below; the control API only calls these after start.
+    let alarms!: AlarmEvaluator;
+    let servers!: SimServer[];
+    const control: ControlApi = await startControlApi({
+      dns,
+      registry,
+      get faults() {
+        return faults.controlPlane;
+      },
+      alarmStates: (names) => alarms.states(names),
+      healthCheck: async (id) => {
+        const i = (healthCheckIds as readonly string[]).indexOf(id);
+        const server = servers[i];
+        return server ? observeHealth(server.healthUrl, lies.has(server.region)) : null;
+      },
+    });
+    cleanups.push(() => control.close());
+
+    const topology = parseTopology(
+      {
+        name: 'sandbox',
+        homeCluster: clusters[0],
+        servers: [0, 1].map((i) => ({
+          cluster: clusters[i as 0 | 1],
+          region: regionNames[i as 0 | 1],
+          relayAddress: `${HOSTS[i as 0 | 1]}:${relayPort}`,
+          metricsUrl: `http://${HOSTS[i as 0 | 1]}:${httpPort}/metrics`,
+          healthUrl: `http://${HOSTS[i as 0 | 1]}:${httpPort}/health`,
+          route53HealthCheckId: healthCheckIds[i as 0 | 1],
+          alarmNames: [`sandbox-${clusters[i as 0 | 1]}-relay-down`],
+        })),
+        redis: {
+          kind: 'replicaof',
+          members: {
+            [regionNames[0]]: { endpoint: redisA.endpoint },
+            [regionNames[1]]: { endpoint: redisB.endpoint },
+          },
+          connectTimeoutMs: 500,
+          commandTimeoutMs: 500,
+        },
+        dns: { provider: { kind: 'sandbox' }, recordName: RECORD_NAME, recordType: 'A', ttl, values },
+        verification: { probeAttempts: 3, probeIntervalSeconds: 0.5, probeTimeoutMs: 300, quorum: 2 },
+        reconnection: {
+          expectedClusters: { source: 'last-seen' },
+          minFraction: 1,
+          timeoutSeconds: 60,
+          pollIntervalSeconds: 1,
+        },
+        sandbox: { controlUrl: control.url },
+      },
+      'sandbox topology',
+    );
+    const lockFormat = lockSettings(topology);
+
+    // The lock names A on A's Redis before any server looks; B's replica must have it too.
+    const admin = redisA.client();
+    try {
+      await new RedisGlobalLock(admin, lockFormat).switch({ expectedHolder: null, newHolder: clusters[0] });
+    } finally {
+      admin.disconnect();
+    }
+    await waitReplicating(redisB);
+
+    servers = [redisA, redisB].map(
+      (redis, i) =>
+        new SimServer({
+          cluster: clusters[i as 0 | 1],
+          region: regionNames[i as 0 | 1],
+          host: HOSTS[i as 0 | 1],
+          relayPort,
+          httpPort,
+          redisEndpoint: redis.endpoint,
+          lock: lockFormat,
+          passiveGraceMs: opts.passiveGraceMs ?? 1_500,
+        }),
+    );
+    for (const s of servers) cleanups.push(() => s.stop());
+    await Promise.all(servers.map((s) => s.start()));
+
+    const agents = new AgentFleet({
+      count: opts.agents ?? 20,
+      recordName: RECORD_NAME,
+      dnsServer: dns.server,
+      relayPort,
+      backoff: opts.agentBackoff ?? { baseMs: 100, maxMs: 2_000 },
+      heartbeatMs: opts.agentHeartbeatMs,
+    });
+    cleanups.push(() => agents.stop());
+
+    const invariants = new InvariantMonitor({
+      servers,
+      redis: [
+        { name: regionNames[0], endpoint: redisA.endpoint },
+        { name: regionNames[1], endpoint: redisB.endpoint },
+      ],
+      epochKey: lockFormat.epochKey,
+      fleet: agents,
+    });
+    await invariants.start();
+    cleanups.push(() => invariants.stop());
+
+    alarms = new AlarmEvaluator({
+      periodMs: alarm.periodMs,
+      datapoints: alarm.datapoints,
+      targets: servers.map((s, i) => ({
+        alarmName: `sandbox-${s.cluster}-relay-down`,
+        cluster: s.cluster,
+        region: s.region,
+        probeRegion: regionNames[i === 0 ? 1 : 0],
+        host: s.host,
+        port: relayPort,
+      })),
+    });
+    const events = new EventEmitter();
+    alarms.on('alarm', (ev: AlarmStateChangeEvent) => events.emit('alarm', ev));
+    alarms.start();
+    cleanups.push(() => alarms.stop());
+
+    // Like the AWS health-probe Lambda: record who is connected to each live server. An empty set
+    // is not recorded, so a server's last non-empty set survives its agents leaving.
+    const recorder = setInterval(() => {
+      for (const s of servers) {
+        if (s.mode !== 'running') continue;
+        const connected = s.connectedClusters();
+        if (connected.length) registry.set(s.cluster, { clusters: connected, at: new Date().toISOString() });
+      }
+    }, 500);
+    cleanups.push(() => clearInterval(recorder));
+
+    const regions = {
+      [regionNames[0]]: { redis: redisA, server: servers[0]! },
+      [regionNames[1]]: { redis: redisB, server: servers[1]! },
+    } as Record<Region, RegionHandle>;
+    const faultStates = new Map<Region, RegionFaultState>(
+      regionNames.map((r) => [r, { server: 'up', redis: 'up' }]),
+    );
+    const regionHandle = (region: Region) => {
+      const h = regionNames.includes(region) ? regions[region] : undefined;
+      if (!h) throw new Error(`sandbox: no region ${region} (regions are ${regionNames.join(', ')})`);
+      return { h, st: faultStates.get(region)! };
+    };
+
+    const killRegion = async (region: Region, mode: 'kill' | 'freeze' = 'kill') => {
+      const { h, st } = regionHandle(region);
+      if (mode === 'kill') {
+        await Promise.all([h.server.kill(), h.redis.running ? h.redis.kill() : undefined]);
+        st.server = 'killed';
+        st.redis = 'killed';
+      } else {
+        if (st.server === 'up') {
+          h.server.freeze();
+          st.server = 'frozen';
+        }
+        if (st.redis === 'up') {
+          h.redis.freeze();
+          st.redis = 'frozen';
+        }
+      }
+    };
+    const healRegion = async (region: Region) => {
+      const { h, st } = regionHandle(region);
+      if (st.redis === 'killed') {
+        await h.redis.restart();
+        invariants.newIncarnation(region);
+      } else if (st.redis === 'frozen') h.redis.thaw();
+      st.redis = 'up';
+      if (st.server === 'killed') await h.server.restart();
+      else if (st.server === 'frozen') h.server.thaw();
+      st.server = 'up';
+    };
+
+    agents.start();
+    let startupMs = 0;
+    if (opts.waitForAgents ?? true) {
+      const timeout = 15_000 + (opts.agents ?? 20) * 20;
+      await agents.waitAllOn(clusters[0], timeout);
+      await waitUntil(
+        'every agent warmed on the active server',
+        () => servers[0]!.warmedClusters().length === agents.count,
+        timeout,
+      );
+      startupMs = Math.round(performance.now() - started);
+    }
+
+    const sandbox: Sandbox = {
+      topology,
+      regionNames,
+      clusters,
+      regions,
+      agents,
+      controlUrl: control.url,
+      lockFormat,
+      events,
+      alarms,
+      emitAlarmEvents: (enabled) => {
+        alarms.emitEvents = enabled;
+      },
+      faults,
+      invariants,
+      startupMs,
+      dns: {
+        server: dns.server,
+        recordName: RECORD_NAME,
+        recordType: 'A',
+        read: () => dns.read(RECORD_NAME, 'A'),
+        served: () => dns.served(RECORD_NAME, 'A'),
+        compareAndSwap: (expected, next) => dns.compareAndSwap(RECORD_NAME, 'A', expected, next),
+        pointTo: (cluster) => {
+          const value = values[cluster];
+          if (!value) throw new Error(`sandbox: no record value for cluster ${cluster}`);
+          return dns.upsert(RECORD_NAME, 'A', {
+            ttl: dns.read(RECORD_NAME, 'A')?.ttl ?? ttl,
+            values: [value],
+          });
+        },
+        changeStatus: (id) => dns.changeStatus(id),
+        get queries() {
+          return dns.queries;
+        },
+      },
+      regionOf: (cluster) => {
+        const i = clusters.indexOf(cluster);
+        if (i < 0) throw new Error(`sandbox: unknown cluster ${cluster}`);
+        return regionNames[i]!;
+      },
+      faultState: (region) => ({ ...regionHandle(region).st }),
+      killRegion,
+      blip: async (region, ms) => {
+        await killRegion(region, 'freeze');
+        await sleep(ms);
+        if (!stopped) await healRegion(region);
+      },
+      healRegion,
+      lieProbe: (region, lie) => {
+        regionHandle(region);
+        if (lie) lies.add(region);
+        else lies.delete(region);
+      },
+      stop,
+    };
+    return sandbox;
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** One round of the Route 53 checkers: each GETs the health URL; the first one lies when asked. */
+async function observeHealth(url: string, lie: boolean): Promise<{ healthy: number; total: number }> {
+  const results = await Promise.all(
+    Array.from({ length: CHECKERS }, async (_, i) => {
+      if (lie && i === 0) return false;
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(300) });
+        await res.body?.cancel();
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return { healthy: results.filter(Boolean).length, total: CHECKERS };
+}
