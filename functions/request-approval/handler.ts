@@ -1,13 +1,17 @@
 /**
- * Lambda handlers of the approval gate: `handler` (the `waitForTaskToken` Task: store the token,
- * post the Slack message) and `timeoutHandler` (the approval Task timed out: apply the policy).
- * Ports default to AWS; the sandbox and tests inject their own.
+ * Lambda handler of the approval gate. One function, two entries: the `waitForTaskToken` Task's
+ * Payload (store the token, post the Slack message) and `{action: 'timeout', ...}` after that Task
+ * timed out (apply the policy, update the message). Ports default to AWS; the sandbox and tests
+ * inject their own.
  */
+import type { Context } from 'aws-lambda';
 import { approvalLog, awsApprovalStore, awsSlackChat } from '#lib/approvals/aws.ts';
 import { ApprovalRequestSchema } from '#lib/approvals/model.ts';
 import type { ApprovalLog, ApprovalStore, ChatPoster } from '#lib/approvals/ports.ts';
+import { noStepPorts } from '#lib/approvals/step-ports.ts';
 import { type Clock, systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import type { Topology } from '#lib/topology.ts';
 import {
   ApprovalTimeoutInputSchema,
   approvalSettingsFromTopology,
@@ -25,45 +29,59 @@ export interface ApprovalHandlerDeps {
   log?: ApprovalLog;
 }
 
+async function chatFor(deps: ApprovalHandlerDeps, topology: Topology): Promise<ChatPoster> {
+  return deps.chat ?? awsSlackChat(topology, { withBotToken: true });
+}
+
 /** Builds the request-approval handler (input: the approval Task's Payload). */
 export function buildRequestApprovalHandler(deps: ApprovalHandlerDeps = {}) {
   return makeHandler(
     'RequestApproval',
     ApprovalRequestSchema,
-    async (input, { topology }) => {
-      const settings = approvalSettingsFromTopology(topology);
-      const ports = {
-        store: deps.store ?? awsApprovalStore(),
-        chat: deps.chat ?? (await awsSlackChat(topology, { withBotToken: true })),
-        clock: deps.clock ?? systemClock,
-        ...(deps.newId ? { newId: deps.newId } : {}),
-      };
-      return requestApproval(input, ports, settings);
-    },
-    { topology: deps.topology },
+    async (input, { topology }) =>
+      requestApproval(
+        input,
+        {
+          store: deps.store ?? awsApprovalStore(),
+          chat: await chatFor(deps, topology),
+          clock: deps.clock ?? systemClock,
+          ...(deps.newId ? { newId: deps.newId } : {}),
+        },
+        approvalSettingsFromTopology(topology),
+      ),
+    { topology: deps.topology, ports: noStepPorts },
   );
 }
 
-/** Builds the timeout handler (input: {executionId, gate, direction, trigger, approvalId?}). */
+/** Builds the timeout handler (input: {action: 'timeout', executionId, gate, trigger, ...}). */
 export function buildApprovalTimeoutHandler(deps: ApprovalHandlerDeps = {}) {
   return makeHandler(
     'ApprovalTimeout',
     ApprovalTimeoutInputSchema,
-    async (input, { topology }) => {
-      const settings = approvalSettingsFromTopology(topology);
-      const ports = {
-        store: deps.store ?? awsApprovalStore(),
-        chat: deps.chat ?? (await awsSlackChat(topology, { withBotToken: true })),
-        clock: deps.clock ?? systemClock,
-        log: deps.log ?? approvalLog,
-      };
-      return timeoutApproval(input, ports, settings);
-    },
-    { topology: deps.topology },
+    async (input, { topology }) =>
+      timeoutApproval(
+        input,
+        {
+          store: deps.store ?? awsApprovalStore(),
+          chat: await chatFor(deps, topology),
+          clock: deps.clock ?? systemClock,
+          log: deps.log ?? approvalLog,
+        },
+        approvalSettingsFromTopology(topology),
+      ),
+    { topology: deps.topology, ports: noStepPorts },
   );
 }
 
-/** The request-approval Lambda handler. */
-export const handler = buildRequestApprovalHandler();
-/** The approval-timeout Lambda handler. */
-export const timeoutHandler = buildApprovalTimeoutHandler();
+/** Builds the function's entry point: `action: 'timeout'` goes to the timeout handler, the rest requests. */
+export function buildApprovalHandler(deps: ApprovalHandlerDeps = {}) {
+  const request = buildRequestApprovalHandler(deps);
+  const timeout = buildApprovalTimeoutHandler(deps);
+  return (event: unknown, context: Context): Promise<unknown> =>
+    (event as { action?: unknown } | null)?.action === 'timeout'
+      ? timeout(event, context)
+      : request(event, context);
+}
+
+/** The approval Lambda handler (request and timeout). */
+export const handler = buildApprovalHandler();

@@ -100,12 +100,19 @@ export async function requestApproval(
   return { approvalId, channel: posted.channel, messageTs: posted.ts, expiresAt };
 }
 
-/** Input of {@link timeoutApproval}: what the workflow knows when the approval Task timed out. */
+/**
+ * Input of {@link timeoutApproval}: what the workflow knows when the approval Task timed out. The
+ * workflow sends it to the same function as the request, with `action: 'timeout'`.
+ */
 export const ApprovalTimeoutInputSchema = z.object({
+  action: z.literal('timeout'),
   executionId: z.string().min(1).max(2048),
   gate: z.enum(GATES),
-  direction: z.enum(['failover', 'failback']),
   trigger: z.enum(['alarm', 'manual']),
+  /** Default: the direction of the stored request (else `failover`). */
+  direction: z.enum(['failover', 'failback']).optional(),
+  /** The policy the workflow was built with; default: the topology's. */
+  onTimeout: z.enum(['reject', 'proceed-if-alarm']).optional(),
   /** When known; otherwise the latest approval of the execution's gate is used. */
   approvalId: z.string().optional(),
 });
@@ -132,15 +139,17 @@ export async function timeoutApproval(
   settings: Pick<ApprovalSettings, 'onTimeout' | 'timeoutSeconds'>,
 ): Promise<ApprovalOutput> {
   const at = iso(ports.clock);
-  const outcome = timeoutOutcome(settings.onTimeout, input);
   const record = input.approvalId
     ? await ports.store.get(input.approvalId)
     : await ports.store.findByGate(input.executionId, input.gate);
+  const policy = input.onTimeout ?? settings.onTimeout;
+  const direction = input.direction ?? record?.request.direction ?? 'failover';
+  const outcome = timeoutOutcome(policy, { trigger: input.trigger, direction });
   let messageUpdated = false;
   if (record) {
     const r = await ports.store.decide(record.approvalId, 'expired', {
       by: 'timeout-policy',
-      byName: `onTimeout: ${settings.onTimeout}`,
+      byName: `onTimeout: ${policy}`,
       at,
       reason: `not answered within ${settings.timeoutSeconds} s`,
     });
@@ -171,20 +180,20 @@ export async function timeoutApproval(
   const details = {
     approvalId: record?.approvalId ?? null,
     gate: input.gate,
-    policy: settings.onTimeout,
+    policy,
     timeoutSeconds: settings.timeoutSeconds,
     messageUpdated,
   };
   if (outcome === 'reject')
     throw new ApprovalTimedOut(
-      `approval not answered within ${settings.timeoutSeconds} s; policy onTimeout=${settings.onTimeout} rejects it`,
+      `approval not answered within ${settings.timeoutSeconds} s; policy onTimeout=${policy} rejects it`,
       details,
     );
   return {
     decision: 'approved',
     by: 'timeout-policy',
-    byName: 'onTimeout: proceed-if-alarm',
+    byName: `onTimeout: ${policy}`,
     at,
-    policy: settings.onTimeout,
+    policy,
   };
 }
