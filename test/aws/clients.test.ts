@@ -1,8 +1,10 @@
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
-import { describe, expect, it } from 'vitest';
-import { CLIENT_DEFAULTS, elastiCacheClientFor, route53Client } from '#lib/aws/clients.ts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { awsClients, CLIENT_DEFAULTS, elastiCacheClientFor, route53Client } from '#lib/aws/clients.ts';
 
 describe('client factories', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
   it('builds one client per region and reuses it', async () => {
     const a = elastiCacheClientFor('us-east-1');
     const b = elastiCacheClientFor('us-east-1');
@@ -19,5 +21,12 @@ describe('client factories', () => {
     expect(route53Client('eu-west-1')).toBe(route53Client());
     expect(await route53Client().config.region()).toBe('us-east-1');
     expect(await route53Client('us-gov-east-1').config.region()).toBe('us-gov-west-1');
+  });
+
+  it("defaults to the Lambda's own region", async () => {
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    expect(awsClients.elasticache()).toBe(elastiCacheClientFor('eu-west-1'));
+    expect(await awsClients.cloudwatch().config.region()).toBe('eu-west-1');
+    expect(await awsClients.route53().config.region()).toBe('us-east-1');
   });
 });

@@ -90,3 +90,15 @@ export function ownRegion(): Region {
   if (!r) throw new Error('AWS_REGION is not set');
   return r as Region;
 }
+
+/** Every factory under one name; a region defaults to the Lambda's own (`AWS_REGION`). */
+export const awsClients = {
+  elasticache: (region: Region = ownRegion()) => elastiCacheClientFor(region),
+  cloudwatch: (region: Region = ownRegion()) => cloudWatchClientFor(region),
+  secrets: (region: Region = ownRegion()) => secretsManagerClientFor(region),
+  sfn: (region: Region = ownRegion()) => sfnClientFor(region),
+  sns: (region: Region = ownRegion()) => snsClientFor(region),
+  dynamoDoc: (region: Region = ownRegion()) => dynamoDocumentClientFor(region),
+  route53: (region?: Region) =>
+    route53Client(region ?? ((process.env.AWS_REGION as Region | undefined) || 'us-east-1')),
+};
