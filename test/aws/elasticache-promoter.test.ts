@@ -185,6 +185,16 @@ describe('ElastiCacheGlobalPromoter.describe', () => {
     expect(state.primaryRegion).toBe('us-west-2');
   });
 
+  it('believes a region that sees the group over one that no longer finds it', async () => {
+    eastMock
+      .on(DescribeGlobalReplicationGroupsCommand)
+      .rejects(new GlobalReplicationGroupNotFoundFault({ message: `${GRG} not found`, $metadata: {} }));
+    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2'));
+    const state = await promoter().describe();
+    expect(state).toMatchObject({ primaryRegion: 'us-west-2', groupStatus: 'available' });
+    expect(eastMock).not.toHaveReceivedCommand(DescribeReplicationGroupsCommand);
+  });
+
   it('reports every member unreachable when no control plane answers', async () => {
     eastMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
     westMock

@@ -148,12 +148,13 @@ export class ElastiCacheGlobalPromoter implements RedisPromoter {
     }
   }
 
-  /** Asks every member's region at once; the first (in configured order) that answered is believed. */
+  /** Asks every member's region at once; the first (in configured order) that describes the group is believed. */
   private async snapshot(): Promise<Snapshot> {
     const regions = this.regions;
     const list = await Promise.all(regions.map((r) => this.viewFrom(r)));
     const views = new Map(list.map((v) => [v.region, v]));
-    const source = list.find((v) => v.kind === 'group' || v.kind === 'not-found');
+    // A region that sees the group knows more than one that does not (e.g. a member that left it).
+    const source = list.find((v) => v.kind === 'group') ?? list.find((v) => v.kind === 'not-found');
     if (!source) {
       const throttled = list.find((v) => v.kind === 'throttled');
       if (throttled)
