@@ -88,43 +88,47 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
     data.set(keyOf(r.name, r.type), r.record);
   }
 
-  const server = dns2.createServer({
-    udp: true,
-    handle: (request, send) => {
-      queries++;
-      const response = Packet.createResponseFromRequest(request);
-      const [question] = request.questions;
-      if (!question) {
-        response.header.rcode = RCODE.FORMERR;
-        send(response);
-        return;
-      }
-      const name = norm(question.name);
-      const known = [...data.keys()].some((k) => k.startsWith(`${name}|`));
-      if (!known) {
-        response.header.rcode = RCODE.NXDOMAIN;
-        send(response);
-        return;
-      }
-      for (const type of Object.keys(TYPE_CODES) as ZoneRecordType[]) {
-        if (TYPE_CODES[type] !== question.type) continue;
-        const rec = data.get(keyOf(name, type));
-        for (const value of rec?.values ?? [])
-          response.answers.push({
-            name: question.name,
-            type: TYPE_CODES[type],
-            class: Packet.CLASS.IN,
-            ttl: rec!.ttl,
-            ...(type === 'CNAME' ? { domain: value } : { address: value }),
-          } as dns2.Packet.Resource);
-      }
+  const server = dns2.createUDPServer((request, send) => {
+    queries++;
+    const response = Packet.createResponseFromRequest(request);
+    const [question] = request.questions;
+    if (!question) {
+      response.header.rcode = RCODE.FORMERR;
       send(response);
-    },
+      return;
+    }
+    const name = norm(question.name);
+    const known = [...data.keys()].some((k) => k.startsWith(`${name}|`));
+    if (!known) {
+      response.header.rcode = RCODE.NXDOMAIN;
+      send(response);
+      return;
+    }
+    for (const type of Object.keys(TYPE_CODES) as ZoneRecordType[]) {
+      if (TYPE_CODES[type] !== question.type) continue;
+      const rec = data.get(keyOf(name, type));
+      for (const value of rec?.values ?? [])
+        response.answers.push({
+          name: question.name,
+          type: TYPE_CODES[type],
+          class: Packet.CLASS.IN,
+          ttl: rec!.ttl,
+          ...(type === 'CNAME' ? { domain: value } : { address: value }),
+        } as dns2.Packet.Resource);
+    }
+    send(response);
   });
   server.on('requestError', () => {}); // a malformed datagram must not crash the sandbox
   server.on('error', () => {});
-  const addresses = await server.listen({ udp: { port: 0, address: '127.0.0.1' } });
-  const port = (addresses as { udp: { port: number } }).udp.port;
+  await server.listen(0, '127.0.0.1');
+  // Agents start together and this server shares their process: with the default receive buffer
+  // a burst of 1,000 queries overflows it (the kernel caps the size at net.core.rmem_max).
+  try {
+    server.setRecvBufferSize(4 * 1024 * 1024);
+  } catch {
+    // keep the default
+  }
+  const port = server.address().port;
 
   const schedule = (key: string, record: ZoneRecord): string => {
     const id = `C${randomUUID().replace(/-/g, '').slice(0, 20).toUpperCase()}`;
@@ -170,7 +174,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      await server.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
