@@ -74,15 +74,13 @@ describe('DynamoDbApprovalStore', () => {
 
   it('decides with a conditional update from pending and returns the new record', async () => {
     // prepare
-    ddb
-      .on(UpdateCommand)
-      .resolves({
-        Attributes: {
-          ...KEY,
-          kind: 'approval',
-          ...seededRecord({ status: 'approved', ...{ decidedBy: 'U0A1B2C3D' } }),
-        },
-      });
+    ddb.on(UpdateCommand).resolves({
+      Attributes: {
+        ...KEY,
+        kind: 'approval',
+        ...seededRecord({ status: 'approved', ...{ decidedBy: 'U0A1B2C3D' } }),
+      },
+    });
     // act
     const r = await store.decide(FIXTURE_APPROVAL_ID, 'approved', by);
     // assess

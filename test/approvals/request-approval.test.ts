@@ -271,7 +271,7 @@ describe('approval handler (request and action: timeout)', () => {
     const h = buildApprovalHandler({ topology: exampleTopology, store, chat });
     const { taskToken: _, ...payload } = sampleRequest();
     // act
-    const err = await h(payload, localLambdaContext('request-approval')).catch((e) => e);
+    const err = (await h(payload, localLambdaContext('request-approval')).catch((e: unknown) => e)) as Error;
     // assess
     expect(isNamed(err, 'InvalidInput')).toBe(true);
     expect(err.message).toContain('taskToken');

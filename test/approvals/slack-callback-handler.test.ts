@@ -10,7 +10,6 @@ import { InMemoryApprovalStore } from '#lib/approvals/memory-store.ts';
 import { ManualClock } from '#lib/clock.ts';
 import { localLambdaContext } from '#local/slack-standin.ts';
 import {
-  exampleTopology,
   FIXTURE_APPROVAL_ID,
   FIXTURE_NOW_MS,
   fixturePayload,
