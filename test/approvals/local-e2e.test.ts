@@ -182,7 +182,10 @@ describe('LocalTaskCallbacks', () => {
   it('rejects wait() with States.Timeout when the task times out', async () => {
     // prepare
     const cb = new LocalTaskCallbacks();
-    const waiting = cb.wait('t2', 60_000).catch((e: Error) => e);
+    const waiting = cb.wait('t2', 60_000).then(
+      () => new Error('resolved'),
+      (e: Error) => e,
+    );
     // act
     cb.expire('t2');
     // assess
