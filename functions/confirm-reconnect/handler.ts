@@ -8,7 +8,7 @@ import { confirmReconnect } from './confirm-reconnect.ts';
 export const ConfirmReconnectInput = z.strictObject({
   run: Run,
   plan: Plan,
-  reconnect: Reconnect.optional(),
+  reconnect: Reconnect.nullish(),
 });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
@@ -16,7 +16,8 @@ export const createHandler = (opts?: HandlerOptions) =>
   makeHandler(
     'ConfirmReconnect',
     ConfirmReconnectInput,
-    (input, ctx) => confirmReconnect(input.run, input.plan, input.reconnect, ctx.topology, ctx.ports),
+    (input, ctx) =>
+      confirmReconnect(input.run, input.plan, input.reconnect ?? undefined, ctx.topology, ctx.ports),
     opts,
   );
 

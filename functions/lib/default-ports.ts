@@ -10,13 +10,21 @@ import {
   SandboxDnsPointer,
   SandboxHealthChecks,
 } from './adapters/sandbox.ts';
-import { awsClients } from './aws/clients.ts';
+import {
+  cloudWatchClientFor,
+  dynamoDocumentClientFor,
+  elastiCacheClientFor,
+  ownRegion,
+  route53Client,
+  secretsManagerClientFor,
+  sfnClientFor,
+} from './aws/clients.ts';
 import { CloudWatchAlarmStates } from './aws/cloudwatch-alarms.ts';
 import { DynamoClusterRegistry } from './aws/dynamo-cluster-registry.ts';
 import { ElastiCacheGlobalPromoter } from './aws/elasticache-promoter.ts';
 import { Route53DnsPointer } from './aws/route53-dns.ts';
 import { Route53HealthCheckStatuses } from './aws/route53-health.ts';
-import { getSecretJson } from './aws/secrets.ts';
+import { getRedisAuth } from './aws/secrets.ts';
 import { SfnRunRegistry } from './aws/sfn-runs.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { httpMetrics, netProbes } from './probes.ts';
@@ -41,10 +49,10 @@ export function portsFromTopology(t: Topology, opts: PortOptions = {}): Ports {
   const r = t.redis;
   const sandboxUrl = t.sandbox?.controlUrl;
 
-  // Redis AUTH from Secrets Manager (AWS only), read lazily and cached by getSecretJson.
+  // Redis AUTH from Secrets Manager (AWS only), read lazily and cached by getRedisAuth.
   const authFor = async (): Promise<RedisAuth | undefined> =>
     r.authSecret && !sandboxUrl
-      ? ((await getSecretJson(awsClients.secrets(), r.authSecret)) as unknown as RedisAuth)
+      ? getRedisAuth(secretsManagerClientFor(ownRegion()), r.authSecret)
       : undefined;
   const endpointOpts = async (): Promise<RedisEndpointOptions> => ({
     tls: r.tls,
@@ -80,7 +88,7 @@ export function portsFromTopology(t: Topology, opts: PortOptions = {}): Ports {
       : new ElastiCacheGlobalPromoter({
           globalReplicationGroupId: r.globalReplicationGroupId,
           members: r.members,
-          clientFor: (region) => awsClients.elasticache(region),
+          clientFor: elastiCacheClientFor,
           writeProbe: async (region) => {
             await withRedis(endpointOf(region), await endpointOpts(), (c) =>
               c.set('{gloo-mesh}:failover:write-probe', String(clock.now()), 'PX', 60_000),
@@ -111,20 +119,23 @@ export function portsFromTopology(t: Topology, opts: PortOptions = {}): Ports {
     promoter,
     lock,
     dns: new Route53DnsPointer({
-      client: awsClients.route53(),
+      client: route53Client(ownRegion()),
       hostedZoneId: t.dns.provider.hostedZoneId,
       recordName: t.dns.recordName,
       recordType: t.dns.recordType,
     }),
-    alarms: new CloudWatchAlarmStates(awsClients.cloudwatch()),
-    healthChecks: new Route53HealthCheckStatuses(awsClients.route53()),
-    registry: new DynamoClusterRegistry(
-      awsClients.dynamoDoc(),
-      process.env.CLUSTER_TABLE_NAME ?? 'gloo-failover-clusters',
-    ),
+    alarms: new CloudWatchAlarmStates(cloudWatchClientFor(ownRegion())),
+    healthChecks: new Route53HealthCheckStatuses(route53Client(ownRegion())),
+    registry: new DynamoClusterRegistry({
+      client: dynamoDocumentClientFor(ownRegion()),
+      tableName: process.env.CLUSTER_TABLE_NAME ?? 'gloo-failover-clusters',
+    }),
     runs:
       opts.runs ??
-      new SfnRunRegistry(awsClients.sfn(), (process.env.STATE_MACHINE_ARNS ?? '').split(',').filter(Boolean)),
+      new SfnRunRegistry(
+        sfnClientFor(ownRegion()),
+        (process.env.STATE_MACHINE_ARNS ?? '').split(',').filter(Boolean),
+      ),
   };
 }
 

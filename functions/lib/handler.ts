@@ -97,6 +97,7 @@ export function makeHandler<S extends z.ZodType, O>(
   const getTopology = opts.topology ?? topologyFromEnv;
   const getPorts = opts.ports ?? portsFromEnv;
   const base = async (event: unknown, context: Context): Promise<O> => {
+    metrics.addMetric(`${step}Invocations`, 'Count', 1);
     const input = parseInput(schema, event, `${step} input`);
     const topology = await getTopology();
     const started = Date.now();

@@ -18,8 +18,8 @@ import { buildReport, OUTCOMES, type RunReport, type RunState } from './report.t
 export const ReportInput = z.object({
   run: Run,
   outcome: z.object({ name: z.enum(OUTCOMES), error: CaughtError.optional() }),
-  plan: Plan.optional(),
-  verify: Verification.optional(),
+  plan: Plan.nullish(),
+  verify: Verification.nullish(),
   approval: z
     .object({
       decision: z.string().optional(),
@@ -28,11 +28,11 @@ export const ReportInput = z.object({
       at: z.string().optional(),
       timedOut: z.boolean().optional(),
     })
-    .optional(),
-  promotion: Promotion.optional(),
-  lock: LockResult.optional(),
-  dns: DnsResult.optional(),
-  reconnect: Reconnect.optional(),
+    .nullish(),
+  promotion: Promotion.nullish(),
+  lock: LockResult.nullish(),
+  dns: DnsResult.nullish(),
+  reconnect: Reconnect.nullish(),
 });
 
 const topicArn = process.env.NOTIFY_TOPIC_ARN;
@@ -54,13 +54,18 @@ async function publish(report: RunReport): Promise<void> {
   }
 }
 
+/** The workflow initialises every step's slot to null; the report treats null as "did not run". */
+function withoutNulls<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null)) as T;
+}
+
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
 export const createHandler = (opts?: HandlerOptions) =>
   makeHandler(
     'Report',
     ReportInput,
     async (input, ctx) => {
-      const report = await buildReport(input as RunState, ctx.topology, ctx.ports);
+      const report = await buildReport(withoutNulls(input) as RunState, ctx.topology, ctx.ports);
       logger.info('run report', { report });
       await publish(report);
       return report;

@@ -119,7 +119,11 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     row(
       run.direction === 'failover' ? 'verify-outage' : 'verify-recovered',
       s.verify,
-      s.verify ? `${s.verify.skipped ? 'skipped' : `${s.verify.votes}/${s.verify.quorum} signals`}` : '',
+      s.verify
+        ? s.verify.skipped
+          ? 'skipped by operator'
+          : `${s.verify.votes} of ${s.verify.signals.length} signals say ${s.verify.want} (quorum ${s.verify.quorum})`
+        : '',
     ),
     row(
       'promote-redis',

@@ -135,6 +135,7 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   );
 
   const handlers: Record<string, Fn> = {};
+  const failures = new Map<string, Error>();
   const waits: Record<string, number> = {};
   const retries: Record<string, number> = {};
   const scale = o.waitScale ?? 0.01;
@@ -157,6 +158,16 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
       };
     } else handlers[name] = byArn.get(resource)!;
     if (o.overrides?.[name]) handlers[name] = o.overrides[name];
+    // Remember each state's last error: the engine's "caught" event does not carry it.
+    const inner = handlers[name]!;
+    handlers[name] = async (p) => {
+      try {
+        return await inner(p);
+      } catch (e) {
+        failures.set(name, e as Error);
+        throw e;
+      }
+    };
   }
 
   const sm = new StateMachine(definition as never, {
@@ -188,6 +199,7 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   let transitions = 0;
   let lastState = '';
   let lastOutput: Record<string, unknown> = {};
+  let lastFailure: TimelineEvent | undefined;
   const consume = (async () => {
     for await (const ev of execution.eventLogs as AsyncIterable<Record<string, any>>) {
       const e: TimelineEvent | null =
@@ -216,11 +228,12 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
                       at: ev.timestamp,
                       kind: 'state-caught',
                       state: ev.state.name,
-                      error: ev.Error,
-                      cause: ev.Cause,
+                      error: failures.get(ev.state.name)?.name ?? lastFailure?.error,
+                      cause: failures.get(ev.state.name)?.message ?? lastFailure?.cause,
                     }
                   : null;
       if (!e) continue;
+      if (e.kind === 'state-failed') lastFailure = e;
       if (e.kind === 'state-entered') {
         transitions++;
         lastState = e.state!;
