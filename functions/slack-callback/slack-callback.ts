@@ -48,7 +48,10 @@ export interface SlackCallbackSettings {
   signingSecret: string;
   /** Slack user ids allowed to approve or reject. */
   approvers: string[];
-  /** Longest wait for the Slack message update before answering (Slack wants an answer within 3 s). */
+  /**
+   * Longest time from the start of the core to giving up waiting for the Slack message update
+   * (default 2 s: Slack wants an answer within 3 s, and a cold start and the secret read come first).
+   */
   updateBudgetMs?: number;
   /** How long an action id is remembered for replay protection (covers the ±5 min window). */
   dedupeTtlSeconds?: number;
@@ -90,7 +93,7 @@ export async function handleSlackCallback(
     return reply(400, 'malformed request: the action value is not an approval id');
 
   // Answers in the thread of the click, bounded so Slack hears back within 3 s.
-  const budget = () => Math.max(0, (settings.updateBudgetMs ?? 2_500) - (performance.now() - started));
+  const budget = () => Math.max(0, (settings.updateBudgetMs ?? 2_000) - (performance.now() - started));
   const respond = (p: ResponseUrlPayload, what: string) =>
     bounded(ports.chat.respond(payload.response_url, p), budget(), ports.deadline ?? realDeadline, log, what);
   const ephemeral = (text: string) => ({

@@ -226,7 +226,7 @@ describe('handleSlackCallback', () => {
     expect(res.statusCode).toBe(200);
     expect(callbacks.calls).toHaveLength(1);
     expect(budget).toBeGreaterThan(0);
-    expect(budget).toBeLessThanOrEqual(2_500);
+    expect(budget).toBeLessThanOrEqual(2_000);
   });
 
   it('tells a late clicker that the approval timed out, and sends nothing', async () => {

@@ -18,6 +18,8 @@ import { SfnTaskCallbacks } from './sfn-callbacks.ts';
 let store: ApprovalStore | undefined;
 let callbacks: TaskCallbacks | undefined;
 let readSecret: ((name: string) => Promise<string>) | undefined;
+let responder: ChatPoster | undefined;
+let botChat: { token: string; chat: ChatPoster } | undefined;
 
 function slackSection(t: Topology) {
   const slack = t.approvals.slack;
@@ -63,8 +65,14 @@ export function slackSigningSecret(t: Topology): Promise<string> {
 /** Slack messaging with the bot token (post/update) or without it (response_url only). */
 export async function awsSlackChat(t: Topology, opts: { withBotToken: boolean }): Promise<ChatPoster> {
   const base = process.env.SLACK_API_URL ? { slackApiUrl: process.env.SLACK_API_URL } : {};
-  if (!opts.withBotToken) return new SlackChatPoster({ ...base, timeoutMs: 1_500 });
-  return new SlackChatPoster({ ...base, token: await slackBotToken(t) });
+  if (!opts.withBotToken) {
+    responder ??= new SlackChatPoster({ ...base, timeoutMs: 1_500 });
+    return responder;
+  }
+  const token = await slackBotToken(t);
+  // Rebuilt only when the token changed (rotation): WebClient keeps its connections warm.
+  if (botChat?.token !== token) botChat = { token, chat: new SlackChatPoster({ ...base, token }) };
+  return botChat.chat;
 }
 
 /** The Powertools logger as an {@link ApprovalLog}. */
