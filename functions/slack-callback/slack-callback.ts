@@ -176,7 +176,7 @@ export async function handleSlackCallback(
     log.error('could not deliver the approval decision to Step Functions', {
       approvalId,
       error: (e as Error).name,
-      message: (e as Error).message,
+      message: String((e as Error).message).replaceAll(record.taskToken, '<task token>'),
       reopened,
     });
     await respond(

@@ -32,7 +32,12 @@ export function awsApprovalStore(): ApprovalStore {
   if (store) return store;
   const table = process.env.APPROVALS_TABLE;
   if (!table) throw new InvalidInput('APPROVALS_TABLE is not set: the approvals token table is unknown');
-  store = new DynamoDbApprovalStore(tracer.captureAWSv3Client(new DynamoDBClient({ maxAttempts: 3 })), table);
+  store = new DynamoDbApprovalStore(
+    tracer.captureAWSv3Client(
+      new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 300, requestTimeout: 800 } }),
+    ),
+    table,
+  );
   return store;
 }
 
@@ -40,7 +45,7 @@ export function awsApprovalStore(): ApprovalStore {
 export function awsTaskCallbacks(): TaskCallbacks {
   callbacks ??= new SfnTaskCallbacks(
     tracer.captureAWSv3Client(
-      new SFNClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1_000 } }),
+      new SFNClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 800 } }),
     ),
   );
   return callbacks;
