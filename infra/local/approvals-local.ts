@@ -164,7 +164,8 @@ export interface LocalApprovals {
   approvalHandler: (event: unknown, context?: Context) => Promise<unknown>;
   /**
    * The approval Task as the local workflow runner needs it (an `ApprovalResolver`): runs the
-   * real request-approval handler with the Task's Payload, then waits for the decision.
+   * real request-approval handler with the Task's Payload, then waits for the decision. The token
+   * is made unique per call (`<taskToken>.<n>`), as Step Functions' tokens are per task.
    */
   runApprovalTask(payload: unknown, opts?: { timeoutMs?: number }): Promise<ApprovalOutput>;
   /** The `action: 'timeout'` invocation (`onApprovalTimeout` of the local runner). */
@@ -207,6 +208,7 @@ export async function startLocalApprovals(opts: LocalApprovalsOptions): Promise<
   const approvalHandler = buildApprovalHandler(deps);
   const request = buildRequestApprovalHandler(deps);
   const timeout = buildApprovalTimeoutHandler(deps);
+  let tasks = 0;
   return {
     topology,
     standIn,
@@ -216,8 +218,12 @@ export async function startLocalApprovals(opts: LocalApprovalsOptions): Promise<
     approvalHandler: (event, context) =>
       approvalHandler(event, context ?? localLambdaContext('request-approval')),
     async runApprovalTask(payload, o = {}) {
-      await request(payload, localLambdaContext('request-approval'));
-      return callbacks.wait((payload as { taskToken: string }).taskToken, o.timeoutMs);
+      // aws-local-stepfunctions gives every task of a run the same `$$.Task.Token`; Step Functions
+      // gives each task its own. Make it unique, or a second gate would take the first decision.
+      const p = payload as { taskToken?: unknown };
+      const token = typeof p.taskToken === 'string' ? `${p.taskToken}.${++tasks}` : p.taskToken;
+      await request({ ...(payload as object), taskToken: token }, localLambdaContext('request-approval'));
+      return callbacks.wait(token as string, o.timeoutMs);
     },
     runApprovalTimeout: (payload) =>
       timeout({ action: 'timeout', ...(payload as object) }, localLambdaContext('request-approval')),

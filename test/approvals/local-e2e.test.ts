@@ -20,11 +20,13 @@ describe('local approvals end to end (stand-in + real handlers over HTTP + Local
 
   /** Starts an approval task and returns it with its posted message. */
   async function request(o: Parameters<typeof sampleRequest>[0] = {}) {
-    const taskToken = LocalTaskCallbacks.newToken();
     const next = a.standIn.nextMessage();
-    const task = a.runApprovalTask(sampleRequest({ taskToken, ...o }));
+    const task = a.runApprovalTask(sampleRequest({ taskToken: LocalTaskCallbacks.newToken(), ...o }));
     task.catch(() => {}); // observed by the test
-    return { taskToken, task, message: await next };
+    const message = await next;
+    // the token the task waits on, as stored server-side (the latest record: requests run one at a time)
+    const taskToken = a.store.all().at(-1)!.taskToken;
+    return { taskToken, task, message };
   }
 
   it('request -> click approve -> wait() resolves with the decision; the message shows who approved', async () => {
@@ -136,6 +138,25 @@ describe('local approvals end to end (stand-in + real handlers over HTTP + Local
     expect(JSON.stringify(a.standIn.message(message.ts)!.blocks)).toContain(
       'The execution had already ended (TaskTimedOut)',
     );
+  });
+
+  it('gives each approval task its own token, even when the local runner repeats $$.Task.Token', async () => {
+    // prepare: two gates of one run, same runner token
+    const runToken = `local-token-${crypto.randomUUID()}`;
+    const first = await request({ taskToken: runToken });
+    await a.standIn.clickButton(first.message.ts, 'approve', 'U0A1B2C3D');
+    await first.task;
+    // act
+    const second = await request({ taskToken: runToken, gate: 'before-dns' });
+    const stillWaiting = await Promise.race([
+      second.task.then(() => 'settled'),
+      new Promise((r) => setImmediate(() => r('waiting'))),
+    ]);
+    await a.standIn.clickButton(second.message.ts, 'reject', 'U0A1B2C3D');
+    // assess
+    expect(stillWaiting).toBe('waiting');
+    expect(first.taskToken).not.toBe(second.taskToken);
+    await expect(second.task).rejects.toMatchObject({ name: 'ApprovalRejected' });
   });
 
   it('renders the message for a terminal with the words to type', async () => {
