@@ -21,7 +21,7 @@ export interface LockFormat {
 /**
  * One round trip, atomic: compare the holder, set the new one, raise the epoch.
  * KEYS: lock, epoch. ARGV: expected value ('' = absent), new value, force ('1'/'0'),
- * min epoch, dry run ('1'/'0'). Returns {outcome, previous value, previous epoch, epoch}.
+ * min epoch. Returns {outcome, previous value, previous epoch, epoch}.
  */
 const SWITCH_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
@@ -35,9 +35,6 @@ if curv ~= ARGV[1] and ARGV[3] ~= '1' then
 end
 local minEpoch = tonumber(ARGV[4]) or 0
 local nextEpoch = math.max(epoch, minEpoch) + 1
-if ARGV[5] == '1' then
-  return {'would-switch', curv, tostring(epoch), tostring(nextEpoch)}
-end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], tostring(nextEpoch))
 return {'switched', curv, tostring(epoch), tostring(nextEpoch)}
@@ -73,17 +70,11 @@ export class RedisGlobalLock implements GlobalLock {
   async switch(req: LockSwitchRequest): Promise<LockSwitchResult> {
     const expected = req.expectedHolder === null ? '' : formatLockValue(this.format, req.expectedHolder);
     const next = formatLockValue(this.format, req.newHolder);
-    const res = (await this.redis.eval(
-      SWITCH_SCRIPT,
-      2,
-      this.format.key,
-      this.format.epochKey,
-      expected,
-      next,
-      req.force ? '1' : '0',
-      String(req.minEpoch ?? 0),
-      req.dryRun ? '1' : '0',
-    )) as [string, string, string, string];
+    // A dry run may target a read-only replica (the target before promotion): decide from plain
+    // reads with the same rules as the script, and write nothing.
+    const res = req.dryRun
+      ? await this.decideDry(expected, next, req)
+      : await this.evalSwitch(expected, next, req);
     const [outcome, prevRaw, prevEpoch, epoch] = res;
     const previous = this.state(prevRaw === '' ? null : prevRaw, Number(prevEpoch));
     if (outcome === 'held-by-other') {
@@ -103,6 +94,36 @@ export class RedisGlobalLock implements GlobalLock {
       holder: outcome === 'would-switch' ? (previous.holder ?? '') : req.newHolder,
       epoch: Number(epoch),
     };
+  }
+
+  private async evalSwitch(
+    expected: string,
+    next: string,
+    req: LockSwitchRequest,
+  ): Promise<[string, string, string, string]> {
+    return (await this.redis.eval(
+      SWITCH_SCRIPT,
+      2,
+      this.format.key,
+      this.format.epochKey,
+      expected,
+      next,
+      req.force ? '1' : '0',
+      String(req.minEpoch ?? 0),
+    )) as [string, string, string, string];
+  }
+
+  private async decideDry(
+    expected: string,
+    next: string,
+    req: LockSwitchRequest,
+  ): Promise<[string, string, string, string]> {
+    const [raw, epochText] = await this.redis.mget(this.format.key, this.format.epochKey);
+    const cur = raw ?? '';
+    const epoch = Number(epochText ?? 0) || 0;
+    if (raw !== null && raw === next) return ['already-held', cur, String(epoch), String(epoch)];
+    if (cur !== expected && !req.force) return ['held-by-other', cur, String(epoch), String(epoch)];
+    return ['would-switch', cur, String(epoch), String(Math.max(epoch, req.minEpoch ?? 0) + 1)];
   }
 
   private state(raw: string | null, epoch: number): LockState {
