@@ -50,6 +50,8 @@ export interface RedisProcess {
 /** Options of {@link startRedis}. */
 export interface StartRedisOptions {
   port?: number;
+  /** Loopback address to bind (default 127.0.0.1); the sandbox gives each region its own. */
+  host?: string;
   /** `host:port` of the primary to replicate. */
   replicaOf?: string;
   /** Extra `--name value` arguments. */
@@ -62,13 +64,18 @@ function waitExit(p: ChildProcess): Promise<void> {
 }
 
 /** Pings until the server answers (bounded), so a started server is ready for use. */
-async function waitReady(port: number, proc: ChildProcess, stderr: () => string): Promise<void> {
+async function waitReady(
+  host: string,
+  port: number,
+  proc: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`redis-server on port ${port} exited: ${stderr()}`);
     const r = new Redis({
       port,
-      host: '127.0.0.1',
+      host,
       lazyConnect: true,
       retryStrategy: () => null,
       maxRetriesPerRequest: 0,
@@ -90,6 +97,7 @@ async function waitReady(port: number, proc: ChildProcess, stderr: () => string)
 
 /** Starts a redis-server on a free loopback port (no persistence). */
 export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisProcess> {
+  const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), `redis-${port}-`));
   let proc!: ChildProcess;
@@ -99,7 +107,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
       '--port',
       String(port),
       '--bind',
-      '127.0.0.1',
+      host,
       '--save',
       '',
       '--appendonly',
@@ -129,12 +137,12 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
     });
     live.add(proc);
     proc.once('exit', () => live.delete(proc));
-    await waitReady(port, proc, () => errText);
+    await waitReady(host, port, proc, () => errText);
   };
   await launch(opts.replicaOf);
   const handle: RedisProcess = {
     port,
-    endpoint: `127.0.0.1:${port}`,
+    endpoint: `${host}:${port}`,
     get pid() {
       return proc.pid ?? -1;
     },
@@ -159,7 +167,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
     client() {
       const c = new Redis({
         port,
-        host: '127.0.0.1',
+        host,
         maxRetriesPerRequest: 1,
         connectTimeout: 1000,
         commandTimeout: 2000,
