@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { netProbes } from '#lib/probes.ts';
 import { parseInfo } from '#lib/redis/connect.ts';
-import type { AlarmStateChangeEvent } from '#local/sandbox/index.ts';
+import { type AlarmStateChangeEvent, promoteAndSwitchLock } from '#local/sandbox/index.ts';
 import { useSandbox } from '#local/sandbox/testing.ts';
-import { promoteAndSwitchLock, recordValue, waitFor } from './support.ts';
+import { recordValue, waitFor } from './support.ts';
 
 const fixture = JSON.parse(
   readFileSync(
@@ -186,8 +186,11 @@ describe('sandbox fault injection', () => {
   it('reports a lock epoch that goes backwards on a Redis', async () => {
     // prepare
     const sb = await useSandbox({ agents: 2 });
-    const [a] = sb.regionNames;
-    await waitFor('the monitor to see epoch 1', () => sb.invariants.maxEpoch(a) === 1);
+    const [a, b] = sb.regionNames;
+    await waitFor(
+      'the monitor to see epoch 1 on both',
+      () => sb.invariants.maxEpoch(a) === 1 && sb.invariants.maxEpoch(b) === 1,
+    );
     const redis = sb.regions[a].redis.client();
     onTestFinished(() => void redis.disconnect());
     // act

@@ -4,9 +4,9 @@ import { connect } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { splitHostPort } from '#lib/redis/connect.ts';
 import { parseTopology } from '#lib/topology.ts';
-import { startSandbox } from '#local/sandbox/index.ts';
+import { promoteAndSwitchLock, startSandbox } from '#local/sandbox/index.ts';
 import { useSandbox } from '#local/sandbox/testing.ts';
-import { promoteAndSwitchLock, recordValue, scrape, waitFor } from './support.ts';
+import { recordValue, scrape, waitFor } from './support.ts';
 
 function tcpRefused(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { promoteAndSwitchLock } from '#local/sandbox/index.ts';
 import { useSandbox } from '#local/sandbox/testing.ts';
-import { promoteAndSwitchLock, recordValue, scrape, waitFor } from './support.ts';
+import { recordValue, scrape, waitFor } from './support.ts';
 
 describe('sandbox at 1,000 agents', () => {
   it('connects 1,000 agents and moves them all to the new server after a failover done in the orchestrator order', async () => {

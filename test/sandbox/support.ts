@@ -1,9 +1,6 @@
-/** Helpers for the sandbox tests: bounded waits, metrics scrapes, and the failover steps done by hand. */
+/** Helpers for the sandbox tests: bounded waits, metrics scrapes, */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RedisGlobalLock } from '#lib/redis/lock.ts';
-import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import { parseRelayMetrics } from '#lib/relay-metrics.ts';
-import type { Region } from '#lib/topology.ts';
 import type { Sandbox } from '#local/sandbox/index.ts';
 
 /** Polls `probe` until it returns a truthy value; fails after `timeoutMs` naming `what`. */
@@ -44,28 +41,6 @@ export async function scrape(metricsUrl: string): Promise<{
     holder: num(/^sandbox_lock_holder\{cluster="[^"]+"\} (\d)$/m),
     text,
   };
-}
-
-/** Promotes `target`'s Redis (REPLICAOF NO ONE when the source is gone) and moves the lock to its cluster. */
-export async function promoteAndSwitchLock(sb: Sandbox, source: Region, target: Region): Promise<number> {
-  const promoter = new ReplicaOfPromoter({
-    members: { [source]: sb.regions[source].redis.endpoint, [target]: sb.regions[target].redis.endpoint },
-    maxLagBytes: 1_048_576,
-    connectTimeoutMs: 300,
-    commandTimeoutMs: 500,
-  });
-  const status = await promoter.promote({ sourceRegion: source, targetRegion: target, dryRun: false });
-  if (status.state !== 'complete') throw new Error(`promotion of ${target} not complete: ${status.detail}`);
-  const client = sb.regions[target].redis.client();
-  try {
-    const res = await new RedisGlobalLock(client, sb.lockFormat).switch({
-      expectedHolder: sb.regions[source].server.cluster,
-      newHolder: sb.regions[target].server.cluster,
-    });
-    return res.epoch;
-  } finally {
-    client.disconnect();
-  }
 }
 
 /** The record value of a cluster, as the topology says. */

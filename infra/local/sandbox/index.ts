@@ -3,8 +3,9 @@
  *
  * Region A (first) and region B each own a `redis-server` process (B replicates A, like the global
  * datastore's secondary) and a simulated management server bound to its own loopback IP
- * (127.0.0.11 for A, 127.0.0.12 for B) on one shared relay port, so the DNS A record switches only
- * the IP, as in real life. N agents resolve the relay record through a real UDP DNS server and hold
+ * (`127.x.y.11` for A, `127.x.y.12` for B, see `loopbackNet`) on one shared relay port, so the DNS
+ * A record switches only the IP, as in real life. Each Redis has its own loopback IP too
+ * (`.21`, `.22`, same port), so a killed member's address is never taken by another process. N agents resolve the relay record through a real UDP DNS server and hold
  * relay connections. A control API serves what AWS would (DNS record CAS, alarm states, Route 53
  * health-check observations, last-seen clusters), and faults can be injected per region.
  *
@@ -18,6 +19,7 @@ import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
+import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import { lockSettings, parseTopology, type Region, type Topology } from '#lib/topology.ts';
 import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
 import { AgentFleet, type Backoff } from './agents.ts';
@@ -55,6 +57,12 @@ export interface SandboxOptions {
   alarm?: { periodMs: number; datapoints: number };
   /** Delay before a record change is served and INSYNC (default 300 ms). */
   dnsPropagationMs?: number;
+  /**
+   * First three octets of the loopback addresses (default: a random `127.x.y` per sandbox, so
+   * parallel sandboxes never reach each other's ports after a kill). Servers bind `.11` (A) and
+   * `.12` (B), Redis `.21` and `.22`; `'127.0.0'` gives 127.0.0.11 and 127.0.0.12.
+   */
+  loopbackNet?: string;
   /** Wait for every agent to be connected and warmed before resolving (default true). */
   waitForAgents?: boolean;
 }
@@ -148,7 +156,11 @@ export interface Sandbox {
   stop(): Promise<void>;
 }
 
-const HOSTS = ['127.0.0.11', '127.0.0.12'] as const;
+/** A random 127.x.y loopback subnet, so concurrent sandboxes never reach each other's ports. */
+function randomLoopbackNet(): string {
+  const octet = () => 1 + Math.floor(Math.random() * 254);
+  return `127.${octet()}.${octet()}`;
+}
 const RECORD_NAME = 'mgmt-server.sandbox.gloo.test';
 const CHECKERS = 8;
 
@@ -209,6 +221,26 @@ async function freeSharedPort(hosts: readonly string[], avoid: number[] = []): P
   throw new Error(`no TCP port free on all of ${hosts.join(', ')}`);
 }
 
+/** Polls `replica` (bounded) until `key` holds `value`. */
+async function waitReplicaHas(
+  replica: RedisProcess,
+  key: string,
+  value: string,
+  timeoutMs: number,
+): Promise<void> {
+  const client = replica.client();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while ((await client.get(key)) !== value) {
+      if (Date.now() > deadline)
+        throw new Error(`sandbox: replica ${replica.endpoint} lacks ${key} after ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -246,11 +278,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   });
 
   try {
-    const [relayPort, redisA] = await Promise.all([freeSharedPort(HOSTS), startRedis()]);
+    const net = opts.loopbackNet ?? randomLoopbackNet();
+    if (!/^127\.\d{1,3}\.\d{1,3}$/.test(net))
+      throw new Error(`sandbox: loopbackNet must look like 127.0.0, got ${net}`);
+    const HOSTS = [`${net}.11`, `${net}.12`] as const;
+    const redisHosts = [`${net}.21`, `${net}.22`] as const;
+    const [relayPort, redisPort] = await Promise.all([freeSharedPort(HOSTS), freeSharedPort(redisHosts)]);
+    const redisA = await startRedis({ host: redisHosts[0], port: redisPort });
     redisList.push(redisA);
     cleanups.push(() => redisA.stop());
     const httpPort = await freeSharedPort(HOSTS, [relayPort]);
-    const redisB = await startRedis({ replicaOf: redisA.endpoint });
+    const redisB = await startRedis({ host: redisHosts[1], port: redisPort, replicaOf: redisA.endpoint });
     redisList.push(redisB);
     cleanups.push(() => redisB.stop());
 
@@ -319,7 +357,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     );
     const lockFormat = lockSettings(topology);
 
-    // The lock names A on A's Redis before any server looks; B's replica must have it too.
+    // The lock names A on A's Redis before any server looks.
     const admin = redisA.client();
     try {
       await new RedisGlobalLock(admin, lockFormat).switch({ expectedHolder: null, newHolder: clusters[0] });
@@ -327,6 +365,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       admin.disconnect();
     }
     await waitReplicating(redisB);
+    // After a diskless full sync Redis 7 streams writes only once the replica's first REPLCONF ACK
+    // arrives (its once-a-second cron): until then B lacks the lock. Ready means B has it.
+    const replicaInSync = waitReplicaHas(redisB, lockFormat.key, clusters[0], 10_000);
 
     servers = [redisA, redisB].map(
       (redis, i) =>
@@ -438,6 +479,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     agents.start();
     let startupMs = 0;
+    await replicaInSync;
     if (opts.waitForAgents ?? true) {
       const timeout = 15_000 + (opts.agents ?? 20) * 20;
       await agents.waitAllOn(clusters[0], timeout);
@@ -509,6 +551,41 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+/**
+ * Runbook steps 4 and 5 done by hand, for tests and benchmarks that need a failover without the
+ * workflow: promotes `target`'s Redis (planned when the source answers, else `REPLICAOF NO ONE`) and
+ * moves the lock from the source's cluster to the target's. Returns the new lock epoch.
+ */
+export async function promoteAndSwitchLock(
+  sandbox: Sandbox,
+  source: Region,
+  target: Region,
+): Promise<number> {
+  const r = sandbox.topology.redis;
+  const promoter = new ReplicaOfPromoter({
+    members: {
+      [source]: sandbox.regions[source].redis.endpoint,
+      [target]: sandbox.regions[target].redis.endpoint,
+    },
+    maxLagBytes: r.maxLagBytes,
+    connectTimeoutMs: r.connectTimeoutMs,
+    commandTimeoutMs: r.commandTimeoutMs,
+  });
+  const status = await promoter.promote({ sourceRegion: source, targetRegion: target, dryRun: false });
+  if (status.state !== 'complete' && status.state !== 'noop')
+    throw new Error(`sandbox: promotion of ${target} not complete: ${status.detail}`);
+  const client = sandbox.regions[target].redis.client();
+  try {
+    const res = await new RedisGlobalLock(client, sandbox.lockFormat).switch({
+      expectedHolder: sandbox.regions[source].server.cluster,
+      newHolder: sandbox.regions[target].server.cluster,
+    });
+    return res.epoch;
+  } finally {
+    client.disconnect();
   }
 }
 

@@ -556,7 +556,9 @@ function listen(server: TcpServer | HttpServer, host: string, port: number): Pro
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     server.once('error', onError);
-    server.listen(port, host, () => {
+    // A backlog above Node's default 511, so 1,000 agents connecting at once are not dropped
+    // (the kernel caps it at net.core.somaxconn, as it does for a Go server).
+    server.listen({ port, host, backlog: 4_096 }, () => {
       server.off('error', onError);
       resolve();
     });
