@@ -9,6 +9,7 @@
  * changed"); after it, a failure ends HaltedAfterPromotion, and a re-run converges because every
  * step reads state first and is idempotent (preflight sees Redis promoted and skips straight to it).
  */
+import { FAIL_OUTCOMES, SUCCEED_OUTCOMES } from '#lib/outcomes.ts';
 import type { EndpointRef } from '#lib/state.ts';
 
 /** Lambda ARNs (or local names) of each step. */
@@ -46,23 +47,6 @@ export interface WorkflowOptions {
   /** TimeoutSeconds of the verification Task (probe attempts x interval plus margin). */
   verifyTimeoutSeconds?: number;
 }
-
-/** The terminal states; Succeed for outcomes that need no repair, Fail for the rest. */
-export const SUCCEED_OUTCOMES = [
-  'FailedOver',
-  'AlreadyActive',
-  'DryRunComplete',
-  'OutageNotConfirmed',
-  'RecoveryNotConfirmed',
-  'Rejected',
-] as const;
-export const FAIL_OUTCOMES = [
-  'InvalidInput',
-  'TargetNotReady',
-  'PromotionFailed',
-  'HaltedAfterPromotion',
-  'ReconnectIncomplete',
-] as const;
 
 const FAIL_CAUSES: Record<(typeof FAIL_OUTCOMES)[number], string> = {
   InvalidInput: 'The execution input is invalid; nothing changed. See the report in the execution output.',
@@ -201,9 +185,9 @@ export function buildWorkflow(o: WorkflowOptions): {
           gate: gateId,
           'executionId.$': '$$.Execution.Id',
           direction: o.direction,
-          'trigger.$': '$.run.input.trigger',
+          'trigger.$': '$.plan.trigger',
           'incidentId.$': '$.run.input.incidentId',
-          'dryRun.$': '$.run.input.dryRun',
+          'dryRun.$': '$.plan.dryRun',
           source: o.source,
           target: o.target,
           'evidence.$': '$.verify.evidence',
@@ -227,7 +211,7 @@ export function buildWorkflow(o: WorkflowOptions): {
         action: 'timeout',
         gate: gateId,
         'executionId.$': '$$.Execution.Id',
-        'trigger.$': '$.run.input.trigger',
+        'trigger.$': '$.plan.trigger',
         onTimeout: o.approval.onTimeout,
       },
       ResultPath: '$.approval',
@@ -245,7 +229,7 @@ export function buildWorkflow(o: WorkflowOptions): {
     if (proceed)
       S[`Decide${name}Timeout`] = {
         Type: 'Choice',
-        Choices: [{ Variable: '$.run.input.trigger', StringEquals: 'alarm', Next: next }],
+        Choices: [{ Variable: '$.plan.trigger', StringEquals: 'alarm', Next: next }],
         Default: 'SetOutcomeRejected',
       };
   };
@@ -332,7 +316,7 @@ export function buildWorkflow(o: WorkflowOptions): {
 
   S.CheckDryRun = {
     Type: 'Choice',
-    Choices: [{ Variable: '$.run.input.dryRun', BooleanEquals: true, Next: 'SetOutcomeDryRunComplete' }],
+    Choices: [{ Variable: '$.plan.dryRun', BooleanEquals: true, Next: 'SetOutcomeDryRunComplete' }],
     Default: 'ConfirmAgentsReconnected',
   };
   task(

@@ -52,6 +52,9 @@ const Timing = { startedAt: z.string(), endedAt: z.string() };
 /** What preflight read and decided. */
 export const Plan = z.object({
   ...Timing,
+  /** The execution input after defaults, so Choice states can read flags that were omitted. */
+  dryRun: z.boolean(),
+  trigger: z.enum(['alarm', 'manual']),
   alreadyActive: z.boolean(),
   /** The target's Redis is already primary: verification and approval are behind us (a re-run). */
   redisPromoted: z.boolean(),
@@ -142,3 +145,16 @@ export type Reconnect = z.infer<typeof Reconnect>;
 
 /** An error caught by the workflow (`Catch` with ResultPath). */
 export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+
+/**
+ * The run as the report reads it: the input may be the raw, invalid execution input (the report
+ * still describes an `InvalidInput` run), so only its shape is checked, not its values.
+ */
+export const ReportedRun = Run.extend({
+  input: z.looseObject({
+    trigger: z.unknown().optional(),
+    incidentId: z.unknown().optional(),
+    dryRun: z.unknown().optional(),
+  }),
+});
+export type ReportedRun = z.infer<typeof ReportedRun>;

@@ -107,6 +107,8 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
   return {
     startedAt,
     endedAt: iso(ports.clock),
+    dryRun: run.input.dryRun,
+    trigger: run.input.trigger,
     alreadyActive,
     redisPromoted,
     before: {

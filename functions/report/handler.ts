@@ -2,6 +2,7 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
 import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
+import { OUTCOMES } from '#lib/outcomes.ts';
 import {
   CaughtError,
   DnsResult,
@@ -9,14 +10,14 @@ import {
   Plan,
   Promotion,
   Reconnect,
-  Run,
+  ReportedRun,
   Verification,
 } from '#lib/state.ts';
-import { buildReport, OUTCOMES, type RunReport, type RunState } from './report.ts';
+import { buildReport, type RunReport, type RunState } from './report.ts';
 
 /** The payload the workflow sends: everything it accumulated plus the outcome. */
 export const ReportInput = z.object({
-  run: Run,
+  run: ReportedRun,
   outcome: z.object({ name: z.enum(OUTCOMES), error: CaughtError.optional() }),
   plan: Plan.nullish(),
   verify: Verification.nullish(),

@@ -5,34 +5,18 @@
  */
 import { iso } from '#lib/clock.ts';
 import { observe } from '#lib/observe.ts';
-import type { DnsResult, LockResult, Plan, Promotion, Reconnect, Run, Verification } from '#lib/state.ts';
+import { NOTHING_CHANGED, type Outcome } from '#lib/outcomes.ts';
+import type {
+  DnsResult,
+  LockResult,
+  Plan,
+  Promotion,
+  Reconnect,
+  ReportedRun as Run,
+  Verification,
+} from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
-
-/** End states of a run (the workflow's terminal states carry these names). */
-export const OUTCOMES = [
-  'FailedOver',
-  'AlreadyActive',
-  'DryRunComplete',
-  'OutageNotConfirmed',
-  'RecoveryNotConfirmed',
-  'Rejected',
-  'TargetNotReady',
-  'PromotionFailed',
-  'HaltedAfterPromotion',
-  'ReconnectIncomplete',
-] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-/** Outcomes after which nothing was changed. */
-export const NOTHING_CHANGED: readonly Outcome[] = [
-  'AlreadyActive',
-  'DryRunComplete',
-  'OutageNotConfirmed',
-  'RecoveryNotConfirmed',
-  'Rejected',
-  'TargetNotReady',
-];
 
 /** Everything the workflow accumulated. */
 export interface RunState {
@@ -199,6 +183,11 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
         `Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`,
       );
       break;
+    case 'InvalidInput':
+      nextActions.push(
+        `Nothing changed. Fix the execution input (${err?.message ?? ''}) and start a new run.`,
+      );
+      break;
     case 'TargetNotReady':
       nextActions.push(`Nothing changed. Make ${target.cluster} ready (${err?.message ?? ''}) and re-run.`);
       break;
@@ -216,6 +205,7 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     RecoveryNotConfirmed: `recovery of ${target.cluster} not confirmed; nothing changed`,
     Rejected: `${run.direction} rejected${s.approval?.timedOut ? ' (approval timed out)' : ''}; nothing changed`,
     TargetNotReady: `${target.cluster} not ready; nothing changed`,
+    InvalidInput: 'the execution input is invalid; nothing changed',
     PromotionFailed: `Redis promotion in ${target.region} failed or timed out; lock and DNS not switched`,
     HaltedAfterPromotion: `halted after promoting Redis in ${target.region}; re-run to converge`,
     ReconnectIncomplete: `switched to ${target.cluster}, but not every agent reconnected`,
@@ -227,9 +217,9 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     direction: run.direction,
     source,
     target,
-    incidentId: run.input.incidentId,
-    trigger: run.input.trigger,
-    dryRun: run.input.dryRun,
+    incidentId: String(run.input.incidentId ?? '(none)').slice(0, 64),
+    trigger: String(run.input.trigger ?? '(none)').slice(0, 16),
+    dryRun: run.input.dryRun === true,
     steps,
     changed,
     ...(err ? { error: err } : {}),

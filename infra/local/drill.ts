@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type { RunReport } from '#functions/report/report.ts';
 import { decide } from '#functions/trigger/trigger.ts';
 import { portsFromTopology } from '#lib/default-ports.ts';
-import { withRedis } from '#lib/redis/connect.ts';
+import { splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import type { Region, Topology } from '#lib/topology.ts';
@@ -30,7 +30,7 @@ export interface DrillOptions {
   approve?: 'auto' | 'reject';
   /** Print the live timeline and tables (default true). */
   print?: boolean;
-  /** Wait scale for the local runner (default 0.01). */
+  /** Wait scale for the local runner (default 0.2). */
   waitScale?: number;
 }
 
@@ -274,7 +274,7 @@ async function runOne(
     targetCluster,
     input,
     ports,
-    waitScale: o.waitScale ?? 0.01,
+    waitScale: o.waitScale ?? 0.2,
     ...(approve ? { approve } : {}),
     onEvent: (e) => describeEvent(e, mark),
   });

@@ -66,7 +66,7 @@ export interface LocalRunOptions {
   targetCluster: string;
   input: unknown;
   ports: Ports;
-  /** Wait states take `seconds * waitScale * 1000` ms (default 0.01: a 15 s Wait takes 150 ms). */
+  /** Wait states take `seconds * waitScale * 1000` ms (default 0.2: a 1 s Wait takes 200 ms). */
   waitScale?: number;
   /** Retry intervals in ms (default 20). */
   retryIntervalMs?: number;
@@ -138,7 +138,7 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   const failures = new Map<string, Error>();
   const waits: Record<string, number> = {};
   const retries: Record<string, number> = {};
-  const scale = o.waitScale ?? 0.01;
+  const scale = o.waitScale ?? 0.2;
   for (const [name, st] of Object.entries(definition.States) as [string, Record<string, unknown>][]) {
     if (st.Type === 'Wait') waits[name] = Math.round(Number(st.Seconds) * scale * 1000);
     if (st.Type !== 'Task') continue;

@@ -1,0 +1,248 @@
+/**
+ * The workflow run locally (aws-local-stepfunctions, real handlers) on the sandbox, through every
+ * end state, asserting what changed and what did not.
+ */
+import { describe, expect, it } from 'vitest';
+import { FailoverError } from '#lib/errors.ts';
+import type { Topology } from '#lib/topology.ts';
+import { type LocalRunOptions, runWorkflow } from '#local/runner.ts';
+import { useWorld, type World } from '#test/support/world.ts';
+
+const input = (over: Record<string, unknown> = {}) => ({
+  trigger: 'manual',
+  incidentId: 'wf-test',
+  requestedBy: 'test',
+  ...over,
+});
+
+async function state(w: World) {
+  const redis = await w.ports.promoter.describe();
+  const lockRegion = redis.primaryRegion ?? 'us-west-2';
+  const h = await w.ports.lock(lockRegion);
+  const lock = await h.lock.read().finally(() => h.close());
+  return {
+    primary: redis.primaryRegion,
+    holder: lock.holder,
+    epoch: lock.epoch,
+    dns: w.sb.dns.read()?.values[0],
+  };
+}
+
+function run(w: World, over: Partial<LocalRunOptions> = {}) {
+  return runWorkflow({
+    topology: w.t,
+    direction: 'failover',
+    targetCluster: 'mgmt-west',
+    input: input(),
+    ports: w.ports,
+    ...over,
+  });
+}
+
+const withGates = (t: Topology): Topology => ({
+  ...t,
+  approvals: {
+    ...t.approvals,
+    gates: ['before-promotion', 'before-failback'],
+    slack: { channel: 'C0SANDBOX1', approvers: ['U0SANDBOX1'], botTokenSecret: 'x', signingSecret: 'y' },
+  },
+});
+
+describe('failover workflow end states (local runner, sandbox)', () => {
+  it('FailedOver after a regional outage, then AlreadyActive when run again', async () => {
+    const w = await useWorld();
+    const before = await state(w);
+    await w.sb.killRegion('us-east-1');
+    const res = await run(w, { input: input({ trigger: 'alarm' }) });
+    expect(res.endState).toBe('FailedOver');
+    expect(res.status).toBe('SUCCEEDED');
+    expect(await state(w)).toEqual({
+      primary: 'us-west-2',
+      holder: 'mgmt-west',
+      epoch: before.epoch + 1,
+      dns: w.t.dns.values['mgmt-west'],
+    });
+    expect(Object.values(w.sb.agents.placement()).every((p) => p === 'mgmt-west')).toBe(true);
+    expect(res.transitions).toBeLessThan(60);
+    const again = await run(w);
+    expect(again.endState).toBe('AlreadyActive');
+    expect((await state(w)).epoch).toBe(before.epoch + 1);
+    expect(w.sb.invariants.violations()).toEqual([]);
+  });
+
+  it('OutageNotConfirmed when the source is healthy: nothing changed', async () => {
+    const w = await useWorld();
+    const before = await state(w);
+    const res = await run(w);
+    expect(res.endState).toBe('OutageNotConfirmed');
+    expect((res.output.report as { nextActions: string[] }).nextActions).toContain('Nothing changed.');
+    expect(await state(w)).toEqual(before);
+  });
+
+  it('DryRunComplete: reports what would change, changes nothing', async () => {
+    const w = await useWorld();
+    await w.sb.killRegion('us-east-1');
+    const before = await state(w);
+    const res = await run(w, { input: input({ dryRun: true }) });
+    expect(res.endState).toBe('DryRunComplete');
+    const out = res.output as Record<string, { state?: string; outcome?: string }>;
+    expect(out.promotion?.state).toBe('would-promote');
+    expect(out.lock?.outcome).toBe('would-switch');
+    expect(out.dns?.outcome).toBe('would-change');
+    expect(await state(w)).toEqual(before);
+  });
+
+  it('Rejected at the approval gate: nothing changed', async () => {
+    const w = await useWorld({}, withGates);
+    await w.sb.killRegion('us-east-1');
+    const before = await state(w);
+    const res = await run(w, {
+      approve: async () => {
+        throw new FailoverError('ApprovalRejected', 'rejected by U0SANDBOX1');
+      },
+    });
+    expect(res.endState).toBe('Rejected');
+    expect(await state(w)).toEqual(before);
+  });
+
+  it('approval timeout applies the policy: reject by default, proceed for alarm runs when configured', async () => {
+    const timeout = async () => {
+      throw new FailoverError('States.Timeout', 'approval timed out');
+    };
+    const w = await useWorld({}, withGates);
+    await w.sb.killRegion('us-east-1');
+    const rejected = await run(w, { approve: timeout, input: input({ trigger: 'alarm' }) });
+    expect(rejected.endState).toBe('Rejected');
+    expect((rejected.output.approval as { timedOut?: boolean }).timedOut).toBe(true);
+
+    const proceedTopology = (t: Topology) => {
+      const g = withGates(t);
+      return { ...g, approvals: { ...g.approvals, onTimeout: 'proceed-if-alarm' as const } };
+    };
+    const w2 = await useWorld({}, proceedTopology);
+    await w2.sb.killRegion('us-east-1');
+    const manual = await run(w2, { approve: timeout });
+    expect(manual.endState).toBe('Rejected');
+    const alarm = await run(w2, { approve: timeout, input: input({ trigger: 'alarm' }) });
+    expect(alarm.endState).toBe('FailedOver');
+  });
+
+  it('TargetNotReady when the target region is down: nothing changed', async () => {
+    const w = await useWorld();
+    await w.sb.killRegion('us-west-2');
+    const res = await run(w);
+    expect(res.endState).toBe('TargetNotReady');
+    expect(res.status).toBe('FAILED');
+    expect(w.sb.dns.read()?.values[0]).toBe(w.t.dns.values['mgmt-east']);
+  });
+
+  it('InvalidInput for a bad execution input: nothing changed', async () => {
+    const w = await useWorld();
+    const before = await state(w);
+    const res = await run(w, { input: { trigger: 'pager', incidentId: 'x' } });
+    expect(res.endState).toBe('InvalidInput');
+    expect((res.output.report as { error: { message: string } }).error.message).toMatch(
+      /run\.input\.trigger/,
+    );
+    expect(await state(w)).toEqual(before);
+  });
+
+  it('PromotionFailed when the promotion never completes: lock and DNS untouched', async () => {
+    const w = await useWorld();
+    await w.sb.killRegion('us-east-1');
+    const stuck = async () => ({
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+      state: 'in-progress',
+      mode: 'unplanned',
+      detail: 'modifying',
+      polls: 0,
+    });
+    const res = await run(w, {
+      overrides: {
+        StartRedisPromotion: stuck,
+        PollRedisPromotion: async (p) => {
+          const prev = (p as { promotion: { polls: number } }).promotion;
+          return { ...(await stuck()), polls: prev.polls + 1 };
+        },
+      },
+      workflow: { promotion: { seconds: 1, maxPolls: 3 } },
+    });
+    expect(res.endState).toBe('PromotionFailed');
+    const s = await state(w);
+    expect(s.holder).toBe('mgmt-east');
+    expect(s.dns).toBe(w.t.dns.values['mgmt-east']);
+  });
+
+  it('HaltedAfterPromotion when a later step fails, and a re-run converges', async () => {
+    const w = await useWorld();
+    await w.sb.killRegion('us-east-1');
+    const res = await run(w, {
+      overrides: {
+        RepointDns: async () => {
+          throw new FailoverError('DnsChangeConflict', 'the record changed meanwhile');
+        },
+      },
+    });
+    expect(res.endState).toBe('HaltedAfterPromotion');
+    const report = res.output.report as { changed: { what: string }[]; nextActions: string[] };
+    expect(report.changed.map((c) => c.what)).toEqual(['Redis primary', 'global lock']);
+    expect(report.nextActions[0]).toMatch(/re-run/);
+    expect(w.sb.dns.read()?.values[0]).toBe(w.t.dns.values['mgmt-east']);
+
+    const rerun = await run(w);
+    expect(rerun.endState).toBe('FailedOver');
+    // the re-run skipped verification (Redis already promoted) and switched nothing twice
+    expect(rerun.events.some((e) => e.state === 'VerifySourceOutage')).toBe(false);
+    expect((rerun.output.lock as { outcome: string }).outcome).toBe('already-held');
+  });
+
+  it('ReconnectIncomplete names the agents that never came back', async () => {
+    const w = await useWorld({}, (t) => ({
+      ...t,
+      reconnection: { ...t.reconnection, timeoutSeconds: 10, pollIntervalSeconds: 1 },
+    }));
+    await w.sb.agents.stopAgents(['workload-2', 'workload-4']);
+    await w.sb.killRegion('us-east-1');
+    const res = await run(w);
+    expect(res.endState).toBe('ReconnectIncomplete');
+    const missing = (res.output.reconnect as { missing: { cluster: string }[] }).missing.map(
+      (m) => m.cluster,
+    );
+    expect(missing.sort()).toEqual(['workload-2', 'workload-4']);
+    expect((res.output.report as { nextActions: string[] }).nextActions[0]).toMatch(/workload-2/);
+  });
+
+  it('failback: refuses until the old Redis is resynced, then returns everything to the home region', async () => {
+    const w = await useWorld();
+    await w.sb.killRegion('us-east-1');
+    expect((await run(w)).endState).toBe('FailedOver');
+    await w.sb.healRegion('us-east-1');
+    const back = () =>
+      runWorkflow({
+        topology: w.t,
+        direction: 'failback',
+        targetCluster: 'mgmt-east',
+        input: input(),
+        ports: w.ports,
+      });
+    const refused = await back();
+    expect(refused.endState).toBe('TargetNotReady');
+    expect((refused.output.report as { error: { message: string } }).error.message).toMatch(/resync/);
+    // the runbook's manual step: re-add the old member as a replica
+    const east = w.sb.regions['us-east-1'].redis.client();
+    const [host, port] = w.sb.regions['us-west-2'].redis.endpoint.split(':');
+    await east.call('REPLICAOF', host!, port!);
+    east.disconnect();
+    const { waitReplicating } = await import('#local/redis-server.ts');
+    await waitReplicating(w.sb.regions['us-east-1'].redis);
+    const res = await back();
+    expect(res.endState).toBe('FailedOver');
+    expect(await state(w)).toMatchObject({
+      primary: 'us-east-1',
+      holder: 'mgmt-east',
+      dns: w.t.dns.values['mgmt-east'],
+    });
+    expect(w.sb.invariants.violations()).toEqual([]);
+  });
+});
