@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { splitHostPort } from '#lib/redis/connect.ts';
 import { parseTopology } from '#lib/topology.ts';
@@ -153,4 +154,35 @@ describe('sandbox lifecycle and failover', () => {
     expect(await udpFree(dnsPort)).toBe(true);
     expect(Object.values(sb.agents.placement()).every((p) => p === null)).toBe(true);
   });
+});
+
+describe('sandbox cleanup when its process ends without stop()', () => {
+  for (const how of ['exit', 'SIGTERM', 'SIGINT']) {
+    it(`kills its redis-server processes on ${how}`, async () => {
+      // prepare + act: a child starts a sandbox and ends abruptly
+      const child = spawn(
+        process.execPath,
+        [fileURLToPath(new URL('./exit-child.ts', import.meta.url)), how],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
+      onTestFinished(() => void child.kill('SIGKILL'));
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += String(d);
+      });
+      const ended = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
+      const pids = JSON.parse(out.trim()) as number[];
+      // assess: the process ended as asked and no Redis of its sandbox survives it
+      expect(pids).toHaveLength(2);
+      expect(how === 'exit' ? ended.code : ended.signal).toBe(how === 'exit' ? 3 : how);
+      await waitFor('the child Redis processes to be gone', () => {
+        const left = runningRedisPids();
+        return pids.every((p) => !left.includes(p));
+      });
+    });
+  }
 });

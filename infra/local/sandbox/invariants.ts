@@ -1,9 +1,11 @@
 /**
  * The invariant monitor: watches the sandbox continuously (every `intervalMs`, and on every write
  * a server makes) and records what must never happen:
- * - split brain: two servers accepted writes in overlapping time. A write by server X issued at
- *   `t` conflicts when another server accepted a write issued at or after the moment X last
- *   became holder (both were writing during X's tenure);
+ * - split brain: two servers accepted writes in overlapping time. A write accepted from server X,
+ *   issued at `t`, conflicts when another server had a write accepted that was issued between the
+ *   moment X last became holder before `t` and `t` (both wrote during X's tenure). Issue times
+ *   are used because fencing makes a write issued before a lock switch either land before it or
+ *   be refused, so a clean switch never looks like an overlap;
  * - the lock epoch of a Redis decreasing (per Redis incarnation: a killed Redis comes back empty,
  *   see `Sandbox.healRegion`);
  * and keeps the history of which server each agent was on.
