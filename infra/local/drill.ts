@@ -8,6 +8,7 @@
  */
 import './quiet.ts';
 import { writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunReport } from '#functions/report/report.ts';
@@ -17,9 +18,11 @@ import { splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import type { Region, Topology } from '#lib/topology.ts';
+import { startLocalApprovals } from './approvals-local.ts';
 import { waitReplicating } from './redis-server.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
 import { type Sandbox, startSandbox } from './sandbox/index.ts';
+import { renderForTerminal } from './slack-standin.ts';
 
 /** Options of {@link runDrill}. */
 export interface DrillOptions {
@@ -27,7 +30,8 @@ export interface DrillOptions {
   scenario: 'outage' | 'blip';
   failback: boolean;
   dryRun: boolean;
-  approve?: 'auto' | 'reject';
+  /** Approval gates on, answered through the local Slack stand-in: automatically, by rejecting, or by a person at the terminal. */
+  approve?: 'auto' | 'reject' | 'slack';
   /** Print the live timeline and tables (default true). */
   print?: boolean;
   /** Wait scale for the local runner (default 0.2). */
@@ -82,6 +86,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   );
   out('');
   const sb = await startSandbox({ agents: o.agents });
+  const sandboxStartMs = sb.startupMs;
   const runs: DrillRun[] = [];
   const rto: Record<string, number> = {};
   try {
@@ -93,6 +98,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     mark(
       `sandbox ready in ${sb.startupMs} ms: ${o.agents} agents on ${clusterA} (${regionA}); ${clusterB} (${regionB}) passive; DNS ${sb.dns.recordName} -> ${sb.dns.read()?.values.join(',')}`,
     );
+    // As in AWS, where the health probe records the clusters on each server: wait for the first record.
+    await waitForLastSeen(ports, clusterA, o.agents);
     const before = await lockOn(sb, regionA);
     mark(
       `global lock: ${before.holder} (epoch ${before.epoch}); Redis primary ${regionA}, replica ${regionB}`,
@@ -217,12 +224,61 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     dryRun: o.dryRun,
     converged: problems.length === 0,
     problems,
-    sandboxStartMs: 0,
+    sandboxStartMs,
     runs,
     rto,
     checks,
     timeline,
   };
+}
+
+/**
+ * The approval gates of the drill, answered through the local Slack stand-in and the REAL
+ * request-approval and slack-callback handlers: the message is posted to the stand-in, a button
+ * is clicked with a correctly signed callback, and the decision reaches the workflow.
+ */
+async function localApprovals(
+  topology: Topology,
+  mode: 'auto' | 'reject' | 'slack',
+  mark: (e: string) => void,
+): Promise<{
+  approve: ApprovalResolver;
+  onTimeout: (p: unknown) => Promise<unknown>;
+  stop: () => Promise<void>;
+}> {
+  const users = { U0SANDBOX1: 'oncall.sre' };
+  const a = await startLocalApprovals({ topology, users });
+  const off = a.standIn.onPost((m) => {
+    void (async () => {
+      mark(`Slack: approval message posted to ${m.channel}`);
+      process.stdout.write(`${renderForTerminal(m, { users })}\n`);
+      let action: 'approve' | 'reject' = mode === 'reject' ? 'reject' : 'approve';
+      if (mode === 'slack') action = await ask('Type approve or reject: ');
+      else await sleep(500);
+      const res = await a.standIn.clickButton(m.ts, action, 'U0SANDBOX1');
+      mark(`Slack: oncall.sre clicked ${action} (signed callback answered HTTP ${res.status})`);
+    })();
+  });
+  return {
+    approve: (p) => a.runApprovalTask(p),
+    onTimeout: (p) => a.runApprovalTimeout(p),
+    stop: async () => {
+      off();
+      await a.stop();
+    },
+  };
+}
+
+async function ask(question: string): Promise<'approve' | 'reject'> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    for (;;) {
+      const answer = (await rl.question(question)).trim().toLowerCase();
+      if (answer === 'approve' || answer === 'reject') return answer;
+    }
+  } finally {
+    rl.close();
+  }
 }
 
 /** Turns approval gates on for the drill's `--approve` (the sandbox has no real Slack workspace). */
@@ -252,21 +308,7 @@ async function runOne(
   o: DrillOptions,
   mark: (e: string) => void,
 ): Promise<{ run: DrillRun; result: LocalRunResult }> {
-  const approve: ApprovalResolver | undefined =
-    o.approve === 'reject'
-      ? async (p) => {
-          mark(`approval requested (${String(p.gate)}): rejecting`);
-          const e = new Error(JSON.stringify({ by: 'U0SANDBOX1', reason: 'drill --approve reject' }));
-          e.name = 'ApprovalRejected';
-          throw e;
-        }
-      : o.approve === 'auto'
-        ? async (p) => {
-            mark(`approval requested (${String(p.gate)}): approving automatically in 0.5 s`);
-            await sleep(500);
-            return { decision: 'approved', by: 'U0SANDBOX1', byName: 'drill', at: new Date().toISOString() };
-          }
-        : undefined;
+  const approvals = o.approve ? await localApprovals(topology, o.approve, mark) : undefined;
   const started = performance.now();
   const result = await runWorkflow({
     topology,
@@ -275,9 +317,9 @@ async function runOne(
     input,
     ports,
     waitScale: o.waitScale ?? 0.2,
-    ...(approve ? { approve } : {}),
+    ...(approvals ? { approve: approvals.approve, onApprovalTimeout: approvals.onTimeout } : {}),
     onEvent: (e) => describeEvent(e, mark),
-  });
+  }).finally(() => approvals?.stop());
   const report = ((result.output as { report?: RunReport }).report ?? null) as RunReport | null;
   mark(`${direction} ended: ${result.endState} (${result.status}, ${result.transitions} state transitions)`);
   if (report) for (const a of report.nextActions) mark(`next: ${a}`);
@@ -349,6 +391,20 @@ function rtoOf(result: LocalRunResult, report: RunReport | null): Record<string,
   return out;
 }
 
+async function waitForLastSeen(
+  ports: ReturnType<typeof portsFromTopology>,
+  cluster: string,
+  n: number,
+): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const seen = await ports.registry.lastSeen(cluster).catch(() => null);
+    if (seen && seen.clusters.length >= n) return;
+    await sleep(50);
+  }
+  throw new Error(`the sandbox did not record the ${n} agents on ${cluster} within 10 s`);
+}
+
 async function lockOn(sb: Sandbox, region: Region) {
   return withRedis(sb.regions[region].redis.endpoint, {}, (r) =>
     new RedisGlobalLock(r, sb.lockFormat).read(),
@@ -357,10 +413,8 @@ async function lockOn(sb: Sandbox, region: Region) {
 
 /** The runbook's manual step after an unplanned promotion: re-add the old member as a replica. */
 async function resync(sb: Sandbox, stale: Region, primary: Region): Promise<void> {
-  const p = sb.regions[primary].redis;
-  await withRedis(sb.regions[stale].redis.endpoint, {}, (r) =>
-    r.call('REPLICAOF', '127.0.0.1', String(p.port)),
-  );
+  const { host, port } = splitHostPort(sb.regions[primary].redis.endpoint);
+  await withRedis(sb.regions[stale].redis.endpoint, {}, (r) => r.call('REPLICAOF', host, String(port)));
   await waitReplicating(sb.regions[stale].redis);
 }
 
@@ -488,7 +542,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject] [--json FILE]\n',
+      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject|slack] [--json FILE]\n',
     );
     return;
   }
@@ -497,14 +551,14 @@ async function main(): Promise<void> {
     throw new Error(`--agents: expected a whole number from 1 to 5000, got ${values.agents}`);
   if (values.scenario !== 'outage' && values.scenario !== 'blip')
     throw new Error(`--scenario: expected outage or blip, got ${values.scenario}`);
-  if (values.approve !== undefined && values.approve !== 'auto' && values.approve !== 'reject')
-    throw new Error(`--approve: expected auto or reject, got ${values.approve}`);
+  if (values.approve !== undefined && !['auto', 'reject', 'slack'].includes(values.approve))
+    throw new Error(`--approve: expected auto, reject or slack, got ${values.approve}`);
   const report = await runDrill({
     agents,
     scenario: values.scenario,
     failback: values.failback ?? false,
     dryRun: values['dry-run'] ?? false,
-    ...(values.approve ? { approve: values.approve as 'auto' | 'reject' } : {}),
+    ...(values.approve ? { approve: values.approve as 'auto' | 'reject' | 'slack' } : {}),
   });
   if (values.json) {
     writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);

@@ -112,11 +112,15 @@ const fakeContext = (name: string): Context =>
 /** Runs one execution to its end. */
 export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = performance.now();
+  // The sandbox's Redis and DNS settle in well under a second: poll them every (scaled) second.
+  const sandboxPolls = o.topology.sandbox
+    ? { promotion: { seconds: 1, maxPolls: 30 }, dns: { seconds: 1, maxPolls: 30 } }
+    : {};
   const definition = workflowFor(
     o.topology,
     { direction: o.direction, targetCluster: o.targetCluster },
     LOCAL_FUNCTIONS,
-    o.workflow,
+    { ...sandboxPolls, ...o.workflow },
   );
   const hopts = { topology: () => o.topology, ports: () => o.ports };
   const real: Record<keyof WorkflowFunctions, Fn> = {
