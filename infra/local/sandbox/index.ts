@@ -5,7 +5,7 @@
  * datastore's secondary) and a simulated management server bound to its own loopback IP
  * (`127.x.y.11` for A, `127.x.y.12` for B, see `loopbackNet`) on one shared relay port, so the DNS
  * A record switches only the IP, as in real life. Each Redis has its own loopback IP too
- * (`.21`, `.22`, same port), so a killed member's address is never taken by another process. N agents resolve the relay record through a real UDP DNS server and hold
+ * (`.21`, `.22`), so a killed member's address is never taken by another process. N agents resolve the relay record through a real UDP DNS server and hold
  * relay connections. A control API serves what AWS would (DNS record CAS, alarm states, Route 53
  * health-check observations, last-seen clusters), and faults can be injected per region.
  *
@@ -283,12 +283,17 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       throw new Error(`sandbox: loopbackNet must look like 127.0.0, got ${net}`);
     const HOSTS = [`${net}.11`, `${net}.12`] as const;
     const redisHosts = [`${net}.21`, `${net}.22`] as const;
-    const [relayPort, redisPort] = await Promise.all([freeSharedPort(HOSTS), freeSharedPort(redisHosts)]);
-    const redisA = await startRedis({ host: redisHosts[0], port: redisPort });
+    const [relayPort, redisPortA] = await Promise.all([
+      freeSharedPort(HOSTS),
+      freeSharedPort([redisHosts[0]]),
+    ]);
+    const redisA = await startRedis({ host: redisHosts[0], port: redisPortA });
     redisList.push(redisA);
     cleanups.push(() => redisA.stop());
     const httpPort = await freeSharedPort(HOSTS, [relayPort]);
-    const redisB = await startRedis({ host: redisHosts[1], port: redisPort, replicaOf: redisA.endpoint });
+    // Distinct ports too: ReplicaOfPromoter matches a replica to its primary by port.
+    const redisPortB = await freeSharedPort([redisHosts[1]], [redisPortA]);
+    const redisB = await startRedis({ host: redisHosts[1], port: redisPortB, replicaOf: redisA.endpoint });
     redisList.push(redisB);
     cleanups.push(() => redisB.stop());
 
