@@ -8,6 +8,7 @@
  * connection -> `TransientError` (the ASL retries it); a CAS answered 409 -> `DnsChangeConflict`.
  */
 import { DnsChangeConflict, FailoverError, InvalidInput, TransientError } from '../errors.ts';
+import { normaliseRecordValue } from '../observe.ts';
 import type {
   AlarmStates,
   AlarmStateValue,
@@ -80,10 +81,11 @@ function unexpected(method: string, path: string, r: Reply): FailoverError {
   );
 }
 
+/** Same TTL and the same set of values, as Route 53 matches a DELETE. */
 function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
   if (a.ttl !== b.ttl || a.values.length !== b.values.length) return false;
-  const x = a.values.map((v) => v.toLowerCase().replace(/\.$/, '')).sort();
-  const y = b.values.map((v) => v.toLowerCase().replace(/\.$/, '')).sort();
+  const x = a.values.map(normaliseRecordValue).sort();
+  const y = b.values.map(normaliseRecordValue).sort();
   return x.every((v, i) => v === y[i]);
 }
 
