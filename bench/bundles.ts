@@ -1,0 +1,137 @@
+/**
+ * Bundle benchmark: builds every Lambda exactly as the CDK app does (infra/aws/lib/bundling.ts),
+ * once with the AWS SDK bundled and once with it left to the runtime, and measures each bundle's
+ * size and its cold import time: the median over several fresh `node` processes, each importing the
+ * bundle once (module graph load, parse, top-level code). With the SDK left out, the import resolves
+ * `@aws-sdk/*` from node_modules (CommonJS, as the runtime's copy is).
+ *
+ * Standalone: `npx node bench/bundles.ts` prints a table.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { DEPLOYED_SDK_MODE, esbuildOptions, type SdkMode } from '../infra/aws/lib/bundling.ts';
+import { entryOf, FUNCTION_KEYS, type FunctionKey, REPO_ROOT } from '../infra/aws/lib/functions.ts';
+
+const run = promisify(execFile);
+
+/** Size and import time of one function's bundle in one SDK mode. */
+export interface BundleRow {
+  fn: FunctionKey;
+  mode: SdkMode;
+  bytes: number;
+  /** Median cold import time in ms. */
+  importMs: number;
+  /** Every run's import time in ms. */
+  runsMs: number[];
+  /** Why the bundle could not be built or imported (then `importMs` is NaN). */
+  error?: string;
+}
+
+/** Results and the targets they are held to. */
+export interface BundleBench {
+  rows: BundleRow[];
+  limits: { bytes: number; importMs: number };
+  /** Flat keys for bench reports: `bundles.<mode>.<fn>.bytes` and `bundles.<mode>.<fn>.import_ms`. */
+  flat: Record<string, number>;
+  /** Rows of the deployed mode over a limit. */
+  overLimit: BundleRow[];
+}
+
+/** Options of {@link benchBundles}. */
+export interface BundleBenchOptions {
+  functions?: readonly FunctionKey[];
+  modes?: readonly SdkMode[];
+  /** Fresh processes per bundle (the median is reported). */
+  runs?: number;
+}
+
+/** Where bundles are written: inside node_modules, so that bare `@aws-sdk/*` imports resolve. */
+const OUT_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'gloo-failover-bundles');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/** Builds one bundle; returns its path. */
+export async function buildBundle(fn: FunctionKey, mode: SdkMode, outDir = OUT_DIR): Promise<string> {
+  const outfile = join(outDir, mode, fn, 'index.mjs');
+  await build(esbuildOptions(entryOf(fn), outfile, mode));
+  return outfile;
+}
+
+/** Imports `file` in a fresh Node process and returns the import time in ms. */
+export async function coldImportMs(file: string): Promise<number> {
+  const script = `const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});process.stdout.write(String(performance.now()-t));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    // A Lambda-like environment: a region, no credentials, no topology (nothing is read at import).
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', NODE_ENV: 'production' },
+    cwd: REPO_ROOT,
+  });
+  return Number(stdout);
+}
+
+/** Builds and measures every function's bundle in each SDK mode. */
+export async function benchBundles(opts: BundleBenchOptions = {}): Promise<BundleBench> {
+  const functions = opts.functions ?? FUNCTION_KEYS;
+  const modes = opts.modes ?? (['bundled', 'runtime'] as const);
+  const runs = opts.runs ?? 7;
+  const limits = { bytes: 1_000_000, importMs: 150 };
+  await rm(OUT_DIR, { recursive: true, force: true });
+  await mkdir(OUT_DIR, { recursive: true });
+  const rows: BundleRow[] = [];
+  for (const mode of modes)
+    for (const fn of functions) {
+      let bytes = Number.NaN;
+      const runsMs: number[] = [];
+      try {
+        const file = await buildBundle(fn, mode);
+        bytes = (await stat(file)).size;
+        // Processes run one after another: concurrent ones would measure the machine, not the bundle.
+        for (let i = 0; i < runs; i++) runsMs.push(await coldImportMs(file));
+        rows.push({ fn, mode, bytes, importMs: Math.round(median(runsMs) * 10) / 10, runsMs });
+      } catch (e) {
+        const err = e as Error & { stderr?: string };
+        const why = (err.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? err.message.split('\n')[0];
+        rows.push({ fn, mode, bytes, importMs: Number.NaN, runsMs, error: why!.slice(0, 200) });
+      }
+    }
+  const flat: Record<string, number> = {};
+  for (const r of rows) {
+    flat[`bundles.${r.mode}.${r.fn}.bytes`] = r.bytes;
+    flat[`bundles.${r.mode}.${r.fn}.import_ms`] = r.importMs;
+  }
+  const overLimit = rows.filter(
+    (r) =>
+      r.mode === DEPLOYED_SDK_MODE && (r.error || r.bytes > limits.bytes || r.importMs > limits.importMs),
+  );
+  return { rows, limits, flat, overLimit };
+}
+
+if (import.meta.main) {
+  const runs = Number(process.env.BENCH_RUNS ?? 7);
+  const result = await benchBundles({ runs });
+  const byFn = new Map<string, Record<string, string | number>>();
+  for (const r of result.rows) {
+    const row = byFn.get(r.fn) ?? {};
+    row[`${r.mode} KiB`] = Math.round(r.bytes / 102.4) / 10;
+    row[`${r.mode} import ms`] = r.error ? 'error' : r.importMs;
+    byFn.set(r.fn, row);
+  }
+  console.log(
+    `Lambda bundles (esbuild ESM, minified, node24; cold import = median of ${runs} fresh node ${process.version} processes). Deployed: SDK ${DEPLOYED_SDK_MODE}.`,
+  );
+  console.table(Object.fromEntries(byFn));
+  for (const r of result.rows.filter((x) => x.error)) console.log(`${r.fn} (${r.mode}): ${r.error}`);
+  const { bytes, importMs } = result.limits;
+  if (result.overLimit.length)
+    console.log(
+      `over the targets (${bytes / 1e6} MB, ${importMs} ms): ${result.overLimit.map((r) => `${r.fn} (${r.error ?? `${r.bytes} B, ${r.importMs} ms`})`).join(', ')}`,
+    );
+  else console.log(`every deployed bundle is under ${bytes / 1e6} MB and imports in under ${importMs} ms`);
+}

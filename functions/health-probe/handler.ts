@@ -1,0 +1,106 @@
+/**
+ * Lambda handler of the health probe (EventBridge schedule, every minute): runs
+ * {@link runHealthProbe} with the settings from the environment (`PROBE_CLUSTERS`, `PROBE_SAMPLES`,
+ * `PROBE_INTERVAL_SECONDS`, `PROBE_TIMEOUT_MS`), publishing to CloudWatch and recording the
+ * connected clusters in the clusters table (`CLUSTER_TABLE_NAME`).
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { noStepPorts } from '#lib/approvals/step-ports.ts';
+import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
+import { systemClock } from '#lib/clock.ts';
+import { InvalidInput } from '#lib/errors.ts';
+import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
+import { httpMetrics, netProbes } from '#lib/probes.ts';
+import { CloudWatchMetricPublisher } from './cloudwatch-publisher.ts';
+import { type HealthProbeDeps, type HealthProbeSettings, runHealthProbe } from './health-probe.ts';
+
+/** The scheduled event (its content is not used). */
+export const ScheduledEvent = z.looseObject({});
+
+/** Reads the probe settings from the environment. */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): HealthProbeSettings {
+  const num = (name: string, dflt: number) => {
+    const v = env[name] === undefined || env[name] === '' ? dflt : Number(env[name]);
+    if (!Number.isFinite(v) || v <= 0) throw new InvalidInput(`${name} must be a positive number`);
+    return v;
+  };
+  return {
+    probeRegion: env.AWS_REGION ?? 'unknown',
+    clusters: (env.PROBE_CLUSTERS ?? '').split(',').filter(Boolean),
+    samples: Math.floor(num('PROBE_SAMPLES', 6)),
+    intervalMs: num('PROBE_INTERVAL_SECONDS', 10) * 1000,
+    timeoutMs: num('PROBE_TIMEOUT_MS', 2_000),
+  };
+}
+
+// Clients built here (once per container) rather than taken from `#lib/aws/clients.ts`, which
+// would pull every AWS client into this bundle. Short timeouts: the probe runs every 10 s.
+const clientSettings = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+};
+let cloudwatch: CloudWatchClient | undefined;
+let dynamo: DynamoDBDocumentClient | undefined;
+const cloudWatchClient = () => {
+  cloudwatch ??= tracer.captureAWSv3Client(new CloudWatchClient(clientSettings));
+  return cloudwatch;
+};
+const documentClient = () => {
+  dynamo ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(clientSettings)), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return dynamo;
+};
+
+/** Injectable dependencies (anything left out is built for AWS). */
+export interface HealthProbeHandlerDeps {
+  topology?: HandlerOptions['topology'];
+  deps?: Partial<HealthProbeDeps>;
+  settings?: HealthProbeSettings;
+}
+
+/** Builds the health-probe handler. */
+export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
+  return makeHandler(
+    'HealthProbe',
+    ScheduledEvent,
+    async (_event, { topology, lambda }) => {
+      const table = process.env.CLUSTER_TABLE_NAME;
+      const deps: HealthProbeDeps = {
+        probes: opts.deps?.probes ?? netProbes,
+        metrics: opts.deps?.metrics ?? httpMetrics,
+        clock: opts.deps?.clock ?? systemClock,
+        publisher: opts.deps?.publisher ?? new CloudWatchMetricPublisher(cloudWatchClient()),
+        registry:
+          opts.deps?.registry ??
+          new DynamoClusterRegistry({
+            client: documentClient(),
+            tableName: table ?? 'gloo-failover-clusters',
+          }),
+        remainingMs: opts.deps?.remainingMs ?? (lambda ? () => lambda.getRemainingTimeInMillis() : undefined),
+      };
+      const report = await runHealthProbe(topology, opts.settings ?? settingsFromEnv(), deps);
+      const last = report.samples.at(-1);
+      logger.info('probe run', {
+        samples: report.samples.length,
+        last: last?.servers.map((s) => ({
+          cluster: s.cluster,
+          relay: s.relay.ok,
+          agents: s.connectedClusters?.length ?? null,
+        })),
+        recorded: report.recorded,
+        publishErrors: report.publishErrors,
+      });
+      if (report.publishErrors.length === report.samples.length && report.samples.length > 0)
+        throw new Error(`no probe sample could be published: ${report.publishErrors[0]}`);
+      return { samples: report.samples.length, recorded: report.recorded };
+    },
+    { topology: opts.topology, ports: noStepPorts },
+  );
+}
+
+/** The Lambda entry point. */
+export const handler = buildHealthProbeHandler();

@@ -1,0 +1,64 @@
+/**
+ * The CDK app: one {@link RegionalStack} per management server's region, built from the topology
+ * file and the deploy config, with cdk-nag (AwsSolutions + Serverless) checking every synth.
+ */
+import { readFileSync } from 'node:fs';
+import type { App } from 'aws-cdk-lib';
+import { parseTopology, type Topology } from '#lib/topology.ts';
+import type { SdkMode } from './bundling.ts';
+import { type DeployConfig, loadDeployConfig, resolveInputPath } from './deploy-config.ts';
+import { addNagChecks } from './nag.ts';
+import { RegionalStack, type RegionalStackProps } from './regional-stack.ts';
+
+/** The topology file used when `-c topology=...` is not given. */
+export const DEFAULT_TOPOLOGY = 'infra/topology.example.json';
+/** The deploy config used when `-c deploy=...` is not given. */
+export const DEFAULT_DEPLOY = 'infra/aws/deploy.example.json';
+
+/** What the app is built from. */
+export interface AppInputs {
+  topology: Topology;
+  /** The topology document as written (the Lambdas receive it as TOPOLOGY_JSON). */
+  topologyDocument: unknown;
+  deploy: DeployConfig;
+  sdkMode?: SdkMode;
+  codeFor?: RegionalStackProps['codeFor'];
+}
+
+/** Reads the topology and deploy config named by the app's context (or the examples). */
+export function inputsFromContext(app: App): AppInputs {
+  const topologyPath = resolveInputPath(String(app.node.tryGetContext('topology') ?? DEFAULT_TOPOLOGY));
+  const deployPath = String(app.node.tryGetContext('deploy') ?? DEFAULT_DEPLOY);
+  const topologyDocument = JSON.parse(readFileSync(topologyPath, 'utf8')) as unknown;
+  return {
+    topology: parseTopology(topologyDocument, topologyPath),
+    topologyDocument,
+    deploy: loadDeployConfig(deployPath),
+  };
+}
+
+/** The stack id of a server's region. */
+export function stackId(t: Topology, cluster: string): string {
+  return `${t.name}-${cluster}`;
+}
+
+/** Adds one stack per region that can become active, and the cdk-nag checks. */
+export function buildApp(app: App, inputs: AppInputs): RegionalStack[] {
+  const { topology: t, deploy } = inputs;
+  const stacks = t.servers.map(
+    (server) =>
+      new RegionalStack(app, stackId(t, server.cluster), {
+        env: { region: server.region, ...(deploy.account ? { account: deploy.account } : {}) },
+        description: `Gloo management-plane failover orchestrator (${t.name}): failover into ${server.cluster} (${server.region})${server.cluster === t.homeCluster ? ' and failback to it' : ''}`,
+        topology: t,
+        topologyDocument: inputs.topologyDocument,
+        server,
+        deploy,
+        sdkMode: inputs.sdkMode,
+        codeFor: inputs.codeFor,
+        crossRegionReferences: false,
+      }),
+  );
+  addNagChecks(app);
+  return stacks;
+}

@@ -1,0 +1,62 @@
+/**
+ * How every function is bundled (esbuild), in one place: the CDK app passes it to NodejsFunction and
+ * bench/bundles.ts builds the very same bundles with the esbuild API to measure them.
+ *
+ * Measured choice (bench/bundles.ts, see infra/aws/DEPLOY.md): the AWS SDK v3 clients are BUNDLED
+ * (tree-shaken, minified), not taken from the runtime. Bundled imports are faster at cold start and
+ * the SDK version is the one the tests ran against; every bundle stays far under 1 MB.
+ */
+import type { BuildOptions } from 'esbuild';
+
+/** Whether the AWS SDK is in the bundle or taken from the Lambda runtime. */
+export type SdkMode = 'bundled' | 'runtime';
+
+/** The mode deployed. */
+export const DEPLOYED_SDK_MODE: SdkMode = 'bundled';
+
+/** Node 24 (the runtime is nodejs24.x). */
+export const ESBUILD_TARGET = 'node24';
+
+/**
+ * ESM output still meets CommonJS dependencies (ioredis, the X-Ray SDK) that call `require` for
+ * Node built-ins: give them one.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+/** Modules left out of the bundle for a mode. */
+export function externalsFor(mode: SdkMode): string[] {
+  return mode === 'runtime' ? ['@aws-sdk/*', '@smithy/*'] : [];
+}
+
+/** The settings shared by NodejsFunction and the esbuild API. */
+export const BUNDLE_SETTINGS = {
+  format: 'esm',
+  platform: 'node',
+  target: ESBUILD_TARGET,
+  minify: true,
+  keepNames: true,
+  sourcemap: false,
+  mainFields: ['module', 'main'],
+  banner: ESM_REQUIRE_BANNER,
+} as const;
+
+/** esbuild API options that reproduce NodejsFunction's bundle of `entry`. */
+export function esbuildOptions(entry: string, outfile: string, mode: SdkMode): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: BUNDLE_SETTINGS.format,
+    platform: BUNDLE_SETTINGS.platform,
+    target: BUNDLE_SETTINGS.target,
+    minify: BUNDLE_SETTINGS.minify,
+    keepNames: BUNDLE_SETTINGS.keepNames,
+    sourcemap: BUNDLE_SETTINGS.sourcemap,
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+    banner: { js: BUNDLE_SETTINGS.banner },
+    external: externalsFor(mode),
+    metafile: true,
+    logLevel: 'warning',
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * One Lambda function of the orchestrator: NodejsFunction (esbuild, ESM, minified, arm64,
+ * nodejs24.x) with its own role (no AWS managed policy but the VPC one when placed in a VPC), its own
+ * log group with retention, and X-Ray active tracing. Grants are added by the stack, per resource.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { BUNDLE_SETTINGS, externalsFor, type SdkMode } from '../bundling.ts';
+import { entryOf, FUNCTION_SPECS, type FunctionKey, REPO_ROOT } from '../functions.ts';
+import { acknowledge } from '../nag.ts';
+
+/** Lambda allows 4 KB of environment variables in total. */
+export const LAMBDA_ENV_LIMIT_BYTES = 4096;
+
+/** Where a function runs in a VPC. */
+export interface VpcPlacement {
+  vpc: ec2.IVpc;
+  subnets: ec2.ISubnet[];
+  securityGroups: ec2.ISecurityGroup[];
+}
+
+/** Props of {@link StepFunction}. */
+export interface StepFunctionProps {
+  key: FunctionKey;
+  environment: Record<string, string>;
+  /** Log retention of the function's log group. */
+  logRetention: logs.RetentionDays;
+  /** VPC placement; only used when the function's spec says `vpc: true`. Default: no VPC. */
+  placement?: VpcPlacement;
+  /** Where the SDK comes from. @default 'bundled' (the measured choice, see bundling.ts) */
+  sdkMode?: SdkMode;
+  /** Overrides the timeout of the spec (e.g. derived from the topology's verification settings). */
+  timeout?: Duration;
+  /** Prebuilt code instead of bundling (tests). @default NodejsFunction bundles the entry with esbuild */
+  code?: lambda.Code;
+}
+
+/** The function, its role and its log group. */
+export class StepFunction extends Construct {
+  /** The Lambda function. */
+  readonly fn: nodejs.NodejsFunction;
+  /** Its execution role. */
+  readonly role: iam.Role;
+  /** Its log group. */
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: StepFunctionProps) {
+    super(scope, id);
+    const spec = FUNCTION_SPECS[props.key];
+    const envBytes = Object.entries(props.environment).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    if (envBytes > LAMBDA_ENV_LIMIT_BYTES)
+      throw new Error(
+        `the environment of ${props.key} is ${envBytes} bytes, over Lambda's ${LAMBDA_ENV_LIMIT_BYTES}: shorten the topology file (TOPOLOGY_JSON)`,
+      );
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `gloo-failover ${props.key}: ${spec.description}`.slice(0, 1000),
+    });
+    // Only its own log group (no AWSLambdaBasicExecutionRole, which allows every log group).
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    const inVpc = spec.vpc && props.placement;
+    if (inVpc) {
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      acknowledge(
+        this.role,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        'Lambda creates and deletes the ENIs of a VPC function with its execution role; AWS documents these EC2 actions as needing Resource "*" (ec2:DescribeNetworkInterfaces cannot be scoped) and maintains this policy for exactly that. The function code never calls EC2.',
+      );
+    }
+
+    const sdkMode = props.sdkMode ?? 'bundled';
+    this.fn = new nodejs.NodejsFunction(this, 'Function', {
+      description: spec.description.slice(0, 256),
+      entry: entryOf(props.key),
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: `${REPO_ROOT}/package-lock.json`,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: spec.memoryMB,
+      timeout: props.timeout ?? Duration.seconds(spec.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: props.environment,
+      ...(props.code ? { code: props.code } : {}),
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: BUNDLE_SETTINGS.target,
+        minify: BUNDLE_SETTINGS.minify,
+        keepNames: BUNDLE_SETTINGS.keepNames,
+        sourceMap: BUNDLE_SETTINGS.sourcemap,
+        mainFields: [...BUNDLE_SETTINGS.mainFields],
+        banner: BUNDLE_SETTINGS.banner,
+        externalModules: externalsFor(sdkMode),
+      },
+      ...(inVpc
+        ? {
+            vpc: props.placement!.vpc,
+            vpcSubnets: { subnets: props.placement!.subnets },
+            securityGroups: props.placement!.securityGroups,
+          }
+        : {}),
+    });
+    acknowledge(
+      this.role,
+      ['AwsSolutions-IAM5[Resource::*]', 'Serverless-StarPermissions'],
+      'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions (added by Lambda tracing).',
+    );
+  }
+
+  /** Adds a statement to the function's role. */
+  allow(actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>): void {
+    this.role.addToPolicy(
+      new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
+    );
+  }
+}
