@@ -1,0 +1,68 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { synthTestApp } from './support.ts';
+
+const run = promisify(execFile);
+
+describe('CDK app entry (infra/aws)', () => {
+  it('synthesizes both regional stacks offline with no account, on Node 24, from the cdk.json app command', async () => {
+    const cdkJson = JSON.parse(readFileSync('infra/aws/cdk.json', 'utf8'));
+    expect(cdkJson.app).toBe('node bin/app.ts');
+    const out = mkdtempSync(join(tmpdir(), 'gloo-cdk-app-'));
+    // What `npx cdk synth` does: run the app command in infra/aws with the output dir and context in
+    // the environment (bundling skipped here: bench/bundles.ts builds the same bundles).
+    await run(process.execPath, ['bin/app.ts'], {
+      cwd: 'infra/aws',
+      env: {
+        PATH: process.env.PATH ?? '',
+        CDK_OUTDIR: out,
+        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [] }),
+      },
+    });
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    const stacks = Object.entries(manifest.artifacts as Record<string, { type: string; environment: string }>)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id, a]) => `${id} ${a.environment}`)
+      .sort();
+    expect(stacks).toEqual([
+      'gloo-mgmt-mgmt-east aws://unknown-account/us-east-1',
+      'gloo-mgmt-mgmt-west aws://unknown-account/us-west-2',
+    ]);
+  }, 60_000);
+
+  it('takes the topology and deploy config from context: no Slack, no approval endpoint; no network, no VPC', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gloo-topology-'));
+    const doc = JSON.parse(readFileSync('infra/topology.example.json', 'utf8'));
+    doc.approvals = { gates: [] };
+    writeFileSync(join(dir, 'topology.json'), JSON.stringify(doc));
+    writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ logRetentionDays: 7 }));
+    const { templates } = synthTestApp({
+      topology: join(dir, 'topology.json'),
+      deploy: join(dir, 'deploy.json'),
+    });
+    for (const t of templates.values()) {
+      t.resourceCountIs('AWS::Lambda::Url', 0);
+      const fns = Object.values(t.findResources('AWS::Lambda::Function'));
+      expect(fns.some((f) => f.Properties.VpcConfig)).toBe(false);
+      const groups = Object.values(t.findResources('AWS::Logs::LogGroup'));
+      expect(new Set(groups.map((g) => g.Properties.RetentionInDays))).toEqual(new Set([7]));
+      for (const sm of Object.values(t.findResources('AWS::StepFunctions::StateMachine')))
+        expect(Object.keys(sm.Properties.DefinitionSubstitutions)).not.toContain('requestApproval');
+    }
+  });
+
+  it('refuses a bad deploy config naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gloo-deploy-'));
+    writeFileSync(
+      join(dir, 'deploy.json'),
+      JSON.stringify({ regions: { 'us-west-2': { vpcId: 'vpc-1', subnets: [] } } }),
+    );
+    expect(() => synthTestApp({ deploy: join(dir, 'deploy.json') })).toThrow(
+      /regions\.us-west-2\.vpcId: expected a VPC id[\s\S]*regions\.us-west-2\.subnets/,
+    );
+  });
+});

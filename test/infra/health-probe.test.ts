@@ -1,0 +1,281 @@
+import '#local/quiet.ts';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type Server as TcpServer } from 'node:net';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CloudWatchMetricPublisher } from '#functions/health-probe/cloudwatch-publisher.ts';
+import { buildHealthProbeHandler, settingsFromEnv } from '#functions/health-probe/handler.ts';
+import {
+  type HealthProbeDeps,
+  type ProbeDatum,
+  runHealthProbe,
+} from '#functions/health-probe/health-probe.ts';
+import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
+import { ManualClock } from '#lib/clock.ts';
+import type { ClusterRegistry } from '#lib/ports.ts';
+import { httpMetrics, netProbes } from '#lib/probes.ts';
+import { loadTopology, type Topology } from '#lib/topology.ts';
+import { localLambdaContext } from '#local/slack-standin.ts';
+
+const topology = loadTopology('infra/topology.example.json');
+const page = readFileSync('/work/shared/fixtures/gloo-mgmt-server-metrics.txt', 'utf8');
+const settings = { probeRegion: 'us-west-2', samples: 3, intervalMs: 10_000, timeoutMs: 2_000 };
+
+/** A registry and publisher that remember what they were given. */
+function recorders() {
+  const published: ProbeDatum[][] = [];
+  const recorded: { cluster: string; clusters: string[]; at: string }[] = [];
+  const registry: ClusterRegistry = {
+    lastSeen: async () => null,
+    record: async (cluster, clusters, at) => void recorded.push({ cluster, clusters, at }),
+  };
+  return {
+    published,
+    recorded,
+    registry,
+    publisher: { publish: async (d: ProbeDatum[]) => void published.push(d) },
+  };
+}
+
+/** mgmt-east answers (relay up, the fixture page); mgmt-west refuses both. */
+function fakeDeps(
+  clock: ManualClock,
+  extra: Partial<HealthProbeDeps> = {},
+): HealthProbeDeps & ReturnType<typeof recorders> {
+  const r = recorders();
+  return {
+    ...r,
+    clock,
+    probes: {
+      tcpConnect: async (hostPort) =>
+        hostPort.startsWith('mgmt-east')
+          ? { ok: true, detail: 'connected', latencyMs: 3 }
+          : { ok: false, detail: 'ECONNREFUSED', latencyMs: 1 },
+      httpGet: async () => ({ ok: false, detail: 'unused', latencyMs: 0 }),
+    },
+    metrics: {
+      scrape: async (url) => {
+        if (url.includes('mgmt-east')) return page;
+        throw new Error(`GET ${url}: connect ECONNREFUSED`);
+      },
+    },
+    ...extra,
+  };
+}
+
+describe('health probe', () => {
+  it('publishes relay reachability and connected agents per server for every sample, 10 s apart', async () => {
+    const clock = new ManualClock();
+    const start = clock.now();
+    const deps = fakeDeps(clock);
+    const report = await runHealthProbe(topology, settings, deps);
+    expect(report.samples.map((s) => Date.parse(s.at) - start)).toEqual([0, 10_000, 20_000]);
+    expect(deps.published).toHaveLength(3);
+    expect(deps.published[1]).toEqual([
+      {
+        metric: 'RelayReachable',
+        cluster: 'mgmt-east',
+        probeRegion: 'us-west-2',
+        value: 1,
+        at: start + 10_000,
+      },
+      {
+        metric: 'AgentsConnected',
+        cluster: 'mgmt-east',
+        probeRegion: 'us-west-2',
+        value: 3,
+        at: start + 10_000,
+      },
+      // No page from mgmt-west: no AgentsConnected datapoint (missing, not zero).
+      {
+        metric: 'RelayReachable',
+        cluster: 'mgmt-west',
+        probeRegion: 'us-west-2',
+        value: 0,
+        at: start + 10_000,
+      },
+    ]);
+    expect(report.samples[0]!.servers[1]!.metricsError).toMatch(/ECONNREFUSED/);
+  });
+
+  it('records the clusters connected to each server once per run, never an empty set', async () => {
+    const clock = new ManualClock();
+    const deps = fakeDeps(clock);
+    await runHealthProbe(topology, settings, deps);
+    expect(deps.recorded).toEqual([
+      {
+        cluster: 'mgmt-east',
+        clusters: ['workload-1', 'workload-2', 'workload-3'],
+        at: new Date(clock.now()).toISOString(),
+      },
+    ]);
+    const empty = fakeDeps(new ManualClock(), {
+      metrics: { scrape: async () => '# no relay clients\n' },
+    });
+    await runHealthProbe(topology, settings, empty);
+    expect(empty.recorded).toEqual([]);
+    expect(empty.published[0]!.filter((d) => d.metric === 'AgentsConnected').map((d) => d.value)).toEqual([
+      0, 0,
+    ]);
+  });
+
+  it('stops sampling early instead of running past the invocation deadline', async () => {
+    const clock = new ManualClock();
+    const deadline = clock.now() + 22_000;
+    const deps = fakeDeps(clock, { remainingMs: () => deadline - clock.now() });
+    const report = await runHealthProbe(topology, { ...settings, samples: 6 }, deps);
+    expect(report.samples).toHaveLength(2);
+    expect(deps.recorded).toHaveLength(1);
+  });
+
+  it('keeps probing when CloudWatch refuses a sample, and says so', async () => {
+    const deps = fakeDeps(new ManualClock());
+    let calls = 0;
+    deps.publisher = {
+      publish: async () => {
+        if (calls++ === 0) throw new Error('Throttling');
+      },
+    };
+    const report = await runHealthProbe(topology, settings, deps);
+    expect(report.samples).toHaveLength(3);
+    expect(report.publishErrors).toEqual(['Throttling']);
+  });
+
+  describe('over real loopback sockets', () => {
+    let relay: TcpServer;
+    let metrics: HttpServer;
+    let t: Topology;
+    beforeAll(async () => {
+      relay = createServer((s) => s.end());
+      metrics = createHttpServer((_, res) => res.end(page));
+      await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+      await new Promise<void>((r) => metrics.listen(0, '127.0.0.1', r));
+      const relayPort = (relay.address() as { port: number }).port;
+      const metricsPort = (metrics.address() as { port: number }).port;
+      // A closed port for the other server: listen, note the port, close.
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const closedPort = (closed.address() as { port: number }).port;
+      await new Promise<void>((r) => closed.close(() => r()));
+      t = structuredClone(topology);
+      t.servers[0]!.relayAddress = `127.0.0.1:${relayPort}`;
+      t.servers[0]!.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+      t.servers[1]!.relayAddress = `127.0.0.1:${closedPort}`;
+      t.servers[1]!.metricsUrl = `http://127.0.0.1:${closedPort}/metrics`;
+    });
+    afterAll(async () => {
+      await new Promise<void>((r) => relay.close(() => r()));
+      await new Promise<void>((r) => metrics.close(() => r()));
+    });
+
+    it('connects to the relay port and scrapes the metrics page', async () => {
+      const r = recorders();
+      const report = await runHealthProbe(
+        t,
+        { ...settings, samples: 1 },
+        {
+          ...r,
+          probes: netProbes,
+          metrics: httpMetrics,
+          clock: new ManualClock(),
+        },
+      );
+      const [east, west] = report.samples[0]!.servers;
+      expect(east).toMatchObject({
+        relay: { ok: true },
+        connectedClusters: ['workload-1', 'workload-2', 'workload-3'],
+      });
+      expect(west).toMatchObject({ relay: { ok: false, detail: 'ECONNREFUSED' }, connectedClusters: null });
+      expect(r.published[0]!.map((d) => `${d.cluster}:${d.metric}=${d.value}`)).toEqual([
+        'mgmt-east:RelayReachable=1',
+        'mgmt-east:AgentsConnected=3',
+        'mgmt-west:RelayReachable=0',
+      ]);
+    });
+  });
+});
+
+describe('health probe adapters and handler', () => {
+  const cw = mockClient(CloudWatchClient);
+  const ddb = mockClient(DynamoDBDocumentClient);
+  afterEach(() => {
+    cw.reset();
+    ddb.reset();
+  });
+
+  it('publishes high-resolution metrics with the dimensions the alarms watch', async () => {
+    cw.on(PutMetricDataCommand).resolves({});
+    const at = Date.parse('2026-11-20T03:12:30Z');
+    await new CloudWatchMetricPublisher(new CloudWatchClient({ region: 'us-west-2' })).publish([
+      { metric: 'RelayReachable', cluster: 'mgmt-east', probeRegion: 'us-west-2', value: 0, at },
+    ]);
+    expect(cw).toHaveReceivedCommandWith(PutMetricDataCommand, {
+      Namespace: 'GlooFailover/Probes',
+      MetricData: [
+        {
+          MetricName: 'RelayReachable',
+          Dimensions: [
+            { Name: 'ManagementCluster', Value: 'mgmt-east' },
+            { Name: 'ProbeRegion', Value: 'us-west-2' },
+          ],
+          Timestamp: new Date(at),
+          Value: 0,
+          Unit: 'Count',
+          StorageResolution: 1,
+        },
+      ],
+    });
+  });
+
+  it('runs as a Lambda: probes, publishes and records into the clusters table', async () => {
+    ddb.on(PutCommand).resolves({});
+    const clock = new ManualClock();
+    const deps = fakeDeps(clock);
+    const handler = buildHealthProbeHandler({
+      topology: () => topology,
+      settings: { ...settings, samples: 2 },
+      deps: {
+        ...deps,
+        registry: new DynamoClusterRegistry({
+          client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-west-2' })),
+          tableName: 'clusters',
+        }),
+      },
+    });
+    const out = await handler(
+      { source: 'aws.events', 'detail-type': 'Scheduled Event' },
+      localLambdaContext('probe'),
+    );
+    expect(out).toEqual({ samples: 2, recorded: [{ cluster: 'mgmt-east', clusters: 3 }] });
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'clusters',
+      Item: {
+        pk: 'clusters#mgmt-east',
+        clusters: ['workload-1', 'workload-2', 'workload-3'],
+        at: new Date(clock.now()).toISOString(),
+      },
+    });
+  });
+
+  it('reads its settings from the environment and refuses nonsense', () => {
+    expect(
+      settingsFromEnv({
+        AWS_REGION: 'us-west-2',
+        PROBE_CLUSTERS: 'mgmt-east',
+        PROBE_SAMPLES: '12',
+        PROBE_INTERVAL_SECONDS: '5',
+      }),
+    ).toEqual({
+      probeRegion: 'us-west-2',
+      clusters: ['mgmt-east'],
+      samples: 12,
+      intervalMs: 5_000,
+      timeoutMs: 2_000,
+    });
+    expect(() => settingsFromEnv({ PROBE_SAMPLES: 'many' })).toThrow(/PROBE_SAMPLES/);
+  });
+});

@@ -1,0 +1,116 @@
+import '#local/quiet.ts';
+import { readFileSync } from 'node:fs';
+import {
+  ExecutionAlreadyExists,
+  SFNClient,
+  SFNServiceException,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildTriggerHandler } from '#functions/trigger/handler.ts';
+import { isNamed } from '#lib/errors.ts';
+import { loadTopology } from '#lib/topology.ts';
+import { localLambdaContext } from '#local/slack-standin.ts';
+
+const topology = loadTopology('infra/topology.example.json');
+const fixture = JSON.parse(readFileSync('/work/shared/fixtures/cloudwatch-alarm-state-change.json', 'utf8'));
+const stateMachineArn = 'arn:aws:states:us-west-2:123456789012:stateMachine:gloo-mgmt-failover-to-mgmt-west';
+const sfn = mockClient(SFNClient);
+afterEach(() => sfn.reset());
+
+/** The us-west-2 stack's trigger: it fails over to mgmt-west. */
+const handler = buildTriggerHandler({
+  topology: () => topology,
+  sfn: () => new SFNClient({ region: 'us-west-2' }),
+  stateMachineArn,
+  targetCluster: 'mgmt-west',
+});
+const invoke = (event: unknown) => handler(event, localLambdaContext('trigger'));
+
+const expectedInput = {
+  trigger: 'alarm',
+  incidentId: 'mgmt-east-down-20261120T0300',
+  dryRun: false,
+  requestedBy: 'alarm:gloo-mgmt-east-relay-down',
+  alarmName: 'gloo-mgmt-east-relay-down',
+  force: { lock: false, skipVerification: false, dns: false },
+};
+
+describe('alarm trigger', () => {
+  it('starts the failover with the incident name and input for the fixture alarm event', async () => {
+    sfn.on(StartExecutionCommand).resolves({
+      executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:failover-mgmt-east-down-20261120T0300`,
+      startDate: new Date(),
+    });
+    const result = await invoke(fixture);
+    expect(result).toMatchObject({ started: true, executionName: 'failover-mgmt-east-down-20261120T0300' });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
+    const sent = sfn.commandCalls(StartExecutionCommand)[0]!.args[0].input;
+    expect(sent.stateMachineArn).toBe(stateMachineArn);
+    expect(sent.name).toBe('failover-mgmt-east-down-20261120T0300');
+    expect(JSON.parse(sent.input!)).toEqual(expectedInput);
+  });
+
+  it('treats a second event of the same incident as success without a second run', async () => {
+    // Step Functions refuses a second execution of the same name (a different alarm, a re-sent event).
+    sfn
+      .on(StartExecutionCommand)
+      .resolvesOnce({
+        executionArn: 'arn:aws:states:us-west-2:123456789012:execution:x:y',
+        startDate: new Date(),
+      })
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    const first = await invoke(fixture);
+    const later = structuredClone(fixture);
+    later.id = 'a-second-delivery';
+    later.time = '2026-11-20T03:14:05Z';
+    later.detail.state.timestamp = '2026-11-20T03:14:05.002+0000';
+    const second = await invoke(later);
+    expect(first).toMatchObject({ started: true });
+    expect(second).toEqual({
+      started: false,
+      alreadyRunning: true,
+      executionName: 'failover-mgmt-east-down-20261120T0300',
+      targetCluster: 'mgmt-west',
+    });
+    const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
+    expect(names).toEqual(['failover-mgmt-east-down-20261120T0300', 'failover-mgmt-east-down-20261120T0300']);
+  });
+
+  it('starts nothing when the alarm returns to OK', async () => {
+    const ok = structuredClone(fixture);
+    ok.detail.state.value = 'OK';
+    const result = await invoke(ok);
+    expect(result).toMatchObject({ started: false, reason: expect.stringMatching(/went to OK/) });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it("refuses to fail over away from its own region (the other region's trigger does that)", async () => {
+    const own = structuredClone(fixture);
+    own.detail.alarmName = 'gloo-mgmt-west-relay-down';
+    const result = await invoke(own);
+    expect(result).toMatchObject({ started: false, reason: expect.stringMatching(/mgmt-east/) });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('turns Step Functions throttling into TransientError so the event is retried', async () => {
+    sfn.on(StartExecutionCommand).rejects(
+      new SFNServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const err = await invoke(fixture).catch((e: unknown) => e);
+    expect(isNamed(err, 'TransientError')).toBe(true);
+  });
+
+  it('refuses an event that is not a CloudWatch alarm state change, naming the field', async () => {
+    const err = await invoke({ ...fixture, source: 'aws.health' }).catch((e: Error) => e);
+    expect(isNamed(err, 'InvalidInput')).toBe(true);
+    expect((err as Error).message).toMatch(/source/);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
