@@ -46,24 +46,39 @@ export async function observe(t: Topology, ports: Ports, fallbackRegion: Region)
     out.dnsPointsTo = clusterForRecord(t, dns.value);
   } else out.dnsError = (dns.reason as Error).message;
 
+  // Two writable members (an old primary back after an unplanned promotion): the one holding the
+  // higher fencing epoch is the live one.
+  if (out.redis && out.redis.primaryRegion === null && out.redis.groupStatus === 'split') {
+    const primaries = out.redis.members.filter((m) => m.role === 'primary').map((m) => m.region);
+    const locks = await Promise.all(
+      primaries.map(async (region) => ({ region, lock: await readLock(ports, region).catch(() => null) })),
+    );
+    const best = locks.filter((l) => l.lock).sort((a, b) => b.lock!.epoch - a.lock!.epoch)[0];
+    if (best) out.redis = { ...out.redis, primaryRegion: best.region };
+  }
+
   const candidates = [out.redis?.primaryRegion, fallbackRegion].filter(
     (r, i, a): r is Region => !!r && a.indexOf(r) === i,
   );
   const errors: string[] = [];
   for (const region of candidates) {
     try {
-      const h = await ports.lock(region);
-      try {
-        const s = await h.lock.read();
-        out.lock = { holder: s.holder, epoch: s.epoch, readFrom: region };
-        break;
-      } finally {
-        await h.close();
-      }
+      const s = await readLock(ports, region);
+      out.lock = { holder: s.holder, epoch: s.epoch, readFrom: region };
+      break;
     } catch (e) {
       errors.push(`${region}: ${(e as Error).message}`);
     }
   }
   if (!out.lock) out.lockError = errors.join('; ') || 'no Redis member to read from';
   return out;
+}
+
+async function readLock(ports: Ports, region: Region) {
+  const h = await ports.lock(region);
+  try {
+    return await h.lock.read();
+  } finally {
+    await h.close();
+  }
 }

@@ -113,6 +113,13 @@ export const LockResult = z.object({
   previousEpoch: z.number(),
   holder: z.string(),
   epoch: z.number(),
+  /**
+   * What became of the source's own Redis: `lock-written` (it answered and was writable: the lock
+   * there now names the target, so the old server turns passive), `replica` (read-only: it follows
+   * the new primary), `unreachable` (fence it when it returns: re-run the workflow), `skipped` (dry run).
+   */
+  sourceFence: z.enum(['lock-written', 'replica', 'unreachable', 'skipped']).default('skipped'),
+  sourceFenceDetail: z.string().default(''),
 });
 export type LockResult = z.infer<typeof LockResult>;
 

@@ -27,8 +27,16 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
   const targetMember = seen.redis?.members.find((m) => m.region === target.region);
   const sourceMember = seen.redis?.members.find((m) => m.region === source.region);
   const redisPromoted = seen.redis?.primaryRegion === target.region;
-  const alreadyActive =
+  const switched =
     redisPromoted && seen.lock?.holder === target.cluster && seen.dnsPointsTo === target.cluster;
+  // After an unplanned promotion the old primary may come back as a writable island whose lock
+  // still names the old server: then the run is not done, it must fence it (promotion demotes it
+  // where it can, switch-lock writes the lock there).
+  const unfenced =
+    switched && sourceMember?.reachable === true && sourceMember.role === 'primary'
+      ? await sourceLockHolder(run, ports)
+      : null;
+  const alreadyActive = switched && (unfenced === null || unfenced === target.cluster);
 
   // Readiness of the target: its server answers, its Redis member answers and can be promoted safely.
   const readiness: string[] = [];
@@ -63,6 +71,10 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
       );
   }
 
+  if (switched && !alreadyActive)
+    warnings.push(
+      `the old primary in ${source.region} is back as a writable Redis whose lock names ${unfenced ?? 'nobody'}: this run fences it`,
+    );
   if (!seen.lock) warnings.push(`cannot read the global lock: ${seen.lockError}`);
   else if (
     seen.lock.holder !== source.cluster &&
@@ -123,4 +135,18 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
     targetReadiness: readiness,
     warnings,
   };
+}
+
+/** The holder named by the lock in the source region's own Redis (null when unreadable or absent). */
+async function sourceLockHolder(run: Run, ports: Ports): Promise<string | null> {
+  try {
+    const h = await ports.lock(run.source.region);
+    try {
+      return (await h.lock.read()).holder;
+    } finally {
+      await h.close();
+    }
+  } catch {
+    return null;
+  }
 }

@@ -246,3 +246,28 @@ describe('failover workflow end states (local runner, sandbox)', () => {
     expect(w.sb.invariants.violations()).toEqual([]);
   });
 });
+
+describe('fencing a returning old primary', () => {
+  it('fences the old region that thaws after an unplanned failover: a re-run demotes it and it refuses writes', async () => {
+    const w = await useWorld();
+    await w.sb.killRegion('us-east-1', 'freeze');
+    const res = await run(w);
+    expect(res.endState).toBe('FailedOver');
+    expect((res.output.lock as { sourceFence: string }).sourceFence).toBe('unreachable');
+    // the old region thaws: its Redis is a second primary whose lock still names mgmt-east
+    await w.sb.healRegion('us-east-1');
+    const again = await run(w);
+    expect(again.endState).toBe('FailedOver');
+    expect((again.output.plan as { warnings: string[] }).warnings.join(' ')).toMatch(/fences it/);
+    const east = w.sb.regions['us-east-1'].redis.client();
+    const role = (await east.info('replication')).match(/role:(\w+)/)?.[1];
+    east.disconnect();
+    expect(role).toBe('slave');
+    // the old server is passive now: asked to write, it refuses
+    const before = w.sb.regions['us-east-1'].server.refusedWrites;
+    await new Promise((r) => setTimeout(r, 300));
+    await w.sb.regions['us-east-1'].server.writeNow();
+    expect(w.sb.regions['us-east-1'].server.refusedWrites).toBeGreaterThan(before);
+    expect(Object.values(w.sb.agents.placement()).every((p) => p === 'mgmt-west')).toBe(true);
+  });
+});
