@@ -11,6 +11,7 @@ import { CloudWatchMetricPublisher } from '#functions/health-probe/cloudwatch-pu
 import { buildHealthProbeHandler, settingsFromEnv } from '#functions/health-probe/handler.ts';
 import {
   type HealthProbeDeps,
+  type MetricPublisher,
   type ProbeDatum,
   runHealthProbe,
 } from '#functions/health-probe/health-probe.ts';
@@ -37,7 +38,11 @@ function recorders() {
     published,
     recorded,
     registry,
-    publisher: { publish: async (d: ProbeDatum[]) => void published.push(d) },
+    publisher: {
+      publish: async (d: ProbeDatum[]) => {
+        published.push(d);
+      },
+    } as MetricPublisher,
   };
 }
 
