@@ -3,24 +3,42 @@
  * once with the AWS SDK bundled and once with it left to the runtime, and measures each bundle's
  * size and its cold import time: the median over several fresh `node` processes, each importing the
  * bundle once (module graph load, parse, top-level code). With the SDK left out, the import resolves
- * `@aws-sdk/*` from node_modules (CommonJS, as the runtime's copy is).
+ * `@aws-sdk/*` from node_modules (CommonJS, as the runtime's copy is). Two what-if variants
+ * (`+zodns`) measure the proposed `import * as z from 'zod'` (see bundling.ts); they are not deployed.
  *
- * Standalone: `npx node bench/bundles.ts` prints a table.
+ * Standalone: `npx node bench/bundles.ts` prints a table (`BENCH_RUNS=3` for a quicker run).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { DEPLOYED_SDK_MODE, esbuildOptions, type SdkMode } from '../infra/aws/lib/bundling.ts';
+import {
+  DEPLOYED_SDK_MODE,
+  esbuildOptions,
+  type SdkMode,
+  zodNamespaceImports,
+} from '../infra/aws/lib/bundling.ts';
 import { entryOf, FUNCTION_KEYS, type FunctionKey, REPO_ROOT } from '../infra/aws/lib/functions.ts';
 
 const run = promisify(execFile);
 
-/** Size and import time of one function's bundle in one SDK mode. */
+/** A way of bundling: the SDK mode, and whether the zod what-if is applied. */
+export interface BundleVariant {
+  mode: SdkMode;
+  zodNamespace?: boolean;
+}
+
+/** The variant's short name (`bundled`, `runtime+zodns`, ...). */
+export const variantName = (v: BundleVariant) => `${v.mode}${v.zodNamespace ? '+zodns' : ''}`;
+
+/** Size and import time of one function's bundle in one variant. */
 export interface BundleRow {
   fn: FunctionKey;
+  /** The variant's name. */
+  variant: string;
   mode: SdkMode;
   bytes: number;
   /** Median cold import time in ms. */
@@ -35,16 +53,16 @@ export interface BundleRow {
 export interface BundleBench {
   rows: BundleRow[];
   limits: { bytes: number; importMs: number };
-  /** Flat keys for bench reports: `bundles.<mode>.<fn>.bytes` and `bundles.<mode>.<fn>.import_ms`. */
+  /** Flat keys for bench reports: `bundles.<variant>.<fn>.bytes` and `bundles.<variant>.<fn>.import_ms`. */
   flat: Record<string, number>;
-  /** Rows of the deployed mode over a limit. */
+  /** Rows of the deployed variant over a limit (or that failed). */
   overLimit: BundleRow[];
 }
 
 /** Options of {@link benchBundles}. */
 export interface BundleBenchOptions {
   functions?: readonly FunctionKey[];
-  modes?: readonly SdkMode[];
+  variants?: readonly BundleVariant[];
   /** Fresh processes per bundle (the median is reported). */
   runs?: number;
 }
@@ -59,9 +77,14 @@ const median = (xs: number[]) => {
 };
 
 /** Builds one bundle; returns its path. */
-export async function buildBundle(fn: FunctionKey, mode: SdkMode, outDir = OUT_DIR): Promise<string> {
-  const outfile = join(outDir, mode, fn, 'index.mjs');
-  await build(esbuildOptions(entryOf(fn), outfile, mode));
+export async function buildBundle(
+  fn: FunctionKey,
+  variant: BundleVariant = { mode: DEPLOYED_SDK_MODE },
+  outDir = OUT_DIR,
+): Promise<string> {
+  const outfile = join(outDir, variantName(variant), fn, 'index.mjs');
+  const options = esbuildOptions(fn, entryOf(fn), outfile, variant.mode);
+  await build(variant.zodNamespace ? { ...options, plugins: [zodNamespaceImports] } : options);
   return outfile;
 }
 
@@ -79,36 +102,43 @@ export async function coldImportMs(file: string): Promise<number> {
 /** Builds and measures every function's bundle in each SDK mode. */
 export async function benchBundles(opts: BundleBenchOptions = {}): Promise<BundleBench> {
   const functions = opts.functions ?? FUNCTION_KEYS;
-  const modes = opts.modes ?? (['bundled', 'runtime'] as const);
+  const variants = opts.variants ?? [
+    { mode: 'bundled' },
+    { mode: 'runtime' },
+    { mode: 'bundled', zodNamespace: true },
+    { mode: 'runtime', zodNamespace: true },
+  ];
   const runs = opts.runs ?? 7;
   const limits = { bytes: 1_000_000, importMs: 150 };
   await rm(OUT_DIR, { recursive: true, force: true });
   await mkdir(OUT_DIR, { recursive: true });
   const rows: BundleRow[] = [];
-  for (const mode of modes)
+  for (const v of variants)
     for (const fn of functions) {
+      const { mode } = v;
+      const variant = variantName(v);
       let bytes = Number.NaN;
       const runsMs: number[] = [];
       try {
-        const file = await buildBundle(fn, mode);
+        const file = await buildBundle(fn, v);
         bytes = (await stat(file)).size;
         // Processes run one after another: concurrent ones would measure the machine, not the bundle.
         for (let i = 0; i < runs; i++) runsMs.push(await coldImportMs(file));
-        rows.push({ fn, mode, bytes, importMs: Math.round(median(runsMs) * 10) / 10, runsMs });
+        rows.push({ fn, variant, mode, bytes, importMs: Math.round(median(runsMs) * 10) / 10, runsMs });
       } catch (e) {
         const err = e as Error & { stderr?: string };
         const why = (err.stderr ?? '').split('\n').find((l) => /Error/.test(l)) ?? err.message.split('\n')[0];
-        rows.push({ fn, mode, bytes, importMs: Number.NaN, runsMs, error: why!.slice(0, 200) });
+        rows.push({ fn, variant, mode, bytes, importMs: Number.NaN, runsMs, error: why!.slice(0, 200) });
       }
     }
   const flat: Record<string, number> = {};
   for (const r of rows) {
-    flat[`bundles.${r.mode}.${r.fn}.bytes`] = r.bytes;
-    flat[`bundles.${r.mode}.${r.fn}.import_ms`] = r.importMs;
+    flat[`bundles.${r.variant}.${r.fn}.bytes`] = r.bytes;
+    flat[`bundles.${r.variant}.${r.fn}.import_ms`] = r.importMs;
   }
   const overLimit = rows.filter(
     (r) =>
-      r.mode === DEPLOYED_SDK_MODE && (r.error || r.bytes > limits.bytes || r.importMs > limits.importMs),
+      r.variant === DEPLOYED_SDK_MODE && (r.error || r.bytes > limits.bytes || r.importMs > limits.importMs),
   );
   return { rows, limits, flat, overLimit };
 }
@@ -119,15 +149,17 @@ if (import.meta.main) {
   const byFn = new Map<string, Record<string, string | number>>();
   for (const r of result.rows) {
     const row = byFn.get(r.fn) ?? {};
-    row[`${r.mode} KiB`] = Math.round(r.bytes / 102.4) / 10;
-    row[`${r.mode} import ms`] = r.error ? 'error' : r.importMs;
+    row[`${r.variant} KiB`] = Math.round(r.bytes / 102.4) / 10;
+    row[`${r.variant} ms`] = r.error ? 'error' : r.importMs;
     byFn.set(r.fn, row);
   }
   console.log(
-    `Lambda bundles (esbuild ESM, minified, node24; cold import = median of ${runs} fresh node ${process.version} processes). Deployed: SDK ${DEPLOYED_SDK_MODE}.`,
+    `Lambda bundles (esbuild ESM, minified, node24; cold import = median of ${runs} fresh node ${process.version} processes; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}). Deployed: SDK ${DEPLOYED_SDK_MODE}.`,
   );
   console.table(Object.fromEntries(byFn));
-  for (const r of result.rows.filter((x) => x.error)) console.log(`${r.fn} (${r.mode}): ${r.error}`);
+  for (const r of result.rows.filter((x) => x.error)) console.log(`${r.fn} (${r.variant}): ${r.error}`);
   const { bytes, importMs } = result.limits;
   if (result.overLimit.length)
     console.log(

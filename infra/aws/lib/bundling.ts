@@ -6,7 +6,8 @@
  * (tree-shaken, minified), not taken from the runtime. Bundled imports are faster at cold start and
  * the SDK version is the one the tests ran against; every bundle stays far under 1 MB.
  */
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Plugin } from 'esbuild';
+import { FUNCTION_SPECS, type FunctionKey } from './functions.ts';
 
 /** Whether the AWS SDK is in the bundle or taken from the Lambda runtime. */
 export type SdkMode = 'bundled' | 'runtime';
@@ -24,9 +25,16 @@ export const ESBUILD_TARGET = 'node24';
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
-/** Modules left out of the bundle for a mode. */
-export function externalsFor(mode: SdkMode): string[] {
-  return mode === 'runtime' ? ['@aws-sdk/*', '@smithy/*'] : [];
+/** The step-port wiring's file, left out of functions that bring their own ports. */
+export const STEP_PORTS_MODULE = './default-ports.ts';
+
+/** Modules left out of a function's bundle for a mode. */
+export function externalsFor(mode: SdkMode, key?: FunctionKey): string[] {
+  return [
+    ...(mode === 'runtime' ? ['@aws-sdk/*', '@smithy/*'] : []),
+    // Its dynamic import in #lib/handler.ts only runs when no ports are injected: never here.
+    ...(key && FUNCTION_SPECS[key].ownPorts ? [STEP_PORTS_MODULE] : []),
+  ];
 }
 
 /** The settings shared by NodejsFunction and the esbuild API. */
@@ -41,8 +49,13 @@ export const BUNDLE_SETTINGS = {
   banner: ESM_REQUIRE_BANNER,
 } as const;
 
-/** esbuild API options that reproduce NodejsFunction's bundle of `entry`. */
-export function esbuildOptions(entry: string, outfile: string, mode: SdkMode): BuildOptions {
+/** esbuild API options that reproduce NodejsFunction's bundle of a function. */
+export function esbuildOptions(
+  key: FunctionKey,
+  entry: string,
+  outfile: string,
+  mode: SdkMode,
+): BuildOptions {
   return {
     entryPoints: [entry],
     outfile,
@@ -55,8 +68,27 @@ export function esbuildOptions(entry: string, outfile: string, mode: SdkMode): B
     sourcemap: BUNDLE_SETTINGS.sourcemap,
     mainFields: [...BUNDLE_SETTINGS.mainFields],
     banner: { js: BUNDLE_SETTINGS.banner },
-    external: externalsFor(mode),
+    external: externalsFor(mode, key),
     metafile: true,
     logLevel: 'warning',
   };
 }
+
+/**
+ * What-if (bench only, never deployed): rewrites `import { z } from 'zod'` to `import * as z from
+ * 'zod'` in the project's files. zod 4's `z` export is a namespace object that esbuild must
+ * materialise whole, all 60+ locales included; a namespace import lets it tree-shake them.
+ */
+export const zodNamespaceImports: Plugin = {
+  name: 'zod-namespace-imports',
+  setup(build) {
+    build.onLoad({ filter: /\/(functions|workflows)\/.*\.ts$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(args.path, 'utf8');
+      return {
+        contents: text.replace(/import \{ z \} from 'zod';/g, "import * as z from 'zod';"),
+        loader: 'ts',
+      };
+    });
+  },
+};

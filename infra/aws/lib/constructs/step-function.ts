@@ -110,7 +110,7 @@ export class StepFunction extends Construct {
         sourceMap: BUNDLE_SETTINGS.sourcemap,
         mainFields: [...BUNDLE_SETTINGS.mainFields],
         banner: BUNDLE_SETTINGS.banner,
-        externalModules: externalsFor(sdkMode),
+        externalModules: externalsFor(sdkMode, props.key),
       },
       ...(inVpc
         ? {

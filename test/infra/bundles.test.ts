@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { buildBundle } from '../../bench/bundles.ts';
+
+const run = promisify(execFile);
+const outDir = mkdtempSync(join(tmpdir(), 'gloo-bundles-'));
+const fixture = readFileSync('/work/shared/fixtures/cloudwatch-alarm-state-change.json', 'utf8');
+
+/** Imports a bundle in a fresh Node process, invokes its handler once, prints the result or the error name. */
+async function invokeBundle(file: string, event: unknown, env: Record<string, string>): Promise<unknown> {
+  const script = `
+    const { handler } = await import(${JSON.stringify(pathToFileURL(file).href)});
+    const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 10000 };
+    try { process.stdout.write(JSON.stringify({ result: await handler(${JSON.stringify(event)}, context) })); }
+    catch (e) { process.stdout.write(JSON.stringify({ error: e.name, message: e.message })); }`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-west-2',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      TOPOLOGY_JSON: readFileSync('infra/topology.example.json', 'utf8'),
+      ...env,
+    },
+  });
+  return JSON.parse(stdout);
+}
+
+describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
+  it('runs the trigger from its ESM bundle, built without the step-port wiring it never loads', async () => {
+    const file = await buildBundle('trigger', { mode: 'bundled' }, outDir);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toContain('REPLICAOF'); // no Redis promoter: default-ports.ts stayed out
+    const ok = JSON.parse(fixture);
+    ok.detail.state.value = 'OK';
+    const out = await invokeBundle(file, ok, {
+      FAILOVER_STATE_MACHINE_ARN:
+        'arn:aws:states:us-west-2:123456789012:stateMachine:gloo-mgmt-failover-to-mgmt-west',
+      TARGET_CLUSTER: 'mgmt-west',
+    });
+    expect(out).toEqual({
+      result: { started: false, reason: 'alarm gloo-mgmt-east-relay-down went to OK, not ALARM' },
+    });
+  }, 60_000);
+
+  it('imports a step bundle with every adapter and refuses a bad payload naming the field', async () => {
+    const file = await buildBundle('preflight', { mode: 'bundled' }, outDir);
+    const out = await invokeBundle(file, { run: { direction: 'sideways' } }, {});
+    expect(out).toMatchObject({ error: 'InvalidInput', message: expect.stringMatching(/run\.direction/) });
+  }, 60_000);
+});
