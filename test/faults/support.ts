@@ -1,0 +1,264 @@
+/**
+ * Shared material of the fault-injection suite: a sandbox world, a full read of the system state,
+ * the invariants every scenario asserts, and an acknowledged-writes recorder.
+ *
+ * Invariants (DESIGN.md, issue 8), checked by every scenario:
+ * - never two servers accepting writes at once, and the lock epoch of a Redis never decreasing: the
+ *   sandbox's InvariantMonitor watches both CONTINUOUSLY (every 50 ms and on every write a server
+ *   makes) for the whole scenario; {@link expectInvariants} asserts it recorded nothing;
+ * - every running agent ends on the active server ({@link expectAgentsOn});
+ * - no key acknowledged before a PLANNED promotion is lost ({@link AckedWriter}).
+ */
+import '#local/quiet.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Context } from 'aws-lambda';
+import { expect } from 'vitest';
+import { createHandler as confirmReconnect } from '#functions/confirm-reconnect/handler.ts';
+import { createHandler as preflight } from '#functions/preflight/handler.ts';
+import { createHandler as promoteRedis } from '#functions/promote-redis/handler.ts';
+import { createHandler as repointDns } from '#functions/repoint-dns/handler.ts';
+import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
+import { type RedisEndpointOptions, splitHostPort, withRedis } from '#lib/redis/connect.ts';
+import { RedisGlobalLock } from '#lib/redis/lock.ts';
+import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
+import type { Region, Topology } from '#lib/topology.ts';
+import type { Ports } from '#lib/wiring.ts';
+import { type LocalRunOptions, type LocalRunResult, runWorkflow } from '#local/runner.ts';
+import type { SandboxOptions } from '#local/sandbox/index.ts';
+import { useWorld, type World } from '#test/support/world.ts';
+
+export type { World } from '#test/support/world.ts';
+
+const FAST: RedisEndpointOptions = { connectTimeoutMs: 400, commandTimeoutMs: 400 };
+
+/** A sandbox world for a fault scenario (5 agents unless told otherwise). */
+export function faultWorld(opts: SandboxOptions = {}, topology?: (t: Topology) => Topology): Promise<World> {
+  return useWorld(opts, topology);
+}
+
+/** The lock as one Redis member holds it, or null when the member does not answer. */
+export interface MemberLock {
+  holder: string | null;
+  epoch: number;
+}
+
+/** Everything a scenario compares before and after: Redis roles, the lock on each member, DNS. */
+export interface SystemState {
+  /** Role of each member as it answers INFO (`unreachable` when it does not). */
+  roles: Record<string, string>;
+  /** The lock on each member (null: unreachable). */
+  locks: Record<string, MemberLock | null>;
+  /** The record as the DNS control plane holds it. */
+  dns: string[] | undefined;
+}
+
+/** Reads roles, the lock on every member and the DNS record directly (not through the product). */
+export async function systemState(w: World): Promise<SystemState> {
+  const roles: Record<string, string> = {};
+  const locks: Record<string, MemberLock | null> = {};
+  await Promise.all(
+    w.sb.regionNames.map(async (region) => {
+      const endpoint = w.sb.regions[region].redis.endpoint;
+      try {
+        await withRedis(endpoint, FAST, async (r) => {
+          const info = await r.info('replication');
+          roles[region] = /role:master/.test(info) ? 'primary' : 'replica';
+          const lock = await new RedisGlobalLock(r, w.sb.lockFormat).read();
+          locks[region] = { holder: lock.holder, epoch: lock.epoch };
+        });
+      } catch {
+        roles[region] = 'unreachable';
+        locks[region] = null;
+      }
+    }),
+  );
+  return { roles, locks, dns: w.sb.dns.read()?.values };
+}
+
+/** The lock on one member (throws when it does not answer). */
+export async function lockOn(w: World, region: Region): Promise<MemberLock> {
+  return withRedis(w.sb.regions[region].redis.endpoint, FAST, async (r) => {
+    const l = await new RedisGlobalLock(r, w.sb.lockFormat).read();
+    return { holder: l.holder, epoch: l.epoch };
+  });
+}
+
+/** The product's own view of the Redis pair (primary region, group status). */
+export function describeRedis(w: World) {
+  const r = w.t.redis;
+  return new ReplicaOfPromoter({
+    members: Object.fromEntries(w.sb.regionNames.map((x) => [x, w.sb.regions[x].redis.endpoint])),
+    maxLagBytes: r.maxLagBytes,
+    ...FAST,
+  }).describe();
+}
+
+/** Runs the failover workflow A -> B locally (the same ASL, real handlers) on the world's ports. */
+export function runFailover(w: World, over: Partial<LocalRunOptions> = {}): Promise<LocalRunResult> {
+  return runWorkflow({
+    topology: w.t,
+    direction: 'failover',
+    targetCluster: w.sb.clusters[1],
+    input: { trigger: 'manual', incidentId: 'fault-suite', requestedBy: 'fault-suite' },
+    ports: w.ports,
+    ...over,
+  });
+}
+
+/** Runs the failback workflow B -> A locally. */
+export function runFailback(w: World, over: Partial<LocalRunOptions> = {}): Promise<LocalRunResult> {
+  return runWorkflow({
+    topology: w.t,
+    direction: 'failback',
+    targetCluster: w.sb.clusters[0],
+    input: { trigger: 'manual', incidentId: 'fault-suite-back', requestedBy: 'fault-suite' },
+    ports: w.ports,
+    ...over,
+  });
+}
+
+const STEP_HANDLERS = { preflight, promoteRedis, switchLock, repointDns, confirmReconnect };
+
+/**
+ * The REAL handler of a step, with the world's topology and `ports` (default: the world's), for
+ * overrides that wrap it (do the real work, then fail as if the Lambda died).
+ */
+export function realStep(
+  w: World,
+  step: keyof typeof STEP_HANDLERS,
+  ports: Ports = w.ports,
+): (payload: unknown) => Promise<unknown> {
+  const h = STEP_HANDLERS[step]({ topology: () => w.t, ports: () => ports });
+  const context = { functionName: `fault-${step}`, awsRequestId: crypto.randomUUID() } as Context;
+  return (payload) => (h as (e: unknown, c: Context) => Promise<unknown>)(payload, context);
+}
+
+/** An Error with a Step Functions error name (what the engine routes Retry/Catch on). */
+export function namedError(name: string, message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/** States the run entered, in order. */
+export function statesEntered(res: LocalRunResult): string[] {
+  return res.events.filter((e) => e.kind === 'state-entered').map((e) => e.state!);
+}
+
+/** The error the workflow caught on its way to the outcome (`$.outcome.error`). */
+export function caughtError(res: LocalRunResult): { Error?: string; Cause?: string } {
+  return ((res.output.outcome as { error?: { Error?: string; Cause?: string } } | undefined)?.error ??
+    {}) as { Error?: string; Cause?: string };
+}
+
+/** The run report the workflow wrote. */
+export function reportOf(res: LocalRunResult): {
+  outcome: string;
+  summary: string;
+  changed: { what: string; before: string; after: string }[];
+  nextActions: string[];
+} {
+  return res.output.report as ReturnType<typeof reportOf>;
+}
+
+/** Polls `cond` (bounded, real time) until it returns something truthy. */
+export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await cond();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/** Split brain and epoch decreases: the InvariantMonitor watched the whole scenario and found none. */
+export function expectInvariants(w: World): void {
+  expect(w.sb.invariants.violations(), 'invariant violations recorded while the scenario ran').toEqual([]);
+}
+
+/** Every running agent ends on `cluster` (the active server), within `timeoutMs`. */
+export async function expectAgentsOn(w: World, cluster: string, timeoutMs = 15_000): Promise<void> {
+  await w.sb.agents.waitAllOn(cluster, timeoutMs);
+  const running = new Set(w.sb.agents.running);
+  const placement = Object.entries(w.sb.agents.placement()).filter(([a]) => running.has(a));
+  expect(placement.filter(([, s]) => s !== cluster)).toEqual([]);
+}
+
+/** Waits until the sandbox's alarm for `cluster` is in ALARM (the real detection path). */
+export async function waitForAlarm(w: World, cluster: string, timeoutMs = 10_000): Promise<string> {
+  const name = `sandbox-${cluster}-relay-down`;
+  await waitFor(`alarm ${name} in ALARM`, () => w.sb.alarms.states([name])[name] === 'ALARM', timeoutMs);
+  return name;
+}
+
+/**
+ * Writes keys to one Redis member and remembers those it ACKNOWLEDGED (answered OK), the way a
+ * management server's writes are acknowledged. A write that fails or times out is not counted.
+ */
+export class AckedWriter {
+  readonly acked: string[] = [];
+  readonly refused: string[] = [];
+  private readonly endpoint: string;
+  private readonly prefix: string;
+  private n = 0;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(endpoint: string, prefix = 'fault:acked') {
+    this.endpoint = endpoint;
+    this.prefix = prefix;
+  }
+
+  /** Writes `count` keys one after another; every one must be acknowledged. */
+  async writeBatch(count: number): Promise<void> {
+    await withRedis(this.endpoint, { commandTimeoutMs: 2_000 }, async (r) => {
+      for (let i = 0; i < count; i++) {
+        const key = `${this.prefix}:${++this.n}`;
+        expect(await r.set(key, String(this.n))).toBe('OK');
+        this.acked.push(key);
+      }
+    });
+  }
+
+  /** Starts writing continuously (until {@link stop}), recording acks and refusals. */
+  startContinuous(): void {
+    this.running = withRedis(this.endpoint, { commandTimeoutMs: 3_000 }, async (r) => {
+      while (!this.stopped) {
+        const key = `${this.prefix}:${++this.n}`;
+        try {
+          if ((await r.set(key, String(this.n))) === 'OK') this.acked.push(key);
+        } catch {
+          this.refused.push(key);
+          await sleep(10);
+        }
+      }
+    }).catch(() => {});
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  /** The acknowledged keys that `endpoint` does not have. */
+  async missingOn(endpoint: string): Promise<string[]> {
+    return withRedis(endpoint, { commandTimeoutMs: 5_000 }, async (r) => {
+      const missing: string[] = [];
+      for (let i = 0; i < this.acked.length; i += 500) {
+        const keys = this.acked.slice(i, i + 500);
+        const values = await r.mget(...keys);
+        keys.forEach((k, j) => {
+          if (values[j] === null) missing.push(k);
+        });
+      }
+      return missing;
+    });
+  }
+}
+
+/** `host port` of a member, for REPLICAOF. */
+export function hostPortOf(endpoint: string): [string, string] {
+  const { host, port } = splitHostPort(endpoint);
+  return [host, String(port)];
+}
