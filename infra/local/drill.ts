@@ -17,11 +17,12 @@ import { portsFromTopology } from '#lib/default-ports.ts';
 import { splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
+import type { DnsResult, LockResult, Plan, Promotion, Reconnect, Verification } from '#lib/state.ts';
 import type { Region, Topology } from '#lib/topology.ts';
 import { startLocalApprovals } from './approvals-local.ts';
 import { waitReplicating } from './redis-server.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
-import { type Sandbox, startSandbox } from './sandbox/index.ts';
+import { type AlarmStateChangeEvent, type Sandbox, startSandbox } from './sandbox/index.ts';
 import { renderForTerminal } from './slack-standin.ts';
 
 /** Options of {@link runDrill}. */
@@ -106,9 +107,9 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     );
 
     // 1. The outage (or blip), and the alarm it raises.
-    const alarm = new Promise<Record<string, any>>((resolve) =>
-      sb.events.on('alarm', (ev: Record<string, any>) => {
-        if (ev.detail?.state?.value === 'ALARM') resolve(ev);
+    const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
+      sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
+        if (ev.detail.state.value === 'ALARM') resolve(ev);
       }),
     );
     const tKill = performance.now();
@@ -318,7 +319,7 @@ async function runOne(
     ports,
     waitScale: o.waitScale ?? 0.2,
     ...(approvals ? { approve: approvals.approve, onApprovalTimeout: approvals.onTimeout } : {}),
-    onEvent: (e) => describeEvent(e, mark),
+    onEvent: timelinePrinter(mark),
   }).finally(() => approvals?.stop());
   const report = ((result.output as { report?: RunReport }).report ?? null) as RunReport | null;
   mark(`${direction} ended: ${result.endState} (${result.status}, ${result.transitions} state transitions)`);
@@ -352,14 +353,39 @@ const STEP_LABELS: Record<string, string> = {
   WriteReport: 'report',
 };
 
+/** The step results in the workflow state, as the timeline reads them. */
+type StepOutputs = Partial<{
+  plan: Plan;
+  verify: Verification;
+  promotion: Promotion;
+  lock: LockResult;
+  dns: DnsResult;
+  reconnect: Reconnect;
+}>;
+
+/** Prints the workflow's events as timeline lines; repeated polls print only when their result changes. */
+function timelinePrinter(mark: (s: string) => void): (e: TimelineEvent) => void {
+  const lastLine = new Map<string, string>();
+  const polls = new Set(['PollRedisPromotion', 'PollDnsChange', 'ConfirmAgentsReconnected']);
+  return (e) =>
+    describeEvent(e, (line) => {
+      if (e.state && polls.has(e.state)) {
+        const key = `${e.state}:${e.kind}`;
+        if (lastLine.get(key) === line) return;
+        lastLine.set(key, line);
+      }
+      mark(line);
+    });
+}
+
 function describeEvent(e: TimelineEvent, mark: (s: string) => void): void {
   const label = e.state ? STEP_LABELS[e.state] : undefined;
   if (e.kind === 'state-entered' && label) mark(`▶ ${e.state}: ${label}`);
   else if (e.kind === 'state-exited' && label && e.output) {
-    const o = e.output as Record<string, any>;
+    const o = e.output as StepOutputs;
     const summary: Record<string, () => string> = {
       RunPreflight: () =>
-        `plan: lock ${o.plan?.before?.lock?.holder}@${o.plan?.before?.lock?.epoch}, Redis primary ${o.plan?.before?.redisPrimary}, DNS -> ${o.plan?.before?.dnsPointsTo}; ${o.plan?.expectedClusters?.length} expected agents`,
+        `plan: lock ${o.plan?.before?.lock?.holder}@${o.plan?.before?.lock?.epoch}, Redis primary ${o.plan?.before?.redisPrimary ?? 'unknown (a member does not answer)'}, DNS -> ${o.plan?.before?.dnsPointsTo}; ${o.plan?.expectedClusters?.length} expected agents`,
       VerifySourceOutage: () =>
         `confirmed by ${o.verify?.votes}/${o.verify?.signals?.length} signals (quorum ${o.verify?.quorum})`,
       VerifyTargetRecovered: () =>

@@ -38,6 +38,15 @@ export const LOCAL_FUNCTIONS: WorkflowFunctions = Object.fromEntries(
 
 type Fn = (payload: unknown) => Promise<unknown>;
 
+/** The fields of aws-local-stepfunctions' event log entries that the runner reads (the type is not exported). */
+interface EngineEvent {
+  type: string;
+  timestamp: number;
+  state: { name: string; type: string; output?: unknown };
+  Error?: string;
+  Cause?: string;
+}
+
 /** What the runner reports as the run goes. */
 export interface TimelineEvent {
   at: number;
@@ -205,7 +214,7 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   let lastOutput: Record<string, unknown> = {};
   let lastFailure: TimelineEvent | undefined;
   const consume = (async () => {
-    for await (const ev of execution.eventLogs as AsyncIterable<Record<string, any>>) {
+    for await (const ev of execution.eventLogs as AsyncIterable<EngineEvent>) {
       const e: TimelineEvent | null =
         ev.type === 'StateEntered'
           ? { at: ev.timestamp, kind: 'state-entered', state: ev.state.name, type: ev.state.type }
