@@ -539,6 +539,10 @@ function printTables(runs: DrillRun[], rto: Record<string, number>, out: (s?: st
       for (const c of r.report.changed) out(`    ${c.what}: ${c.before} -> ${c.after}`);
     } else out('  changed: nothing');
   }
+  if (runs[0]?.endState !== 'FailedOver') {
+    if (runs[0]?.report?.error) out(`\n${runs[0].endState}: ${runs[0].report.error.message}`);
+    return;
+  }
   out('');
   out('RTO breakdown (failover, sandbox)');
   const rows: [string, string][] = [
