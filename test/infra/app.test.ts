@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { relayAlarmPeriodSeconds } from '../../infra/aws/lib/regional-stack.ts';
 import { synthTestApp } from './support.ts';
 
 const run = promisify(execFile);
@@ -34,12 +35,15 @@ describe('CDK app entry (infra/aws)', () => {
     ]);
   }, 60_000);
 
-  it('takes the topology and deploy config from context: no Slack, no approval endpoint; no network, no VPC', () => {
+  it('takes the topology and deploy config from context: no Slack, no approval endpoint; no network, no VPC; one probe a minute, 1-minute alarm periods', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gloo-topology-'));
     const doc = JSON.parse(readFileSync('infra/topology.example.json', 'utf8'));
     doc.approvals = { gates: [] };
     writeFileSync(join(dir, 'topology.json'), JSON.stringify(doc));
-    writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ logRetentionDays: 7 }));
+    writeFileSync(
+      join(dir, 'deploy.json'),
+      JSON.stringify({ logRetentionDays: 7, probe: { samplesPerMinute: 1 } }),
+    );
     const { templates } = synthTestApp({
       topology: join(dir, 'topology.json'),
       deploy: join(dir, 'deploy.json'),
@@ -52,6 +56,8 @@ describe('CDK app entry (infra/aws)', () => {
       expect(new Set(groups.map((g) => g.Properties.RetentionInDays))).toEqual(new Set([7]));
       for (const sm of Object.values(t.findResources('AWS::StepFunctions::StateMachine')))
         expect(Object.keys(sm.Properties.DefinitionSubstitutions)).not.toContain('requestApproval');
+      // One sample a minute: a 10 s period would be empty five times out of six and never breach.
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RelayReachable', Period: 60 });
     }
   });
 
@@ -64,5 +70,11 @@ describe('CDK app entry (infra/aws)', () => {
     expect(() => synthTestApp({ deploy: join(dir, 'deploy.json') })).toThrow(
       /regions\.us-west-2\.vpcId: expected a VPC id[\s\S]*regions\.us-west-2\.subnets/,
     );
+  });
+});
+
+describe('relay alarm period', () => {
+  it('is the shortest alarm period that holds a probe sample', () => {
+    expect([12, 6, 4, 3, 2, 1].map(relayAlarmPeriodSeconds)).toEqual([10, 10, 30, 30, 30, 60]);
   });
 });

@@ -329,10 +329,11 @@ export class RegionalStack extends Stack {
       });
     const notify = new cwActions.SnsAction(this.topic);
     const relay = props.deploy.probe.relayAlarm;
+    const relayPeriod = Duration.seconds(relayAlarmPeriodSeconds(samples));
     this.relayAlarm = new cloudwatch.Alarm(this, 'PeerRelayAlarm', {
       alarmName: relayAlarmName(t, peer),
-      alarmDescription: `Relay port of ${peer.cluster} (${peer.region}) is unreachable from the ${region} probe (${relay.datapointsToAlarm} of ${relay.evaluationPeriods} x 10 s). Starts a failover to ${own.cluster} when the name is one of the topology's alarmNames for ${peer.cluster}.`,
-      metric: probeMetric('RelayReachable', peer.cluster, Duration.seconds(10), 'Minimum'),
+      alarmDescription: `Relay port of ${peer.cluster} (${peer.region}) is unreachable from the ${region} probe (${relay.datapointsToAlarm} of ${relay.evaluationPeriods} x ${relayPeriod.toSeconds()} s). Starts a failover to ${own.cluster} when the name is one of the topology's alarmNames for ${peer.cluster}.`,
+      metric: probeMetric('RelayReachable', peer.cluster, relayPeriod, 'Minimum'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       datapointsToAlarm: relay.datapointsToAlarm,
@@ -705,6 +706,16 @@ export class RegionalStack extends Stack {
       }),
     );
   }
+}
+
+/**
+ * The relay alarm's period: the shortest CloudWatch alarm period (10 s and 30 s are the
+ * high-resolution ones, then whole minutes) that holds at least one probe sample, so that a period
+ * without data means a silent probe, never "between samples".
+ */
+export function relayAlarmPeriodSeconds(samplesPerMinute: number): number {
+  const interval = Math.floor(60 / samplesPerMinute);
+  return [10, 30, 60].find((p) => p >= interval) ?? 60;
 }
 
 /** The EventBridge pattern of the alarms that start a failover. */
