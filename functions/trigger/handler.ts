@@ -4,8 +4,13 @@
  * incident's deterministic execution name. A second alarm of the same incident finds the execution
  * already there (`ExecutionAlreadyExists`, or Step Functions returning the running execution for an
  * identical request): that counts as success, so one outage starts one run.
+ *
+ * Execution names are unique for 90 days, so a run that already ENDED (a blip judged
+ * `OutageNotConfirmed`, a rejected approval) would otherwise block the incident window. When the
+ * alarm went to ALARM again after that run stopped, the next attempt name (`<name>-r2`, `-r3` ...)
+ * is started; a late duplicate of the event that started the ended run starts nothing.
  */
-import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { noStepPorts } from '#lib/approvals/step-ports.ts';
 import { awsErrorName, classifyAwsError } from '#lib/aws/errors.ts';
 import { InvalidInput } from '#lib/errors.ts';
@@ -16,7 +21,15 @@ import { AlarmEvent, decide } from './trigger.ts';
 export type TriggerResult =
   | { started: true; executionArn: string; executionName: string; targetCluster: string }
   | { started: false; alreadyRunning: true; executionName: string; targetCluster: string }
-  | { started: false; alreadyRunning?: false; reason: string };
+  | { started: false; alreadyRunning?: false; reason: string; executionName?: string };
+
+/** Runs started for one incident window at most (the first name and `-r2` ... `-r5`). */
+export const MAX_ATTEMPTS_PER_INCIDENT = 5;
+
+/** The execution name of an incident's n-th attempt (1-based); at most 80 characters. */
+export function attemptName(executionName: string, attempt: number): string {
+  return attempt === 1 ? executionName.slice(0, 80) : `${executionName.slice(0, 76)}-r${attempt}`;
+}
 
 /** Injectable dependencies (anything left out comes from the environment). */
 export interface TriggerDeps {
@@ -45,24 +58,57 @@ export async function startFailover(
       started: false,
       reason: `the alarm moves the management plane to ${decision.targetCluster}; this region's workflow fails over to ${targetCluster}`,
     };
-  const { executionName } = decision;
-  try {
-    const out = await sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn,
-        name: executionName,
-        input: JSON.stringify(decision.input),
-      }),
-    );
-    logger.info('failover started', { executionName, executionArn: out.executionArn });
-    return { started: true, executionArn: out.executionArn ?? '', executionName, targetCluster };
-  } catch (e) {
-    if (awsErrorName(e) === 'ExecutionAlreadyExists') {
-      logger.info('failover already started for this incident', { executionName });
+  const alarmAt = parseAlarmTime(event);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_INCIDENT; attempt++) {
+    const executionName = attemptName(decision.executionName, attempt);
+    try {
+      const out = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: executionName,
+          input: JSON.stringify(decision.input),
+        }),
+      );
+      logger.info('failover started', { executionName, executionArn: out.executionArn });
+      return { started: true, executionArn: out.executionArn ?? '', executionName, targetCluster };
+    } catch (e) {
+      if (awsErrorName(e) !== 'ExecutionAlreadyExists') throw classifyAwsError(e, 'states:StartExecution');
+    }
+    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${executionName}`;
+    let existing: { status?: string; stopDate?: Date };
+    try {
+      existing = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    } catch (e) {
+      throw classifyAwsError(e, 'states:DescribeExecution');
+    }
+    if (existing.status === 'RUNNING' || existing.status === 'PENDING_REDRIVE') {
+      logger.info('failover already running for this incident', { executionName });
       return { started: false, alreadyRunning: true, executionName, targetCluster };
     }
-    throw classifyAwsError(e, 'states:StartExecution');
+    // Ended: only an alarm that went to ALARM after the run stopped deserves another run.
+    if (!existing.stopDate || alarmAt <= existing.stopDate.getTime()) {
+      logger.info('this alarm was already handled by an ended run', {
+        executionName,
+        status: existing.status,
+      });
+      return {
+        started: false,
+        reason: `the run ${executionName} for this incident already handled this alarm (${existing.status})`,
+        executionName,
+      };
+    }
   }
+  return {
+    started: false,
+    reason: `already ${MAX_ATTEMPTS_PER_INCIDENT} runs for incident ${decision.input.incidentId}: start the next one by hand`,
+  };
+}
+
+/** When the alarm went to its state (ms since the epoch); the event's time when unreadable. */
+function parseAlarmTime(event: unknown): number {
+  const ev = event as { time?: string; detail?: { state?: { timestamp?: string } } };
+  const ts = ev.detail?.state?.timestamp?.replace(/\+0000$/, 'Z');
+  return (ts && Date.parse(ts)) || Date.parse(ev.time ?? '') || Date.now();
 }
 
 let defaultSfn: SFNClient | undefined;

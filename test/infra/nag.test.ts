@@ -57,6 +57,8 @@ describe('cdk-nag (v3, AwsSolutions + Serverless)', () => {
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-east:*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-west-2:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-west:*]',
       'AwsSolutions-SQS3',
       'Serverless-LambdaAsyncFailureDestination',
       'Serverless-LambdaDLQ',

@@ -251,6 +251,11 @@ describe('regional stacks', () => {
       expect(s.resources).toHaveLength(1);
       expect(s.resources[0]).toMatch(/:stateMachine:gloo-mgmt-failover-to-mgmt-(east|west)$/);
     }
+    const describeGrants = by('states:DescribeExecution');
+    expect(describeGrants.flatMap((s) => s.resources).sort()).toEqual([
+      'arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-east:*',
+      'arn:<AWS::Partition>:states:us-west-2:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-west:*',
+    ]);
     for (const s of by('secretsmanager:GetSecretValue'))
       expect(s.resources[0]).toMatch(
         /:secret:gloo-failover\/(redis-auth|slack-bot-token|slack-signing-secret)-\?{6}$/,

@@ -1,6 +1,7 @@
 import '#local/quiet.ts';
 import { readFileSync } from 'node:fs';
 import {
+  DescribeExecutionCommand,
   ExecutionAlreadyExists,
   SFNClient,
   SFNServiceException,
@@ -16,7 +17,17 @@ import { localLambdaContext } from '#local/slack-standin.ts';
 const topology = loadTopology('infra/topology.example.json');
 const fixture = JSON.parse(readFileSync('/work/shared/fixtures/cloudwatch-alarm-state-change.json', 'utf8'));
 const stateMachineArn = 'arn:aws:states:us-west-2:123456789012:stateMachine:gloo-mgmt-failover-to-mgmt-west';
+const executionArn = stateMachineArn.replace(':stateMachine:', ':execution:');
 const sfn = mockClient(SFNClient);
+
+/** The fixture event delivered again later, its alarm having gone to ALARM at `stateTimestamp`. */
+function later(event: typeof fixture, stateTimestamp: string) {
+  const e = structuredClone(event);
+  e.id = `${e.id}-again`;
+  e.time = stateTimestamp.replace(/\.\d+\+0000$/, 'Z');
+  e.detail.state.timestamp = stateTimestamp;
+  return e;
+}
 afterEach(() => sfn.reset());
 
 /** The us-west-2 stack's trigger: it fails over to mgmt-west. */
@@ -40,7 +51,7 @@ const expectedInput = {
 describe('alarm trigger', () => {
   it('starts the failover with the incident name and input for the fixture alarm event', async () => {
     sfn.on(StartExecutionCommand).resolves({
-      executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:failover-mgmt-east-down-20261120T0300`,
+      executionArn: `${executionArn}:failover-mgmt-east-down-20261120T0300`,
       startDate: new Date(),
     });
     const result = await invoke(fixture);
@@ -57,16 +68,13 @@ describe('alarm trigger', () => {
     sfn
       .on(StartExecutionCommand)
       .resolvesOnce({
-        executionArn: 'arn:aws:states:us-west-2:123456789012:execution:x:y',
+        executionArn: `${executionArn}:failover-mgmt-east-down-20261120T0300`,
         startDate: new Date(),
       })
       .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }));
+    sfn.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: new Date() });
     const first = await invoke(fixture);
-    const later = structuredClone(fixture);
-    later.id = 'a-second-delivery';
-    later.time = '2026-11-20T03:14:05Z';
-    later.detail.state.timestamp = '2026-11-20T03:14:05.002+0000';
-    const second = await invoke(later);
+    const second = await invoke(later(fixture, '2026-11-20T03:14:05.002+0000'));
     expect(first).toMatchObject({ started: true });
     expect(second).toEqual({
       started: false,
@@ -76,6 +84,42 @@ describe('alarm trigger', () => {
     });
     const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
     expect(names).toEqual(['failover-mgmt-east-down-20261120T0300', 'failover-mgmt-east-down-20261120T0300']);
+    expect(sfn).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: `${executionArn}:failover-mgmt-east-down-20261120T0300`,
+    });
+  });
+
+  it('starts the next attempt when the alarm fires again after the incident run ended', async () => {
+    // The first run judged a blip (OutageNotConfirmed) and ended at 03:13:30; the alarm fires again at 03:20.
+    sfn
+      .on(StartExecutionCommand, { name: 'failover-mgmt-east-down-20261120T0300' })
+      .rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} }))
+      .on(StartExecutionCommand, { name: 'failover-mgmt-east-down-20261120T0300-r2' })
+      .resolves({
+        executionArn: `${executionArn}:failover-mgmt-east-down-20261120T0300-r2`,
+        startDate: new Date(),
+      });
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ status: 'SUCCEEDED', stopDate: new Date('2026-11-20T03:13:30Z') });
+    const result = await invoke(later(fixture, '2026-11-20T03:20:00.000+0000'));
+    expect(result).toMatchObject({
+      started: true,
+      executionName: 'failover-mgmt-east-down-20261120T0300-r2',
+    });
+  });
+
+  it('starts nothing for a late duplicate of the event an ended run already handled', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    sfn
+      .on(DescribeExecutionCommand)
+      .resolves({ status: 'SUCCEEDED', stopDate: new Date('2026-11-20T03:13:30Z') });
+    const result = await invoke(fixture); // the alarm went to ALARM at 03:12:41, before the run stopped
+    expect(result).toMatchObject({
+      started: false,
+      reason: expect.stringMatching(/already handled this alarm/),
+    });
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 1);
   });
 
   it('starts nothing when the alarm returns to OK', async () => {

@@ -246,7 +246,7 @@ export class RegionalStack extends Stack {
           : {}),
       });
     const fns = this.functions as Record<FunctionKey, StepFunction>;
-    this.grantStepPermissions(t, stateMachineArns, props.deploy);
+    this.grantStepPermissions(t, own.cluster, stateMachineArns, props.deploy);
     this.acknowledgeSynchronous(keys);
     // Publishing to the encrypted topic (report, and the async failure destinations).
     for (const k of ['report', 'trigger', 'healthProbe'] as const)
@@ -472,7 +472,12 @@ export class RegionalStack extends Stack {
   }
 
   /** Least privilege: each function may do only what its step needs, on the named resources. */
-  private grantStepPermissions(t: Topology, stateMachineArns: string[], deploy: DeployConfig): void {
+  private grantStepPermissions(
+    t: Topology,
+    ownCluster: string,
+    stateMachineArns: string[],
+    deploy: DeployConfig,
+  ): void {
     const f = this.functions;
     const arn = (service: string, resource: string, region = this.region) =>
       `arn:${this.partition}:${service}:${region}:${this.account}:${resource}`;
@@ -562,7 +567,22 @@ export class RegionalStack extends Stack {
       ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
       stateMachineArns,
     );
-    f.trigger?.allow(['states:StartExecution'], [stateMachineArns[0]!]);
+    if (f.trigger) {
+      f.trigger.allow(['states:StartExecution'], [stateMachineArns[0]!]);
+      // An incident's earlier runs, to tell "still running" from "ended before this alarm".
+      const executions = this.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${stateMachineName(t, { direction: 'failover', targetCluster: ownCluster })}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      f.trigger.allow(['states:DescribeExecution'], [executions]);
+      acknowledge(
+        f.trigger.role,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:<AWS::AccountId>:execution:${stateMachineName(t, { direction: 'failover', targetCluster: ownCluster })}:*]`,
+        "states:DescribeExecution (read-only) on this region's failover executions: the trigger reads the status of an incident's earlier run, whose name it only knows at run time.",
+      );
+    }
 
     // Tables.
     f.preflight && this.clustersTable.grant(f.preflight.role, 'dynamodb:GetItem');
