@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { relayAlarmPeriodSeconds } from '../../infra/aws/lib/regional-stack.ts';
 import { synthTestApp } from './support.ts';
@@ -40,9 +41,10 @@ describe('CDK app entry (infra/aws)', () => {
     const doc = JSON.parse(readFileSync('infra/topology.example.json', 'utf8'));
     doc.approvals = { gates: [] };
     writeFileSync(join(dir, 'topology.json'), JSON.stringify(doc));
+    const kmsKey = 'arn:aws:kms:us-west-2:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
     writeFileSync(
       join(dir, 'deploy.json'),
-      JSON.stringify({ logRetentionDays: 7, probe: { samplesPerMinute: 1 } }),
+      JSON.stringify({ logRetentionDays: 7, probe: { samplesPerMinute: 1 }, secretsKmsKeyArn: kmsKey }),
     );
     const { templates } = synthTestApp({
       topology: join(dir, 'topology.json'),
@@ -58,6 +60,21 @@ describe('CDK app entry (infra/aws)', () => {
         expect(Object.keys(sm.Properties.DefinitionSubstitutions)).not.toContain('requestApproval');
       // One sample a minute: a 10 s period would be empty five times out of six and never breach.
       t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'RelayReachable', Period: 60 });
+      // Secrets under a customer-managed key: decrypt through Secrets Manager only.
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            {
+              Action: 'kms:Decrypt',
+              Effect: 'Allow',
+              Resource: kmsKey,
+              Condition: {
+                StringEquals: { 'kms:ViaService': Match.stringLikeRegexp('^secretsmanager[.]us-') },
+              },
+            },
+          ]),
+        },
+      });
     }
   });
 

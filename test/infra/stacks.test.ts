@@ -137,6 +137,17 @@ describe('regional stacks', () => {
       // Every placeholder of the definition is substituted.
       const placeholders = [...new Set((p.DefinitionString as string).match(/\$\{[a-zA-Z]+\}/g))];
       expect(placeholders.map((x) => x.slice(2, -1)).sort()).toEqual(Object.keys(subs).sort());
+      // With the substitutions applied, it is the workflow built with those very ARNs.
+      const arns = Object.fromEntries(
+        Object.entries(p.DefinitionSubstitutions as Record<string, Cfn>).map(([k, v]) => [k, render(v)]),
+      );
+      const substituted = (p.DefinitionString as string).replace(
+        /\$\{([a-zA-Z]+)\}/g,
+        (_, k: string) => arns[k]!,
+      );
+      expect(JSON.parse(substituted)).toEqual(
+        workflowFor(topology, route, { ...PLACEHOLDER_FUNCTIONS, ...arns } as typeof PLACEHOLDER_FUNCTIONS),
+      );
     }
   });
 
@@ -349,6 +360,15 @@ describe('regional stacks', () => {
       t.hasResourceProperties('AWS::Lambda::Url', {
         AuthType: 'NONE',
         TargetFunctionArn: {
+          'Fn::GetAtt': [logicalIdOf(t, 'AWS::Lambda::Function', 'SlackCallbackFunction'), 'Arn'],
+        },
+      });
+    for (const t of [east, west])
+      t.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunctionUrl',
+        Principal: '*',
+        FunctionUrlAuthType: 'NONE',
+        FunctionName: {
           'Fn::GetAtt': [logicalIdOf(t, 'AWS::Lambda::Function', 'SlackCallbackFunction'), 'Arn'],
         },
       });
