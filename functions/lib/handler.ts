@@ -85,6 +85,44 @@ export async function portsFromEnv(t: Topology): Promise<Ports> {
 }
 
 /**
+ * A run names its source and target; both must be this topology's two servers, distinct, each in
+ * its own region. Checked before any port is touched, so a forged or stale run changes nothing.
+ */
+export function checkRunAgainstTopology(step: string, input: unknown, t: Topology): void {
+  const run = (
+    input as {
+      run?: { source?: { cluster: string; region: string }; target?: { cluster: string; region: string } };
+    }
+  ).run;
+  if (!run?.source || !run.target) return;
+  const issues: { path: string; message: string }[] = [];
+  for (const side of ['source', 'target'] as const) {
+    const ref = run[side]!;
+    const server = t.servers.find((s) => s.cluster === ref.cluster);
+    if (!server)
+      issues.push({
+        path: `run.${side}.cluster`,
+        message: `expected one of ${t.servers.map((s) => s.cluster).join(', ')}`,
+      });
+    else if (server.region !== ref.region)
+      issues.push({
+        path: `run.${side}.region`,
+        message: `expected ${server.region} (the region of ${server.cluster})`,
+      });
+  }
+  if (run.source.cluster === run.target.cluster)
+    issues.push({
+      path: 'run.target.cluster',
+      message: `must differ from run.source.cluster (${run.source.cluster})`,
+    });
+  if (issues.length)
+    throw new InvalidInput(
+      `invalid ${step} input: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      { issues },
+    );
+}
+
+/**
  * Wraps a step's function as a Lambda handler: parse, log, trace, emit metrics. Errors propagate
  * with their `name` (Step Functions routes on it); unexpected errors are logged with their stack.
  */
@@ -100,6 +138,7 @@ export function makeHandler<S extends z.ZodType, O>(
     metrics.addMetric(`${step}Invocations`, 'Count', 1);
     const input = parseInput(schema, event, `${step} input`);
     const topology = await getTopology();
+    checkRunAgainstTopology(step, input, topology);
     const started = Date.now();
     try {
       const ports = await getPorts(topology);

@@ -6,7 +6,16 @@
 import { z } from 'zod';
 import { AWS_REGIONS } from './topology.ts';
 
-const safeName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a DNS-1123 label');
+/** A management cluster name (DNS-1123 label, as Gloo's `common.cluster`). */
+export const ClusterName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a DNS-1123 label');
+const safeName = ClusterName;
+
+/** An incident id: groups the alarms and runs of one outage; also an execution name stem. */
+export const IncidentId = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 letters, digits, "_", ".", ":" or "-"');
 
 /** One side of a run. */
 export const EndpointRef = z.strictObject({ cluster: safeName, region: z.enum(AWS_REGIONS) });
@@ -16,9 +25,7 @@ export type EndpointRef = z.infer<typeof EndpointRef>;
 export const ExecutionInput = z.strictObject({
   trigger: z.enum(['alarm', 'manual']),
   /** Groups alarms and runs of one outage; also the execution name stem. */
-  incidentId: z
-    .string()
-    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 letters, digits, "_", ".", ":" or "-"'),
+  incidentId: IncidentId,
   dryRun: z.boolean().default(false),
   /** Who started it (person or alarm name), for the audit trail. */
   requestedBy: z.string().min(1).max(128).default('unknown'),

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  APPROVAL_ID_PATTERN,
   type ApprovalOutput,
   type ApprovalRequest,
   newApprovalId,
@@ -114,7 +115,10 @@ export const ApprovalTimeoutInputSchema = z.object({
   /** The policy the workflow was built with; default: the topology's. */
   onTimeout: z.enum(['reject', 'proceed-if-alarm']).optional(),
   /** When known; otherwise the latest approval of the execution's gate is used. */
-  approvalId: z.string().optional(),
+  approvalId: z
+    .string()
+    .regex(APPROVAL_ID_PATTERN, 'expected an approval id (apr_ + 26 Crockford base32 characters)')
+    .optional(),
 });
 
 /** A validated {@link ApprovalTimeoutInputSchema}. */

@@ -11,16 +11,30 @@ import type { ExecutionInput } from '#lib/state.ts';
 import { peerOf, type Topology } from '#lib/topology.ts';
 
 /** The parts of the EventBridge alarm event we read. */
+/** An ISO-8601 timestamp as CloudWatch writes it (`2026-11-20T03:12:41.109+0000` or with `Z`). */
+const Timestamp = z
+  .string()
+  .max(64)
+  .refine(
+    (v) => !Number.isNaN(parseAlarmTime(v)),
+    'expected an ISO-8601 timestamp, e.g. 2026-11-20T03:12:41.109+0000',
+  );
+
+/** Milliseconds of a CloudWatch timestamp (`+0000` offsets included); NaN when it is not a date. */
+export function parseAlarmTime(v: string): number {
+  return Date.parse(v.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+}
+
 export const AlarmEvent = z.object({
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
-  time: z.string(),
+  time: Timestamp,
   region: z.string(),
   detail: z.object({
     alarmName: z.string().min(1).max(255),
     state: z.object({
       value: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
-      timestamp: z.string(),
+      timestamp: Timestamp,
       reason: z.string().optional(),
     }),
     previousState: z.object({ value: z.string() }).optional(),
@@ -57,7 +71,7 @@ export function decide(event: unknown, t: Topology): TriggerDecision {
       reason: `alarm ${ev.detail.alarmName} is not configured for any management server`,
     };
   const target = peerOf(t, source.cluster);
-  const at = Date.parse(ev.detail.state.timestamp.replace(/\+0000$/, 'Z')) || Date.parse(ev.time);
+  const at = parseAlarmTime(ev.detail.state.timestamp);
   const windowMs = INCIDENT_WINDOW_MINUTES * 60_000;
   const bucket = new Date(Math.floor(at / windowMs) * windowMs)
     .toISOString()

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AWS_REGIONS, GATES } from '../topology.ts';
+import { EndpointRef, IncidentId } from '../state.ts';
+import { GATES } from '../topology.ts';
 
 /** Crockford base32 (no I, L, O, U). */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -26,10 +27,7 @@ export function isApprovalId(s: unknown): s is string {
   return typeof s === 'string' && APPROVAL_ID_PATTERN.test(s);
 }
 
-const endpoint = z.object({
-  cluster: z.string().min(1).max(63),
-  region: z.enum(AWS_REGIONS),
-});
+const endpoint = EndpointRef;
 
 /** What the workflow's approval Task sends (`Payload` of `lambda:invoke.waitForTaskToken`). */
 export const ApprovalRequestSchema = z.object({
@@ -40,7 +38,7 @@ export const ApprovalRequestSchema = z.object({
   executionId: z.string().min(1).max(2048),
   direction: z.enum(['failover', 'failback']),
   trigger: z.enum(['alarm', 'manual']),
-  incidentId: z.string().min(1).max(256),
+  incidentId: IncidentId,
   source: endpoint,
   target: endpoint,
   /** What was verified before asking (one line each). */
