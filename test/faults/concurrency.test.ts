@@ -7,8 +7,7 @@
  * workflow locally, with the stand-in as the preflight's RunRegistry (other RUNNING executions).
  */
 import '#local/quiet.ts';
-import type { SFNClient } from '@aws-sdk/client-sfn';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { buildTriggerHandler, type TriggerResult } from '#functions/trigger/handler.ts';
@@ -33,6 +32,7 @@ interface Execution {
   input: string;
   startDate: Date;
   status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  stopDate?: Date;
   result: Promise<LocalRunResult>;
 }
 
@@ -51,9 +51,21 @@ class LocalStepFunctions implements RunRegistry {
     this.runner = run;
   }
 
-  /** The one SFNClient call the trigger makes. */
-  async send(cmd: unknown): Promise<{ executionArn: string; startDate: Date }> {
-    if (!(cmd instanceof StartExecutionCommand)) throw new Error('only StartExecution is served here');
+  /** The SFNClient calls the trigger makes: StartExecution, and DescribeExecution after a name clash. */
+  async send(cmd: unknown): Promise<unknown> {
+    if (cmd instanceof DescribeExecutionCommand) {
+      const e = [...this.executions.values()].find((x) => x.arn === cmd.input.executionArn);
+      if (!e) throw Object.assign(new Error('Execution Does Not Exist'), { name: 'ExecutionDoesNotExist' });
+      return {
+        executionArn: e.arn,
+        name: e.name,
+        status: e.status,
+        startDate: e.startDate,
+        stopDate: e.stopDate,
+      };
+    }
+    if (!(cmd instanceof StartExecutionCommand))
+      throw new Error('only StartExecution and DescribeExecution are served here');
     const { name = '', input = '{}' } = cmd.input;
     const arn = `${MACHINE.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = this.executions.get(name);
@@ -82,6 +94,7 @@ class LocalStepFunctions implements RunRegistry {
       for (const l of this.listeners) l(arn, e);
     }).then((r) => {
       exec.status = r.status;
+      exec.stopDate = new Date();
       return r;
     });
     return { executionArn: arn, startDate };
@@ -160,79 +173,82 @@ function otherAlarm(ev: AlarmStateChangeEvent, alarmName: string, shiftMs = 0): 
   };
 }
 
-describe('two alarms at once', () => {
-  it('starts exactly one run for two alarms (and a redelivery) of one incident, and it converges', async () => {
-    // prepare
-    const w = await faultWorld({}, twoAlarms);
-    const [, b] = w.sb.regionNames;
-    const [east, west] = w.sb.clusters;
-    const sfn = localSfn(w);
-    const start = trigger(w, sfn);
-    const first = await outageAlarm(w);
-    const second = otherAlarm(first, `sandbox-${east}-health-down`, 1_000);
-    // act: both alarms and an EventBridge redelivery of the first, all at once
-    const answers = await Promise.all([start(first), start(second), start(first)]);
-    const results = await sfn.results();
-    // assess
-    expect(sfn.executions.size).toBe(1);
-    const [name] = sfn.executions.keys();
-    expect(answers.map((a) => (a as { executionName?: string }).executionName)).toEqual([name, name, name]);
-    expect(sfn.calls.map((c) => c.outcome).sort()).toEqual([
-      'ExecutionAlreadyExists',
-      'same-execution',
-      'started',
-    ]);
-    expect(answers.filter((a) => !a.started && 'alreadyRunning' in a && a.alreadyRunning)).toHaveLength(1);
-    expect(results[name!]!.endState).toBe('FailedOver');
-    expect((await systemState(w)).locks[b]).toEqual({ holder: west, epoch: 2 });
-    await expectAgentsOn(w, west);
-    expectInvariants(w);
-  });
+// Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
+describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
+  describe('two alarms at once', () => {
+    it('starts exactly one run for two alarms (and a redelivery) of one incident, and it converges', async (ctx) => {
+      // prepare
+      const w = await faultWorld(ctx, {}, twoAlarms);
+      const [, b] = w.sb.regionNames;
+      const [east, west] = w.sb.clusters;
+      const sfn = localSfn(w);
+      const start = trigger(w, sfn);
+      const first = await outageAlarm(w);
+      const second = otherAlarm(first, `sandbox-${east}-health-down`, 1_000);
+      // act: both alarms and an EventBridge redelivery of the first, all at once
+      const answers = await Promise.all([start(first), start(second), start(first)]);
+      const results = await sfn.results();
+      // assess
+      expect(sfn.executions.size).toBe(1);
+      const [name] = sfn.executions.keys();
+      expect(answers.map((a) => (a as { executionName?: string }).executionName)).toEqual([name, name, name]);
+      expect(sfn.calls.map((c) => c.outcome).sort()).toEqual([
+        'ExecutionAlreadyExists',
+        'same-execution',
+        'started',
+      ]);
+      expect(answers.filter((a) => !a.started && 'alreadyRunning' in a && a.alreadyRunning)).toHaveLength(1);
+      expect(results[name!]!.endState).toBe('FailedOver');
+      expect((await systemState(w)).locks[b]).toEqual({ holder: west, epoch: 2 });
+      await expectAgentsOn(w, west);
+      expectInvariants(w);
+    });
 
-  it('refuses a second run (RunInProgress) that starts while the first runs; nothing changed by it', async () => {
-    // prepare: the second alarm falls into the next incident window, so it gets its own name
-    const w = await faultWorld({}, twoAlarms);
-    const [, b] = w.sb.regionNames;
-    const [east, west] = w.sb.clusters;
-    const sfn = localSfn(w);
-    const start = trigger(w, sfn);
-    const first = await outageAlarm(w);
-    const verifying = sfn.entered('VerifySourceOutage');
-    // act
-    expect((await start(first)).started).toBe(true);
-    await verifying;
-    const second = await start(otherAlarm(first, `sandbox-${east}-health-down`, 30 * 60_000));
-    const results = await sfn.results();
-    // assess
-    expect(second.started).toBe(true);
-    expect(sfn.executions.size).toBe(2);
-    const [one, two] = [...sfn.executions.keys()];
-    expect(results[one!]!.endState).toBe('FailedOver');
-    expect(results[two!]!.endState).toBe('TargetNotReady');
-    expect(caughtError(results[two!]!).Error).toBe('RunInProgress');
-    expect((await systemState(w)).locks[b]).toEqual({ holder: west, epoch: 2 });
-    await expectAgentsOn(w, west);
-    expectInvariants(w);
-  });
+    it('refuses a second run (RunInProgress) that starts while the first runs; nothing changed by it', async (ctx) => {
+      // prepare: the second alarm falls into the next incident window, so it gets its own name
+      const w = await faultWorld(ctx, {}, twoAlarms);
+      const [, b] = w.sb.regionNames;
+      const [east, west] = w.sb.clusters;
+      const sfn = localSfn(w);
+      const start = trigger(w, sfn);
+      const first = await outageAlarm(w);
+      const verifying = sfn.entered('VerifySourceOutage');
+      // act
+      expect((await start(first)).started).toBe(true);
+      await verifying;
+      const second = await start(otherAlarm(first, `sandbox-${east}-health-down`, 30 * 60_000));
+      const results = await sfn.results();
+      // assess
+      expect(second.started).toBe(true);
+      expect(sfn.executions.size).toBe(2);
+      const [one, two] = [...sfn.executions.keys()];
+      expect(results[one!]!.endState).toBe('FailedOver');
+      expect(results[two!]!.endState).toBe('TargetNotReady');
+      expect(caughtError(results[two!]!).Error).toBe('RunInProgress');
+      expect((await systemState(w)).locks[b]).toEqual({ holder: west, epoch: 2 });
+      await expectAgentsOn(w, west);
+      expectInvariants(w);
+    });
 
-  it('lets exactly one of two runs started at the same instant (different incident names) fail over', async () => {
-    // prepare: two alarms either side of an incident-window boundary, delivered together
-    const w = await faultWorld({}, twoAlarms);
-    const [, b] = w.sb.regionNames;
-    const [east, west] = w.sb.clusters;
-    const sfn = localSfn(w);
-    const start = trigger(w, sfn);
-    const first = await outageAlarm(w);
-    // act
-    await Promise.all([start(first), start(otherAlarm(first, `sandbox-${east}-health-down`, 30 * 60_000))]);
-    const results = await sfn.results();
-    // assess: one fails over, the other is refused; never zero (the outage must be handled)
-    const ends = Object.values(results)
-      .map((r) => r.endState)
-      .sort();
-    expect(ends).toEqual(['FailedOver', 'TargetNotReady']);
-    expect((await systemState(w)).locks[b]).toEqual({ holder: west, epoch: 2 });
-    await expectAgentsOn(w, west);
-    expectInvariants(w);
+    it('lets exactly one of two runs started at the same instant (different incident names) fail over', async (ctx) => {
+      // prepare: two alarms either side of an incident-window boundary, delivered together
+      const w = await faultWorld(ctx, {}, twoAlarms);
+      const [, b] = w.sb.regionNames;
+      const [east, west] = w.sb.clusters;
+      const sfn = localSfn(w);
+      const start = trigger(w, sfn);
+      const first = await outageAlarm(w);
+      // act
+      await Promise.all([start(first), start(otherAlarm(first, `sandbox-${east}-health-down`, 30 * 60_000))]);
+      const results = await sfn.results();
+      // assess: one fails over, the other is refused; never zero (the outage must be handled)
+      const ends = Object.values(results)
+        .map((r) => r.endState)
+        .sort();
+      expect(ends).toEqual(['FailedOver', 'TargetNotReady']);
+      expect((await systemState(w)).locks[b]).toEqual({ holder: west, epoch: 2 });
+      await expectAgentsOn(w, west);
+      expectInvariants(w);
+    });
   });
 });

@@ -10,6 +10,7 @@ import { waitReplicating } from '#local/redis-server.ts';
 import {
   AckedWriter,
   expectAgentsOn,
+  expectEnd,
   expectInvariants,
   faultWorld,
   hostPortOf,
@@ -19,79 +20,80 @@ import {
   systemState,
 } from './support.ts';
 
-describe('planned promotion', () => {
-  it('loses no acknowledged key: written before and during a planned failover, all on the new primary', async () => {
-    // prepare: both regions healthy; 300 keys acknowledged by the primary, and a writer that keeps going
-    const w = await faultWorld();
-    const [a, b] = w.sb.regionNames;
-    const [, west] = w.sb.clusters;
-    const writer = new AckedWriter(w.sb.regions[a].redis.endpoint);
-    await writer.writeBatch(300);
-    writer.startContinuous();
-    // act: a manual, planned failover (the operator verified by other means)
-    const res = await runFailover(w, {
-      input: {
-        trigger: 'manual',
-        incidentId: 'planned',
-        requestedBy: 'oncall',
-        force: { skipVerification: true },
-      },
+// Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
+describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
+  describe('planned promotion', () => {
+    it('loses no acknowledged key: written before and during a planned failover, all on the new primary', async (ctx) => {
+      // prepare: both regions healthy; 300 keys acknowledged by the primary, and a writer that keeps going
+      const w = await faultWorld(ctx);
+      const [a, b] = w.sb.regionNames;
+      const [, west] = w.sb.clusters;
+      const writer = new AckedWriter(w.sb.regions[a].redis.endpoint);
+      await writer.writeBatch(300);
+      writer.startContinuous();
+      // act: a manual, planned failover (the operator verified by other means)
+      const res = await runFailover(w, {
+        input: {
+          trigger: 'manual',
+          incidentId: 'planned',
+          requestedBy: 'oncall',
+          force: { skipVerification: true },
+        },
+      });
+      await writer.stop();
+      // assess
+      expectEnd(res, 'FailedOver');
+      expect((res.output.promotion as { mode: string }).mode).toBe('planned');
+      expect(writer.acked.length).toBeGreaterThan(300);
+      expect(await writer.missingOn(w.sb.regions[b].redis.endpoint)).toEqual([]);
+      expect(await systemState(w)).toEqual({
+        roles: { [a]: 'replica', [b]: 'primary' },
+        locks: { [a]: { holder: west, epoch: 2 }, [b]: { holder: west, epoch: 2 } },
+        dns: [w.t.dns.values[west]],
+      });
+      await expectAgentsOn(w, west);
+      expectInvariants(w);
     });
-    await writer.stop();
-    // assess
-    expect(res.endState).toBe('FailedOver');
-    expect((res.output.promotion as { mode: string }).mode).toBe('planned');
-    expect(writer.acked.length).toBeGreaterThan(300);
-    expect(await writer.missingOn(w.sb.regions[b].redis.endpoint)).toEqual([]);
-    expect(await systemState(w)).toEqual({
-      roles: { [a]: 'replica', [b]: 'primary' },
-      locks: { [a]: { holder: west, epoch: 2 }, [b]: { holder: west, epoch: 2 } },
-      dns: [w.t.dns.values[west]],
-    });
-    await expectAgentsOn(w, west);
-    expectInvariants(w);
   });
-});
 
-describe('failback after an unplanned failover', () => {
-  it('refuses until the old Redis is resynced (nothing changed), then converges with every acknowledged key', async () => {
-    // prepare: an outage and its failover; then writes acknowledged by the new primary
-    const w = await faultWorld();
-    const [a, b] = w.sb.regionNames;
-    const [east, west] = w.sb.clusters;
-    await w.sb.killRegion(a);
-    expect((await runFailover(w, { input: { trigger: 'alarm', incidentId: 'fb' } })).endState).toBe(
-      'FailedOver',
-    );
-    await expectAgentsOn(w, west);
-    const writer = new AckedWriter(w.sb.regions[b].redis.endpoint);
-    await writer.writeBatch(200);
-    await w.sb.healRegion(a); // back empty and standalone (no persistence)
-    const before = await systemState(w);
-    // act 1: failback before the resync
-    const refused = await runFailback(w);
-    // assess 1
-    expect(refused.endState).toBe('TargetNotReady');
-    expect(reportOf(refused).nextActions[0]).toMatch(/resync/);
-    expect(await systemState(w)).toEqual(before);
-    await expectAgentsOn(w, west);
-    // act 2: the runbook's resync (re-add A as a replica of B), then failback again
-    const [host, port] = hostPortOf(w.sb.regions[b].redis.endpoint);
-    await withRedis(w.sb.regions[a].redis.endpoint, {}, (r) => r.call('REPLICAOF', host, port));
-    await waitReplicating(w.sb.regions[a].redis);
-    writer.startContinuous();
-    const res = await runFailback(w);
-    await writer.stop();
-    // assess 2: back home, planned, epoch still rising, no acknowledged key lost
-    expect(res.endState).toBe('FailedOver');
-    expect((res.output.promotion as { mode: string }).mode).toBe('planned');
-    expect(await writer.missingOn(w.sb.regions[a].redis.endpoint)).toEqual([]);
-    expect(await systemState(w)).toEqual({
-      roles: { [a]: 'primary', [b]: 'replica' },
-      locks: { [a]: { holder: east, epoch: 3 }, [b]: { holder: east, epoch: 3 } },
-      dns: [w.t.dns.values[east]],
+  describe('failback after an unplanned failover', () => {
+    it('refuses until the old Redis is resynced (nothing changed), then converges with every acknowledged key', async (ctx) => {
+      // prepare: an outage and its failover; then writes acknowledged by the new primary
+      const w = await faultWorld(ctx);
+      const [a, b] = w.sb.regionNames;
+      const [east, west] = w.sb.clusters;
+      await w.sb.killRegion(a);
+      expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId: 'fb' } }), 'FailedOver');
+      await expectAgentsOn(w, west);
+      const writer = new AckedWriter(w.sb.regions[b].redis.endpoint);
+      await writer.writeBatch(200);
+      await w.sb.healRegion(a); // back empty and standalone (no persistence)
+      const before = await systemState(w);
+      // act 1: failback before the resync
+      const refused = await runFailback(w);
+      // assess 1
+      expectEnd(refused, 'TargetNotReady');
+      expect(reportOf(refused).nextActions[0]).toMatch(/resync/);
+      expect(await systemState(w)).toEqual(before);
+      await expectAgentsOn(w, west);
+      // act 2: the runbook's resync (re-add A as a replica of B), then failback again
+      const [host, port] = hostPortOf(w.sb.regions[b].redis.endpoint);
+      await withRedis(w.sb.regions[a].redis.endpoint, {}, (r) => r.call('REPLICAOF', host, port));
+      await waitReplicating(w.sb.regions[a].redis);
+      writer.startContinuous();
+      const res = await runFailback(w);
+      await writer.stop();
+      // assess 2: back home, planned, epoch still rising, no acknowledged key lost
+      expectEnd(res, 'FailedOver');
+      expect((res.output.promotion as { mode: string }).mode).toBe('planned');
+      expect(await writer.missingOn(w.sb.regions[a].redis.endpoint)).toEqual([]);
+      expect(await systemState(w)).toEqual({
+        roles: { [a]: 'primary', [b]: 'replica' },
+        locks: { [a]: { holder: east, epoch: 3 }, [b]: { holder: east, epoch: 3 } },
+        dns: [w.t.dns.values[east]],
+      });
+      await expectAgentsOn(w, east);
+      expectInvariants(w);
     });
-    await expectAgentsOn(w, east);
-    expectInvariants(w);
   });
 });

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
   expectAgentsOn,
+  expectEnd,
   expectInvariants,
   faultWorld,
   realStep,
@@ -23,12 +24,13 @@ import {
 } from './support.ts';
 
 /**
- * After the old region is back: its server refuses writes, its Redis is a replica of the new primary,
+ * The old region after it is back. Fenced means: its server refuses writes, its Redis is a replica of the new primary,
  * holds the new lock (holder B at B's epoch or above) or holds no lock at all (a killed member comes
  * back empty), B holds the lock, no split brain was ever
- * recorded, and agents stay on B. Everything is compared at once, so a failure shows the whole state.
+ * recorded, and (checked by {@link expectFenced}) agents stay on B. Everything is compared at once,
+ * so a failure shows the whole state.
  */
-async function expectFenced(w: World, settleMs: number): Promise<void> {
+async function fencedState(w: World, settleMs: number) {
   const [a, b] = w.sb.regionNames;
   const [, west] = w.sb.clusters;
   const old = w.sb.regions[a].server;
@@ -46,96 +48,95 @@ async function expectFenced(w: World, settleMs: number): Promise<void> {
         : oldLock && oldLock.holder === null
           ? 'empty: no lock'
           : `${state.roles[a]}, lock ${oldLock?.holder}@${oldLock?.epoch} (new primary: ${newLock?.holder}@${newLock?.epoch})`;
-  expect({
+  return {
     oldServerAcceptedWrites: attempt.accepted,
     oldServerHoldsLock: old.holdsLock,
     newServerHoldsLock: w.sb.regions[b].server.holdsLock,
     newLockHolder: newLock?.holder,
     oldRedis,
     violations: w.sb.invariants.violations(),
-  }).toEqual({
-    oldServerAcceptedWrites: 0,
-    oldServerHoldsLock: false,
-    newServerHoldsLock: true,
-    newLockHolder: west,
-    oldRedis: expect.stringMatching(/^(replica of the new primary|fenced by the lock|empty: no lock)$/),
-    violations: [],
-  });
-  await expectAgentsOn(w, west);
+  };
+}
+
+/** What a fenced old region looks like (see {@link fencedState}). */
+const FENCED = (w: World) => ({
+  oldServerAcceptedWrites: 0,
+  oldServerHoldsLock: false,
+  newServerHoldsLock: true,
+  newLockHolder: w.sb.clusters[1],
+  oldRedis: expect.stringMatching(/^(replica of the new primary|fenced by the lock|empty: no lock)$/),
+  violations: [],
+});
+
+async function expectFenced(w: World, settleMs: number): Promise<void> {
+  expect(await fencedState(w, settleMs)).toEqual(FENCED(w));
+  await expectAgentsOn(w, w.sb.clusters[1]);
   expectInvariants(w);
 }
 
-describe('the old region comes back', () => {
-  it('after the failover, killed and restarted empty: takes no writes back, agents stay on the new server', async () => {
-    // prepare
-    const w = await faultWorld();
-    const [a] = w.sb.regionNames;
-    await w.sb.killRegion(a);
-    await waitForAlarm(w, w.sb.clusters[0]);
-    expect((await runFailover(w, { input: { trigger: 'alarm', incidentId: 'back-1' } })).endState).toBe(
-      'FailedOver',
-    );
-    // act
-    await w.sb.healRegion(a);
-    // assess
-    await expectFenced(w, 1_500);
-  });
-
-  it('after the failover, frozen then thawed with its data: it is fenced, takes no writes back', async () => {
-    // prepare: a partition, not a crash: A's processes hang and keep their state
-    const w = await faultWorld();
-    const [a] = w.sb.regionNames;
-    await w.sb.killRegion(a, 'freeze');
-    await waitForAlarm(w, w.sb.clusters[0]);
-    expect((await runFailover(w, { input: { trigger: 'alarm', incidentId: 'back-2' } })).endState).toBe(
-      'FailedOver',
-    );
-    // act: A thaws; its Redis is still a primary whose lock names A at the old epoch
-    await w.sb.healRegion(a);
-    // assess
-    await expectFenced(w, 1_500);
-  });
-
-  it('after the failover, frozen then thawed: a re-run of the workflow fences it and converges', async () => {
-    // prepare
-    const w = await faultWorld();
-    const [a] = w.sb.regionNames;
-    await w.sb.killRegion(a, 'freeze');
-    await waitForAlarm(w, w.sb.clusters[0]);
-    expect((await runFailover(w, { input: { trigger: 'alarm', incidentId: 'back-4' } })).endState).toBe(
-      'FailedOver',
-    );
-    await w.sb.healRegion(a);
-    // act: the operator (or automation) runs the failover again
-    const again = await runFailover(w, { input: { trigger: 'manual', incidentId: 'back-4-fence' } });
-    // assess: not "already active" while the old primary is unfenced; the re-run fences it
-    expect(again.endState).toBe('FailedOver');
-    const state = await systemState(w);
-    expect(state.roles[a] === 'replica' || state.locks[a]?.holder === w.sb.clusters[1]).toBe(true);
-    expect((await w.sb.regions[a].server.writeNow()).accepted).toBe(0);
-    await expectAgentsOn(w, w.sb.clusters[1]);
-  });
-
-  it('during the failover (thawed right after the promotion): it is fenced by the end of the run', async () => {
-    // prepare
-    const w = await faultWorld();
-    const [a] = w.sb.regionNames;
-    await w.sb.killRegion(a, 'freeze');
-    await waitForAlarm(w, w.sb.clusters[0]);
-    const promote = realStep(w, 'promoteRedis');
-    // act: the real promotion runs, then A comes back before the lock switch
-    const res = await runFailover(w, {
-      input: { trigger: 'alarm', incidentId: 'back-3' },
-      overrides: {
-        StartRedisPromotion: async (p) => {
-          const out = await promote(p);
-          await w.sb.healRegion(a);
-          return out;
-        },
-      },
+// Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
+describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
+  describe('the old region comes back', () => {
+    it('after the failover, killed and restarted empty: takes no writes back, agents stay on the new server', async (ctx) => {
+      // prepare
+      const w = await faultWorld(ctx);
+      const [a] = w.sb.regionNames;
+      await w.sb.killRegion(a);
+      await waitForAlarm(w, w.sb.clusters[0]);
+      expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId: 'back-1' } }), 'FailedOver');
+      // act
+      await w.sb.healRegion(a);
+      // assess
+      await expectFenced(w, 1_500);
     });
-    // assess
-    expect(res.endState).toBe('FailedOver');
-    await expectFenced(w, 1_000);
+
+    it('after the failover, frozen then thawed with its data: it is fenced at once, takes no writes back', async (ctx) => {
+      // prepare: a partition, not a crash: A's processes hang and keep their state
+      const w = await faultWorld(ctx);
+      const [a] = w.sb.regionNames;
+      const [, west] = w.sb.clusters;
+      await w.sb.killRegion(a, 'freeze');
+      await waitForAlarm(w, w.sb.clusters[0]);
+      expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId: 'back-2' } }), 'FailedOver');
+      // act: A thaws; its Redis is still a primary whose lock names A at the old epoch
+      await w.sb.healRegion(a);
+      const atOnce = await fencedState(w, 1_500);
+      // the remedy the product has today, checked on the way: a re-run is not "already active"
+      // while the old primary is unfenced, and it fences it
+      expectEnd(
+        await runFailover(w, { input: { trigger: 'manual', incidentId: 'back-2-rerun' } }),
+        'FailedOver',
+      );
+      const { violations: _, ...afterRerun } = await fencedState(w, 500);
+      const { violations: __, ...fenced } = FENCED(w);
+      expect(afterRerun).toEqual(fenced);
+      await expectAgentsOn(w, west);
+      // assess: fenced from the moment it came back, without waiting for anyone to re-run
+      expect(atOnce).toEqual(FENCED(w));
+      expectInvariants(w);
+    });
+
+    it('during the failover (thawed right after the promotion): it is fenced by the end of the run', async (ctx) => {
+      // prepare
+      const w = await faultWorld(ctx);
+      const [a] = w.sb.regionNames;
+      await w.sb.killRegion(a, 'freeze');
+      await waitForAlarm(w, w.sb.clusters[0]);
+      const promote = realStep(w, 'promoteRedis');
+      // act: the real promotion runs, then A comes back before the lock switch
+      const res = await runFailover(w, {
+        input: { trigger: 'alarm', incidentId: 'back-3' },
+        overrides: {
+          StartRedisPromotion: async (p) => {
+            const out = await promote(p);
+            await w.sb.healRegion(a);
+            return out;
+          },
+        },
+      });
+      // assess
+      expectEnd(res, 'FailedOver');
+      await expectFenced(w, 1_000);
+    });
   });
 });

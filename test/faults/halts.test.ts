@@ -12,6 +12,7 @@ import type { DnsRecord, PromotionStatus } from '#lib/ports.ts';
 import type { Ports } from '#lib/wiring.ts';
 import {
   caughtError,
+  expectEnd,
   expectInvariants,
   faultWorld,
   realStep,
@@ -27,162 +28,166 @@ async function outage(w: World): Promise<void> {
   await w.sb.killRegion(w.sb.regionNames[0]);
 }
 
-describe('promotion fails or times out', () => {
-  it('halts before the lock and DNS switch when the control plane refuses the promotion; the report says so', async () => {
-    // prepare: the promoter answers as ElastiCache does for a group in the wrong state
-    const w = await faultWorld();
-    await outage(w);
-    const before = await systemState(w);
-    const ports: Ports = {
-      ...w.ports,
-      promoter: {
-        ...w.ports.promoter,
-        describe: () => w.ports.promoter.describe(),
-        status: (r) => w.ports.promoter.status(r),
-        promote: async () => {
-          throw new PromotionFailed(
-            'InvalidGlobalReplicationGroupState: the global datastore ldgnf-gloo-mgmt is modifying',
-          );
+// Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
+describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
+  describe('promotion fails or times out', () => {
+    it('halts before the lock and DNS switch when the control plane refuses the promotion; the report says so', async (ctx) => {
+      // prepare: the promoter answers as ElastiCache does for a group in the wrong state
+      const w = await faultWorld(ctx);
+      await outage(w);
+      const before = await systemState(w);
+      const ports: Ports = {
+        ...w.ports,
+        promoter: {
+          ...w.ports.promoter,
+          describe: () => w.ports.promoter.describe(),
+          status: (r) => w.ports.promoter.status(r),
+          promote: async () => {
+            throw new PromotionFailed(
+              'InvalidGlobalReplicationGroupState: the global datastore ldgnf-gloo-mgmt is modifying',
+            );
+          },
         },
-      },
-    };
-    // act
-    const res = await runFailover(w, { ports, input: { trigger: 'alarm', incidentId: 'promo-fail' } });
-    // assess
-    expect(res.endState).toBe('PromotionFailed');
-    expect(caughtError(res).Error).toBe('PromotionFailed');
-    expect(statesEntered(res)).not.toContain('SwitchGlobalLock');
-    expect(statesEntered(res)).not.toContain('RepointDns');
-    const report = reportOf(res);
-    expect(report.summary).toMatch(/lock and DNS not switched/);
-    expect(report.nextActions[0]).toMatch(
-      /Nothing was switched \(lock and DNS unchanged\).*InvalidGlobalReplicationGroupState/,
-    );
-    expect(report.changed).toEqual([]);
-    expect(await systemState(w)).toEqual(before);
-    expectInvariants(w);
+      };
+      // act
+      const res = await runFailover(w, { ports, input: { trigger: 'alarm', incidentId: 'promo-fail' } });
+      // assess
+      expectEnd(res, 'PromotionFailed');
+      expect(caughtError(res).Error).toBe('PromotionFailed');
+      expect(statesEntered(res)).not.toContain('SwitchGlobalLock');
+      expect(statesEntered(res)).not.toContain('RepointDns');
+      const report = reportOf(res);
+      expect(report.summary).toMatch(/lock and DNS not switched/);
+      expect(report.nextActions[0]).toMatch(
+        /Nothing was switched \(lock and DNS unchanged\).*InvalidGlobalReplicationGroupState/,
+      );
+      expect(report.changed).toEqual([]);
+      expect(await systemState(w)).toEqual(before);
+      expectInvariants(w);
+    });
+
+    it('halts before the lock and DNS switch when the promotion never completes (bounded polls)', async (ctx) => {
+      // prepare: the promotion starts and stays in progress, as a stuck global datastore would
+      const w = await faultWorld(ctx);
+      await outage(w);
+      const before = await systemState(w);
+      let polls = 0;
+      const stuck = (region: string): PromotionStatus => ({
+        state: 'in-progress',
+        mode: 'unplanned',
+        targetRegion: region as PromotionStatus['targetRegion'],
+        detail: 'global datastore status modifying',
+      });
+      const ports: Ports = {
+        ...w.ports,
+        promoter: {
+          describe: () => w.ports.promoter.describe(),
+          promote: async (r) => stuck(r.targetRegion),
+          status: async (r) => {
+            polls++;
+            return stuck(r.targetRegion);
+          },
+        },
+      };
+      // act
+      const res = await runFailover(w, {
+        ports,
+        input: { trigger: 'alarm', incidentId: 'promo-timeout' },
+        workflow: { promotion: { seconds: 1, maxPolls: 4 } },
+      });
+      // assess
+      expectEnd(res, 'PromotionFailed');
+      expect(polls).toBe(4);
+      expect(statesEntered(res)).not.toContain('SwitchGlobalLock');
+      expect(reportOf(res).summary).toMatch(/failed or timed out; lock and DNS not switched/);
+      expect(await systemState(w)).toEqual(before);
+      expectInvariants(w);
+    });
   });
 
-  it('halts before the lock and DNS switch when the promotion never completes (bounded polls)', async () => {
-    // prepare: the promotion starts and stays in progress, as a stuck global datastore would
-    const w = await faultWorld();
-    await outage(w);
-    const before = await systemState(w);
-    let polls = 0;
-    const stuck = (region: string): PromotionStatus => ({
-      state: 'in-progress',
-      mode: 'unplanned',
-      targetRegion: region as PromotionStatus['targetRegion'],
-      detail: 'global datastore status modifying',
-    });
-    const ports: Ports = {
-      ...w.ports,
-      promoter: {
-        describe: () => w.ports.promoter.describe(),
-        promote: async (r) => stuck(r.targetRegion),
-        status: async (r) => {
-          polls++;
-          return stuck(r.targetRegion);
+  describe('DNS change conflicts (someone changed the record meanwhile)', () => {
+    /** A value that is neither server: a person pointed the record at a maintenance page. */
+    const maintenance = (w: World) =>
+      `${w.sb.topology.dns.values[w.sb.clusters[0]]!.replace(/\.\d+$/, '.99')}`;
+
+    it('halts with DnsChangeConflict when the record changes between the read and the swap; nothing overwritten', async (ctx) => {
+      // prepare: after the lock switch, the next DNS read arms a third party that changes the record
+      // right after the step has read it (before its compare-and-swap)
+      const w = await faultWorld(ctx);
+      await outage(w);
+      let armed = false;
+      let foreign: DnsRecord | null = null;
+      const ports: Ports = {
+        ...w.ports,
+        dns: {
+          read: async () => {
+            const current = await w.ports.dns.read();
+            if (armed && current) {
+              armed = false;
+              foreign = { ttl: current.ttl, values: [maintenance(w)] };
+              expect(w.sb.dns.compareAndSwap(current, foreign).ok).toBe(true);
+            }
+            return current;
+          },
+          compareAndSwap: (r) => w.ports.dns.compareAndSwap(r),
+          changeStatus: (id) => w.ports.dns.changeStatus(id),
         },
-      },
-    };
-    // act
-    const res = await runFailover(w, {
-      ports,
-      input: { trigger: 'alarm', incidentId: 'promo-timeout' },
-      workflow: { promotion: { seconds: 1, maxPolls: 4 } },
+      };
+      const switchLock = realStep(w, 'switchLock', ports);
+      // act
+      const res = await runFailover(w, {
+        ports,
+        input: { trigger: 'alarm', incidentId: 'dns-race' },
+        overrides: {
+          SwitchGlobalLock: async (p) => {
+            const out = await switchLock(p);
+            armed = true;
+            return out;
+          },
+        },
+      });
+      // assess
+      expectEnd(res, 'HaltedAfterPromotion');
+      expect(caughtError(res).Error).toBe('DnsChangeConflict');
+      expect(caughtError(res).Cause).toMatch(/nothing was changed/);
+      expect(w.sb.dns.read()).toEqual(foreign);
+      // the report re-reads the world: the record changed, but to the third party's value, not ours
+      const report = reportOf(res);
+      expect(report.changed.map((c) => c.what)).toEqual([
+        'Redis primary',
+        'global lock',
+        expect.stringMatching(/^DNS/),
+      ]);
+      expect(report.changed[2]!.after).toBe(maintenance(w));
+      expect(report.nextActions[0]).toMatch(/re-run/);
+      expectInvariants(w);
     });
-    // assess
-    expect(res.endState).toBe('PromotionFailed');
-    expect(polls).toBe(4);
-    expect(statesEntered(res)).not.toContain('SwitchGlobalLock');
-    expect(reportOf(res).summary).toMatch(/failed or timed out; lock and DNS not switched/);
-    expect(await systemState(w)).toEqual(before);
-    expectInvariants(w);
-  });
-});
 
-describe('DNS change conflicts (someone changed the record meanwhile)', () => {
-  /** A value that is neither server: a person pointed the record at a maintenance page. */
-  const maintenance = (w: World) => `${w.sb.topology.dns.values[w.sb.clusters[0]]!.replace(/\.\d+$/, '.99')}`;
-
-  it('halts with DnsChangeConflict when the record changes between the read and the swap; nothing overwritten', async () => {
-    // prepare: after the lock switch, the next DNS read arms a third party that changes the record
-    // right after the step has read it (before its compare-and-swap)
-    const w = await faultWorld();
-    await outage(w);
-    let armed = false;
-    let foreign: DnsRecord | null = null;
-    const ports: Ports = {
-      ...w.ports,
-      dns: {
-        read: async () => {
-          const current = await w.ports.dns.read();
-          if (armed && current) {
-            armed = false;
+    it('halts when the record was pointed elsewhere between steps; the foreign value is not overwritten', async (ctx) => {
+      // prepare: a person repoints the record by hand right after the lock switch
+      const w = await faultWorld(ctx);
+      await outage(w);
+      const switchLock = realStep(w, 'switchLock');
+      let foreign: DnsRecord | null = null;
+      // act
+      const res = await runFailover(w, {
+        input: { trigger: 'alarm', incidentId: 'dns-hand' },
+        overrides: {
+          SwitchGlobalLock: async (p) => {
+            const out = await switchLock(p);
+            const current = w.sb.dns.read()!;
             foreign = { ttl: current.ttl, values: [maintenance(w)] };
             expect(w.sb.dns.compareAndSwap(current, foreign).ok).toBe(true);
-          }
-          return current;
+            return out;
+          },
         },
-        compareAndSwap: (r) => w.ports.dns.compareAndSwap(r),
-        changeStatus: (id) => w.ports.dns.changeStatus(id),
-      },
-    };
-    const switchLock = realStep(w, 'switchLock', ports);
-    // act
-    const res = await runFailover(w, {
-      ports,
-      input: { trigger: 'alarm', incidentId: 'dns-race' },
-      overrides: {
-        SwitchGlobalLock: async (p) => {
-          const out = await switchLock(p);
-          armed = true;
-          return out;
-        },
-      },
+      });
+      // assess
+      expectEnd(res, 'HaltedAfterPromotion');
+      expect(caughtError(res).Error).toBe('DnsRecordUnexpected');
+      expect(caughtError(res).Cause).toMatch(/neither server; pass force\.dns/);
+      expect(w.sb.dns.read()).toEqual(foreign);
+      expectInvariants(w);
     });
-    // assess
-    expect(res.endState).toBe('HaltedAfterPromotion');
-    expect(caughtError(res).Error).toBe('DnsChangeConflict');
-    expect(caughtError(res).Cause).toMatch(/nothing was changed/);
-    expect(w.sb.dns.read()).toEqual(foreign);
-    // the report re-reads the world: the record changed, but to the third party's value, not ours
-    const report = reportOf(res);
-    expect(report.changed.map((c) => c.what)).toEqual([
-      'Redis primary',
-      'global lock',
-      expect.stringMatching(/^DNS/),
-    ]);
-    expect(report.changed[2]!.after).toBe(maintenance(w));
-    expect(report.nextActions[0]).toMatch(/re-run/);
-    expectInvariants(w);
-  });
-
-  it('halts when the record was pointed elsewhere between steps; the foreign value is not overwritten', async () => {
-    // prepare: a person repoints the record by hand right after the lock switch
-    const w = await faultWorld();
-    await outage(w);
-    const switchLock = realStep(w, 'switchLock');
-    let foreign: DnsRecord | null = null;
-    // act
-    const res = await runFailover(w, {
-      input: { trigger: 'alarm', incidentId: 'dns-hand' },
-      overrides: {
-        SwitchGlobalLock: async (p) => {
-          const out = await switchLock(p);
-          const current = w.sb.dns.read()!;
-          foreign = { ttl: current.ttl, values: [maintenance(w)] };
-          expect(w.sb.dns.compareAndSwap(current, foreign).ok).toBe(true);
-          return out;
-        },
-      },
-    });
-    // assess
-    expect(res.endState).toBe('HaltedAfterPromotion');
-    expect(caughtError(res).Error).toBe('DnsRecordUnexpected');
-    expect(caughtError(res).Cause).toMatch(/neither server; pass force\.dns/);
-    expect(w.sb.dns.read()).toEqual(foreign);
-    expectInvariants(w);
   });
 });

@@ -9,6 +9,7 @@ import { decide } from '#functions/trigger/trigger.ts';
 import type { AlarmStateChangeEvent } from '#local/sandbox/index.ts';
 import {
   expectAgentsOn,
+  expectEnd,
   expectInvariants,
   faultWorld,
   reportOf,
@@ -18,100 +19,103 @@ import {
   waitFor,
 } from './support.ts';
 
-describe('regional outage', () => {
-  it('fails over and converges: Redis, lock (epoch +1), DNS and every agent on the new server', async () => {
-    // prepare
-    const w = await faultWorld();
-    const [a, b] = w.sb.regionNames;
-    const [east, west] = w.sb.clusters;
-    const before = await systemState(w);
-    const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
-      w.sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
-        if (ev.detail.state.value === 'ALARM') resolve(ev);
-      }),
-    );
-    // act: the region dies; its alarm fires; the trigger's mapping starts the run
-    await w.sb.killRegion(a);
-    const decision = decide(await alarm, w.t);
-    if (!decision.start) throw new Error(decision.reason);
-    const res = await runFailover(w, { input: decision.input, targetCluster: decision.targetCluster });
-    // assess
-    expect(res.endState).toBe('FailedOver');
-    const after = await systemState(w);
-    expect(after).toEqual({
-      roles: { [a]: 'unreachable', [b]: 'primary' },
-      locks: { [a]: null, [b]: { holder: west, epoch: before.locks[a]!.epoch + 1 } },
-      dns: [w.t.dns.values[west]],
+// Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
+describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
+  describe('regional outage', () => {
+    it('fails over and converges: Redis, lock (epoch +1), DNS and every agent on the new server', async (ctx) => {
+      // prepare
+      const w = await faultWorld(ctx);
+      const [a, b] = w.sb.regionNames;
+      const [east, west] = w.sb.clusters;
+      const before = await systemState(w);
+      const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
+        w.sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
+          if (ev.detail.state.value === 'ALARM') resolve(ev);
+        }),
+      );
+      // act: the region dies; its alarm fires; the trigger's mapping starts the run
+      await w.sb.killRegion(a);
+      const decision = decide(await alarm, w.t);
+      if (!decision.start) throw new Error(decision.reason);
+      const res = await runFailover(w, { input: decision.input, targetCluster: decision.targetCluster });
+      // assess
+      expectEnd(res, 'FailedOver');
+      const after = await systemState(w);
+      expect(after).toEqual({
+        roles: { [a]: 'unreachable', [b]: 'primary' },
+        locks: { [a]: null, [b]: { holder: west, epoch: before.locks[a]!.epoch + 1 } },
+        dns: [w.t.dns.values[west]],
+      });
+      expect(before.locks[a]).toEqual({ holder: east, epoch: 1 });
+      await expectAgentsOn(w, west);
+      expect(w.sb.regions[b].server.holdsLock).toBe(true);
+      expectInvariants(w);
     });
-    expect(before.locks[a]).toEqual({ holder: east, epoch: 1 });
-    await expectAgentsOn(w, west);
-    expect(w.sb.regions[b].server.holdsLock).toBe(true);
-    expectInvariants(w);
   });
-});
 
-describe('transient blip (shorter than verification)', () => {
-  it('does not fail over: the alarm fires, the quorum says no, nothing changed', async () => {
-    // prepare: probes 1 s apart, so verification (3 probes) outlasts the blip
-    const w = await faultWorld({}, (t) => ({
-      ...t,
-      verification: { ...t.verification, probeIntervalSeconds: 1 },
-    }));
-    const [a] = w.sb.regionNames;
-    const [east] = w.sb.clusters;
-    const before = await systemState(w);
-    const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
-      w.sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
-        if (ev.detail.state.value === 'ALARM') resolve(ev);
-      }),
-    );
-    // act: a 3.5 s freeze; the alarm (3 x 500 ms) fires during it and starts a run
-    const blip = w.sb.blip(a, 3_500);
-    const decision = decide(await alarm, w.t);
-    if (!decision.start) throw new Error(decision.reason);
-    const res = await runFailover(w, { input: decision.input });
-    await blip;
-    // assess
-    expect(res.endState).toBe('OutageNotConfirmed');
-    expect(statesEntered(res)).not.toContain('StartRedisPromotion');
-    expect(reportOf(res).nextActions).toContain('Nothing changed.');
-    expect(await systemState(w)).toEqual(before);
-    await expectAgentsOn(w, east);
-    expectInvariants(w);
+  describe('transient blip (shorter than verification)', () => {
+    it('does not fail over: the alarm fires, the quorum says no, nothing changed', async (ctx) => {
+      // prepare: probes 1 s apart, so verification (3 probes) outlasts the blip
+      const w = await faultWorld(ctx, {}, (t) => ({
+        ...t,
+        verification: { ...t.verification, probeIntervalSeconds: 1 },
+      }));
+      const [a] = w.sb.regionNames;
+      const [east] = w.sb.clusters;
+      const before = await systemState(w);
+      const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
+        w.sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
+          if (ev.detail.state.value === 'ALARM') resolve(ev);
+        }),
+      );
+      // act: a 3.5 s freeze; the alarm (3 x 500 ms) fires during it and starts a run
+      const blip = w.sb.blip(a, 3_500);
+      const decision = decide(await alarm, w.t);
+      if (!decision.start) throw new Error(decision.reason);
+      const res = await runFailover(w, { input: decision.input });
+      await blip;
+      // assess
+      expectEnd(res, 'OutageNotConfirmed');
+      expect(statesEntered(res)).not.toContain('StartRedisPromotion');
+      expect(reportOf(res).nextActions).toContain('Nothing changed.');
+      expect(await systemState(w)).toEqual(before);
+      await expectAgentsOn(w, east);
+      expectInvariants(w);
+    });
   });
-});
 
-describe('one probe vantage point lies', () => {
-  it('does not fail over when one vantage point reports a healthy server down', async () => {
-    // prepare: one Route 53 checker lies, and the orchestrator's own relay probe path is broken
-    // (it reports the relay port refused while the server is up)
-    const w = await faultWorld();
-    const [a] = w.sb.regionNames;
-    const [east] = w.sb.clusters;
-    w.sb.lieProbe(a, true);
-    const relay = w.t.servers[0]!.relayAddress;
-    const ports = {
-      ...w.ports,
-      probes: {
-        ...w.ports.probes,
-        tcpConnect: async (hostPort: string, timeoutMs: number) =>
-          hostPort === relay
-            ? { ok: false, latencyMs: 1, detail: 'ECONNREFUSED (lying vantage point)' }
-            : w.ports.probes.tcpConnect(hostPort, timeoutMs),
-      },
-    };
-    const before = await systemState(w);
-    // act
-    const res = await runFailover(w, { ports, input: { trigger: 'manual', incidentId: 'liar' } });
-    // assess
-    expect(res.endState).toBe('OutageNotConfirmed');
-    const verify = res.output.outcome as { error: { Cause: string } };
-    expect(verify.error.Cause).toMatch(/relay: down/);
-    expect(verify.error.Cause).toMatch(/1 signal\(s\) say down/);
-    expect(statesEntered(res)).not.toContain('StartRedisPromotion');
-    expect(await systemState(w)).toEqual(before);
-    await waitFor('agents still on A', () => w.sb.agents.placement()['workload-1'] === east);
-    await expectAgentsOn(w, east);
-    expectInvariants(w);
+  describe('one probe vantage point lies', () => {
+    it('does not fail over when one vantage point reports a healthy server down', async (ctx) => {
+      // prepare: one Route 53 checker lies, and the orchestrator's own relay probe path is broken
+      // (it reports the relay port refused while the server is up)
+      const w = await faultWorld(ctx);
+      const [a] = w.sb.regionNames;
+      const [east] = w.sb.clusters;
+      w.sb.lieProbe(a, true);
+      const relay = w.t.servers[0]!.relayAddress;
+      const ports = {
+        ...w.ports,
+        probes: {
+          ...w.ports.probes,
+          tcpConnect: async (hostPort: string, timeoutMs: number) =>
+            hostPort === relay
+              ? { ok: false, latencyMs: 1, detail: 'ECONNREFUSED (lying vantage point)' }
+              : w.ports.probes.tcpConnect(hostPort, timeoutMs),
+        },
+      };
+      const before = await systemState(w);
+      // act
+      const res = await runFailover(w, { ports, input: { trigger: 'manual', incidentId: 'liar' } });
+      // assess
+      expectEnd(res, 'OutageNotConfirmed');
+      const verify = res.output.outcome as { error: { Cause: string } };
+      expect(verify.error.Cause).toMatch(/relay: down/);
+      expect(verify.error.Cause).toMatch(/1 signal\(s\) say down/);
+      expect(statesEntered(res)).not.toContain('StartRedisPromotion');
+      expect(await systemState(w)).toEqual(before);
+      await waitFor('agents still on A', () => w.sb.agents.placement()['workload-1'] === east);
+      await expectAgentsOn(w, east);
+      expectInvariants(w);
+    });
   });
 });

@@ -12,28 +12,104 @@
 import '#local/quiet.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'aws-lambda';
-import { expect } from 'vitest';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { expect, type TestContext } from 'vitest';
 import { createHandler as confirmReconnect } from '#functions/confirm-reconnect/handler.ts';
 import { createHandler as preflight } from '#functions/preflight/handler.ts';
 import { createHandler as promoteRedis } from '#functions/promote-redis/handler.ts';
 import { createHandler as repointDns } from '#functions/repoint-dns/handler.ts';
 import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
+import { portsFromTopology } from '#lib/default-ports.ts';
 import { type RedisEndpointOptions, splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import type { Region, Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
-import { type LocalRunOptions, type LocalRunResult, runWorkflow } from '#local/runner.ts';
-import type { SandboxOptions } from '#local/sandbox/index.ts';
-import { useWorld, type World } from '#test/support/world.ts';
+import { LOCAL_FUNCTIONS, type LocalRunOptions, type LocalRunResult, runWorkflow } from '#local/runner.ts';
+import { type Sandbox, type SandboxOptions, startSandbox } from '#local/sandbox/index.ts';
+import { workflowFor } from '#workflows/from-topology.ts';
 
-export type { World } from '#test/support/world.ts';
+/** A sandbox, the topology the run uses, and the ports the steps use on it. */
+export interface World {
+  sb: Sandbox;
+  t: Topology;
+  ports: Ports;
+}
 
-const FAST: RedisEndpointOptions = { connectTimeoutMs: 400, commandTimeoutMs: 400 };
+// Bounded, but generous: scenarios run concurrently, and a live member must never read as down.
+const FAST: RedisEndpointOptions = { connectTimeoutMs: 1_500, commandTimeoutMs: 1_500 };
 
-/** A sandbox world for a fault scenario (5 agents unless told otherwise). */
-export function faultWorld(opts: SandboxOptions = {}, topology?: (t: Topology) => Topology): Promise<World> {
-  return useWorld(opts, topology);
+/** How many scenarios of one file run at once (`FAULT_CONCURRENCY`, default 2). */
+const MAX_RUNNING = Math.max(1, Number(process.env.FAULT_CONCURRENCY ?? 2));
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Waits for a scenario slot; resolves with its release. */
+async function slot(): Promise<() => void> {
+  if (running >= MAX_RUNNING) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    running--;
+    waiting.shift()?.();
+  };
+}
+
+let warmedUp = false;
+/**
+ * Builds one state machine before any sandbox runs: aws-local-stepfunctions validates a definition
+ * synchronously (about 0.5 s the first time in a process, 0.15 s after), which would otherwise
+ * stall the event loop under a concurrently running scenario's probes.
+ */
+function warmUp(t: Topology): void {
+  if (warmedUp) return;
+  warmedUp = true;
+  new StateMachine(
+    workflowFor(t, { direction: 'failover', targetCluster: t.servers[1]!.cluster }, LOCAL_FUNCTIONS) as never,
+    { validationOptions: { checkArn: true, checkPaths: true } },
+  );
+}
+
+/**
+ * The fault suite's probe timeout: 1 s instead of the sandbox's 300 ms (production default 2 s).
+ * Scenarios share one Node process with their sandboxes, and a 300 ms budget is within reach of an
+ * event-loop pause on a loaded 2-core machine; a killed server still fails at once (refused).
+ */
+export const FAULT_PROBE_TIMEOUT_MS = 1_000;
+
+/**
+ * A sandbox world for a fault scenario (5 agents unless told otherwise), stopped when the test
+ * finishes, pass or fail. Scenarios of a file run concurrently (`describe.concurrent`, at most
+ * {@link MAX_RUNNING} at once): they mostly wait on timers and sockets, and each has its own
+ * sandbox on its own loopback subnet. Cleanup is registered on the test's own context, as
+ * concurrent tests need. Resolves once the sandbox recorded the agents on A (the last-seen set).
+ */
+export async function faultWorld(
+  ctx: Pick<TestContext, 'onTestFinished'>,
+  opts: SandboxOptions = {},
+  topology?: (t: Topology) => Topology,
+): Promise<World> {
+  const release = await slot();
+  ctx.onTestFinished(release);
+  const sb = await startSandbox({ agents: 5, ...opts });
+  ctx.onTestFinished(async () => {
+    await sb.stop();
+    release();
+  });
+  const base = topology ? topology(sb.topology) : sb.topology;
+  const t: Topology = {
+    ...base,
+    verification: { ...base.verification, probeTimeoutMs: FAULT_PROBE_TIMEOUT_MS },
+  };
+  warmUp(t);
+  const ports = portsFromTopology(t);
+  await waitFor(
+    'the sandbox to record the agents on A',
+    async () => (await ports.registry.lastSeen(sb.clusters[0]))?.clusters.length === sb.agents.count,
+  );
+  return { sb, t, ports };
 }
 
 /** The lock as one Redis member holds it, or null when the member does not answer. */
@@ -149,6 +225,14 @@ export function statesEntered(res: LocalRunResult): string[] {
 export function caughtError(res: LocalRunResult): { Error?: string; Cause?: string } {
   return ((res.output.outcome as { error?: { Error?: string; Cause?: string } } | undefined)?.error ??
     {}) as { Error?: string; Cause?: string };
+}
+
+/** Asserts the run's end state; on a mismatch the message carries the error the workflow caught. */
+export function expectEnd(res: LocalRunResult, endState: string): void {
+  const err = caughtError(res);
+  expect(res.endState, `ended ${res.endState}: ${err.Error ?? ''} ${err.Cause?.slice(0, 600) ?? ''}`).toBe(
+    endState,
+  );
 }
 
 /** The run report the workflow wrote. */
