@@ -9,6 +9,7 @@ import '#local/quiet.ts';
 import { describe, expect, it } from 'vitest';
 import { PromotionFailed } from '#lib/errors.ts';
 import type { DnsRecord, PromotionStatus } from '#lib/ports.ts';
+import { withRedis } from '#lib/redis/connect.ts';
 import type { Ports } from '#lib/wiring.ts';
 import {
   caughtError,
@@ -101,6 +102,36 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       expect(statesEntered(res)).not.toContain('SwitchGlobalLock');
       expect(reportOf(res).summary).toMatch(/failed or timed out; lock and DNS not switched/);
       expect(await systemState(w)).toEqual(before);
+      expectInvariants(w);
+    });
+  });
+
+  describe('the global lock moves under the run (someone ran switch-active by hand)', () => {
+    it('halts with LockHeldByOther after the promotion; the hand-set lock is not overwritten', async (ctx) => {
+      // prepare: right after the promotion, a person moves the lock on the new primary by hand
+      const w = await faultWorld(ctx);
+      await outage(w);
+      const [, b] = w.sb.regionNames;
+      const promote = realStep(w, 'promoteRedis');
+      // act
+      const res = await runFailover(w, {
+        input: { trigger: 'alarm', incidentId: 'lock-moved' },
+        overrides: {
+          StartRedisPromotion: async (p) => {
+            const out = await promote(p);
+            await withRedis(w.sb.regions[b].redis.endpoint, {}, (r) =>
+              r.set(w.sb.lockFormat.key, 'mgmt-south'),
+            );
+            return out;
+          },
+        },
+      });
+      // assess
+      expectEnd(res, 'HaltedAfterPromotion');
+      expect(caughtError(res).Error).toBe('LockHeldByOther');
+      expect(statesEntered(res)).not.toContain('RepointDns');
+      expect((await systemState(w)).locks[b]).toEqual({ holder: 'mgmt-south', epoch: 1 });
+      expect(w.sb.dns.read()?.values).toEqual([w.t.dns.values[w.sb.clusters[0]]]);
       expectInvariants(w);
     });
   });
