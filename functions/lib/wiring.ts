@@ -21,10 +21,17 @@ export interface LockHandle {
   close(): Promise<void>;
 }
 
+/** Another run still in progress. */
+export interface RunningRun {
+  id: string;
+  /** ISO-8601 start time, when known: the earlier run goes on, the later one is refused. */
+  startedAt?: string;
+}
+
 /** Other runs of the orchestrator for the same management plane. */
 export interface RunRegistry {
-  /** Execution ids of other runs still in progress. */
-  othersRunning(executionId: string): Promise<string[]>;
+  /** Other runs still in progress (not `executionId` itself). */
+  othersRunning(executionId: string): Promise<RunningRun[]>;
 }
 
 /** Every port a step may use. */

@@ -8,7 +8,7 @@ import { RunInProgress, TargetNotReady } from '#lib/errors.ts';
 import { observe } from '#lib/observe.ts';
 import type { Plan, Run } from '#lib/state.ts';
 import { serverByCluster, type Topology } from '#lib/topology.ts';
-import type { Ports } from '#lib/wiring.ts';
+import type { Ports, RunningRun } from '#lib/wiring.ts';
 
 /** Preflight: see the module comment. */
 export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Plan> {
@@ -17,11 +17,14 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
   const targetServer = serverByCluster(t, target.cluster);
   const warnings: string[] = [];
 
-  const others = await ports.runs.othersRunning(run.executionId);
+  // Exactly one of several concurrent runs goes on: the one that started first (ties: the
+  // smaller execution id). Two runs started together never refuse each other.
+  const others = (await ports.runs.othersRunning(run.executionId)).filter((o) => startedBefore(o, run));
   if (others.length > 0)
-    throw new RunInProgress(`another run is in progress for this management plane: ${others.join(', ')}`, {
-      others,
-    });
+    throw new RunInProgress(
+      `another run started earlier and is still in progress for this management plane: ${others.map((o) => o.id).join(', ')}`,
+      { others },
+    );
 
   const seen = await observe(t, ports, target.region);
   const targetMember = seen.redis?.members.find((m) => m.region === target.region);
@@ -149,4 +152,12 @@ async function sourceLockHolder(run: Run, ports: Ports): Promise<string | null> 
   } catch {
     return null;
   }
+}
+
+/** Whether another run started before this one (unknown start times count as earlier: refuse). */
+function startedBefore(o: RunningRun, run: Run): boolean {
+  if (!o.startedAt || !run.startedAt) return true;
+  const a = Date.parse(o.startedAt);
+  const b = Date.parse(run.startedAt);
+  return a < b || (a === b && o.id < run.executionId);
 }

@@ -101,10 +101,10 @@ class LocalStepFunctions implements RunRegistry {
   }
 
   /** RunRegistry: every other execution still RUNNING (what ListExecutions statusFilter=RUNNING gives). */
-  async othersRunning(executionId: string): Promise<string[]> {
+  async othersRunning(executionId: string): Promise<{ id: string; startedAt: string }[]> {
     return [...this.executions.values()]
       .filter((e) => e.status === 'RUNNING' && e.arn !== executionId)
-      .map((e) => e.arn);
+      .map((e) => ({ id: e.arn, startedAt: e.startDate.toISOString() }));
   }
 
   /** Resolves when an execution enters `state`. */

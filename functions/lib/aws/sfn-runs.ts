@@ -1,6 +1,6 @@
 /** {@link RunRegistry} on Step Functions: other executions of this deployment's state machines still RUNNING. */
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { RunRegistry } from '../wiring.ts';
+import type { RunningRun, RunRegistry } from '../wiring.ts';
 import { callAws } from './errors.ts';
 
 /** Lists RUNNING executions of the given state machines, except the caller's own. */
@@ -12,8 +12,8 @@ export class SfnRunRegistry implements RunRegistry {
     this.stateMachineArns = stateMachineArns;
   }
 
-  async othersRunning(executionId: string): Promise<string[]> {
-    const out: string[] = [];
+  async othersRunning(executionId: string): Promise<RunningRun[]> {
+    const out: RunningRun[] = [];
     for (const stateMachineArn of this.stateMachineArns) {
       let nextToken: string | undefined;
       do {
@@ -28,7 +28,11 @@ export class SfnRunRegistry implements RunRegistry {
           ),
         );
         for (const e of res.executions ?? [])
-          if (e.executionArn && e.executionArn !== executionId) out.push(e.executionArn);
+          if (e.executionArn && e.executionArn !== executionId)
+            out.push({
+              id: e.executionArn,
+              ...(e.startDate ? { startedAt: e.startDate.toISOString() } : {}),
+            });
         nextToken = res.nextToken;
       } while (nextToken);
     }
