@@ -245,7 +245,10 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       const ends = Object.values(results)
         .map((r) => r.endState)
         .sort();
-      expect(ends).toEqual(['FailedOver', 'TargetNotReady']);
+      expect(
+        ends,
+        'two runs started at the same instant refuse each other (RunInProgress): nobody fails over',
+      ).toEqual(['FailedOver', 'TargetNotReady']);
       expect((await systemState(w)).locks[b]).toEqual({ holder: west, epoch: 2 });
       await expectAgentsOn(w, west);
       expectInvariants(w);

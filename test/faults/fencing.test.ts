@@ -69,7 +69,7 @@ const FENCED = (w: World) => ({
 });
 
 async function expectFenced(w: World, settleMs: number): Promise<void> {
-  expect(await fencedState(w, settleMs)).toEqual(FENCED(w));
+  expect(await fencedState(w, settleMs), 'the returned old region is not fenced').toEqual(FENCED(w));
   await expectAgentsOn(w, w.sb.clusters[1]);
   expectInvariants(w);
 }
@@ -112,7 +112,10 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       expect(afterRerun).toEqual(fenced);
       await expectAgentsOn(w, west);
       // assess: fenced from the moment it came back, without waiting for anyone to re-run
-      expect(atOnce).toEqual(FENCED(w));
+      expect(
+        atOnce,
+        'the old primary is not fenced until someone re-runs the workflow: it takes writes beside the new one',
+      ).toEqual(FENCED(w));
       expectInvariants(w);
     });
 

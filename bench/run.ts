@@ -1,0 +1,669 @@
+/**
+ * `npm run bench`: the benchmark report. Writes bench/report.json and prints a readable table:
+ *
+ * - drill RTO breakdown: median of 5 `runDrill` runs (regional outage, 20 agents);
+ * - orchestration overhead: failover workflow wall time minus the Wait states actually taken and
+ *   the time spent inside the handlers, for 20 and 1,000 agents;
+ * - agents 20 / 1,000 (bench/sandbox.ts): sandbox start and record change to all reconnected;
+ * - metrics parsing: a 10,000-cluster metrics page parsed and evaluated (median, target < 50 ms);
+ * - lock switch latency on a local redis-server (median of many switches);
+ * - state transitions per failover run (Step Functions Standard bills per transition);
+ * - bundle sizes and cold import times (bench/bundles.ts, when it is there);
+ * - a projected RTO on AWS: the sandbox's service latencies replaced by published AWS figures
+ *   (REFERENCE.md "Timing anchors"), with every assumption listed.
+ *
+ * Options (env): BENCH_DRILL_RUNS (5), BENCH_OVERHEAD_RUNS (3 for 20 agents; 1,000 agents run once),
+ * BENCH_BUNDLE_RUNS (5), BENCH_SKIP (comma list of sections to skip: drill, overhead, sandbox,
+ * metrics, lock, bundles).
+ */
+import '#local/quiet.ts';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Context } from 'aws-lambda';
+import { createHandler as confirmReconnect } from '#functions/confirm-reconnect/handler.ts';
+import { createHandler as preflight } from '#functions/preflight/handler.ts';
+import { createHandler as promoteRedis } from '#functions/promote-redis/handler.ts';
+import { createHandler as repointDns } from '#functions/repoint-dns/handler.ts';
+import { createHandler as report } from '#functions/report/handler.ts';
+import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
+import { decide } from '#functions/trigger/trigger.ts';
+import { createHandler as verifyOutage } from '#functions/verify-outage/handler.ts';
+import { createHandler as verifyRecovered } from '#functions/verify-recovered/handler.ts';
+import { portsFromTopology } from '#lib/default-ports.ts';
+import { RedisGlobalLock } from '#lib/redis/lock.ts';
+import { evaluateReconnection, parseRelayMetrics } from '#lib/relay-metrics.ts';
+import { loadTopology, type Topology } from '#lib/topology.ts';
+import { runDrill } from '#local/drill.ts';
+import { startRedis } from '#local/redis-server.ts';
+import { LOCAL_FUNCTIONS, runWorkflow, type TimelineEvent } from '#local/runner.ts';
+import { type AlarmStateChangeEvent, startSandbox } from '#local/sandbox/index.ts';
+import type { WorkflowFunctions } from '#workflows/definition.ts';
+import { workflowFor } from '#workflows/from-topology.ts';
+import { benchSandbox } from './sandbox.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const REPORT_FILE = fileURLToPath(new URL('./report.json', import.meta.url));
+
+const median = (xs: number[]) => {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+const skip = new Set((process.env.BENCH_SKIP ?? '').split(',').filter(Boolean));
+const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+
+// ---------------------------------------------------------------------------------------------
+// Drill RTO breakdown
+
+/** RTO phases of the drill, in order, with their labels. */
+export const RTO_PHASES = [
+  ['detectionMs', 'detection (kill -> alarm event)'],
+  ['verificationMs', 'verification (quorum)'],
+  ['promotionMs', 'Redis promotion'],
+  ['lockMs', 'lock switch'],
+  ['dnsMs', 'DNS change to INSYNC'],
+  ['reconnectionMs', 'agents reconnected and warmed'],
+  ['workflowMs', 'workflow wall time'],
+  ['totalMs', 'outage -> all agents on the new server'],
+] as const;
+
+async function drillSection(runs: number) {
+  const samples: Record<string, number>[] = [];
+  const transitions: number[] = [];
+  const converged: boolean[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await runDrill({
+      agents: 20,
+      scenario: 'outage',
+      failback: false,
+      dryRun: false,
+      print: false,
+    });
+    samples.push(r.rto);
+    transitions.push(r.runs[0]?.transitions ?? Number.NaN);
+    converged.push(r.converged);
+    log(`drill ${i + 1}/${runs}: ${r.runs[0]?.endState}, total ${r.rto.totalMs} ms`);
+  }
+  const medians = Object.fromEntries(
+    RTO_PHASES.map(([k]) => [k, round(median(samples.map((s) => s[k] ?? Number.NaN)))]),
+  );
+  return { runs, agents: 20, medians, samples, transitions, converged };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestration overhead
+
+type Fn = (payload: unknown) => Promise<unknown>;
+const CREATE: Record<keyof WorkflowFunctions, ((o: never) => unknown) | null> = {
+  preflight,
+  verifyOutage,
+  verifyRecovered,
+  promoteRedis,
+  switchLock,
+  repointDns,
+  confirmReconnect,
+  report,
+  requestApproval: null,
+};
+
+/**
+ * One failover on a fresh sandbox, instrumented: every Task's real handler is timed, Wait states
+ * are timed from the engine's events, and the rest of the wall time is the orchestration overhead
+ * (the local engine, JSONPath processing, input/output passing, the local runner).
+ */
+async function measuredFailover(agents: number) {
+  const sb = await startSandbox({ agents });
+  try {
+    const t = sb.topology;
+    const ports = portsFromTopology(t);
+    const deadline = Date.now() + 30_000;
+    while ((await ports.registry.lastSeen(sb.clusters[0]))?.clusters.length !== agents) {
+      if (Date.now() > deadline) throw new Error('the sandbox did not record the agents in time');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
+      sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
+        if (ev.detail.state.value === 'ALARM') resolve(ev);
+      }),
+    );
+    await sb.killRegion(sb.regionNames[0]);
+    const decision = decide(await alarm, t);
+    if (!decision.start) throw new Error(decision.reason);
+
+    const route = { direction: 'failover' as const, targetCluster: decision.targetCluster };
+    const sandboxPolls = { promotion: { seconds: 1, maxPolls: 30 }, dns: { seconds: 1, maxPolls: 30 } };
+    const definition = workflowFor(t, route, LOCAL_FUNCTIONS, sandboxPolls);
+
+    let handlerMs = 0;
+    let invocations = 0;
+    const overrides: Record<string, Fn> = {};
+    const byArn = new Map(
+      Object.entries(LOCAL_FUNCTIONS).map(([k, arn]) => [arn, k as keyof WorkflowFunctions]),
+    );
+    for (const [name, st] of Object.entries(definition.States) as [
+      string,
+      { Type: string; Resource?: string },
+    ][]) {
+      const key = st.Type === 'Task' ? byArn.get(String(st.Resource)) : undefined;
+      const create = key ? CREATE[key] : null;
+      if (!create) continue;
+      const h = create({ topology: () => t, ports: () => ports } as never) as (
+        e: unknown,
+        c: Context,
+      ) => Promise<unknown>;
+      overrides[name] = async (p) => {
+        const t0 = performance.now();
+        try {
+          return await h(p, { awsRequestId: crypto.randomUUID(), functionName: `bench-${key}` } as Context);
+        } finally {
+          handlerMs += performance.now() - t0;
+          invocations++;
+        }
+      };
+    }
+    const entered = new Map<string, number>();
+    let waitMs = 0;
+    let firstEventAt: number | null = null;
+    const onEvent = (e: TimelineEvent) => {
+      firstEventAt ??= e.at;
+      if (e.type !== 'Wait' || !e.state) return;
+      if (e.kind === 'state-entered') entered.set(e.state, e.at);
+      else if (e.kind === 'state-exited' && entered.has(e.state)) waitMs += e.at - entered.get(e.state)!;
+    };
+    const calledAt = Date.now();
+    const res = await runWorkflow({
+      topology: t,
+      direction: 'failover',
+      targetCluster: decision.targetCluster,
+      input: decision.input,
+      ports,
+      overrides,
+      onEvent,
+      workflow: sandboxPolls,
+    });
+    if (res.endState !== 'FailedOver') throw new Error(`bench failover ended ${res.endState}`);
+    const overheadMs = res.durationMs - handlerMs - waitMs;
+    return {
+      wallMs: res.durationMs,
+      waitMs: round(waitMs),
+      handlerMs: round(handlerMs),
+      overheadMs: round(overheadMs),
+      // building the definition and the engine's synchronous validation, before the first state
+      startupMs: firstEventAt === null ? Number.NaN : firstEventAt - calledAt,
+      transitions: res.transitions,
+      invocations,
+      overheadPerTransitionMs: round(overheadMs / res.transitions, 1),
+    };
+  } finally {
+    await sb.stop();
+  }
+}
+
+async function overheadSection(runs20: number) {
+  const out: Record<string, Record<string, number>> = {};
+  for (const [agents, runs] of [
+    [20, runs20],
+    [1_000, 1],
+  ] as const) {
+    const samples: Record<string, number>[] = [];
+    for (let i = 0; i < runs; i++) {
+      samples.push(await measuredFailover(agents));
+      log(`overhead ${agents} agents ${i + 1}/${runs}: ${samples.at(-1)!.overheadMs} ms`);
+    }
+    out[String(agents)] = Object.fromEntries(
+      Object.keys(samples[0]!).map((k) => [k, round(median(samples.map((s) => s[k]!)), 1)]),
+    );
+    out[String(agents)]!.runs = runs;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics parsing, lock latency
+
+/** A management server's metrics page with `n` agent clusters (the fixture's shape). */
+export function metricsPage(n: number): string {
+  const lines: string[] = [];
+  for (const [name, help] of [
+    ['relay_pull_clients_connected', 'Current number of connected Relay pull clients (Relay Agents).'],
+    ['relay_push_clients_connected', 'Current number of connected Relay push clients (Relay Agents).'],
+    ['relay_push_clients_warmed', 'Current number of warmed Relay push clients (Relay Agents).'],
+  ] as const) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (let i = 1; i <= n; i++)
+      lines.push(`${name}{cluster="workload-${i}"} ${name.endsWith('warmed') && i % 997 === 0 ? 0 : 1}`);
+  }
+  lines.push(
+    '# HELP gloo_mesh_translation_time_sec Time spent in translation.',
+    '# TYPE gloo_mesh_translation_time_sec histogram',
+    'gloo_mesh_translation_time_sec_bucket{le="0.1"} 41',
+    'gloo_mesh_translation_time_sec_bucket{le="+Inf"} 58',
+    'gloo_mesh_translation_time_sec_sum 9.73',
+    'gloo_mesh_translation_time_sec_count 58',
+    '',
+  );
+  return lines.join('\n');
+}
+
+function metricsSection() {
+  const clusters = 10_000;
+  const page = metricsPage(clusters);
+  const expected = Array.from({ length: clusters }, (_, i) => `workload-${i + 1}`);
+  const times: number[] = [];
+  let connected = 0;
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    const parsed = parseRelayMetrics(page);
+    const r = evaluateReconnection(parsed.clusters, expected);
+    times.push(performance.now() - t0);
+    connected = r.connected.length;
+  }
+  const measured = times.slice(5); // the first runs warm the JIT
+  return {
+    clusters,
+    pageBytes: page.length,
+    runs: measured.length,
+    medianMs: round(median(measured), 2),
+    p95Ms: round(pct(measured, 95), 2),
+    targetMs: 50,
+    pass: median(measured) < 50,
+    connected,
+  };
+}
+
+async function lockSection() {
+  const redis = await startRedis();
+  const client = redis.client();
+  try {
+    const t = loadTopology(`${ROOT}infra/topology.example.json`);
+    const l = t.redis.lock;
+    const lock = new RedisGlobalLock(client, {
+      key: l.key,
+      epochKey: l.epochKey ?? `${l.key}:epoch`,
+      valueFormat: l.valueFormat,
+    });
+    const holders = ['mgmt-east', 'mgmt-west'];
+    let holder: string | null = null;
+    const times: number[] = [];
+    for (let i = 0; i < 1_050; i++) {
+      const next = holders[i % 2]!;
+      const t0 = performance.now();
+      await lock.switch({ expectedHolder: holder, newHolder: next });
+      if (i >= 50) times.push(performance.now() - t0);
+      holder = next;
+    }
+    const end = await lock.read();
+    return {
+      switches: times.length,
+      medianMs: round(median(times), 3),
+      p95Ms: round(pct(times, 95), 3),
+      p99Ms: round(pct(times, 99), 3),
+      finalEpoch: end.epoch,
+    };
+  } finally {
+    client.disconnect();
+    await redis.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bundles (bench/bundles.ts, written separately; tolerated when absent)
+
+async function bundlesSection(runs: number) {
+  let mod: { benchBundles: (o: { runs?: number }) => Promise<unknown> };
+  try {
+    mod = (await import(new URL('./bundles.ts', import.meta.url).href)) as typeof mod;
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ERR_MODULE_NOT_FOUND' && /bundles\.ts/.test(err.message))
+      return { status: 'skipped: not built (bench/bundles.ts is not there)' };
+    return { status: `skipped: bench/bundles.ts failed to load: ${err.message.split('\n')[0]}` };
+  }
+  const r = (await mod.benchBundles({ runs })) as {
+    rows: { fn: string; mode: string; bytes: number; importMs: number; error?: string }[];
+    limits: { bytes: number; importMs: number };
+    overLimit: { fn: string }[];
+  };
+  return {
+    status: 'ok',
+    runs,
+    limits: r.limits,
+    overLimit: r.overLimit.map((x) => x.fn),
+    rows: r.rows.map((x) => ({
+      fn: x.fn,
+      mode: x.mode,
+      bytes: x.bytes,
+      importMs: x.importMs,
+      ...(x.error ? { error: x.error } : {}),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Projected RTO on AWS
+
+interface Phase {
+  phase: string;
+  seconds: number;
+  basis: string;
+}
+
+/**
+ * The RTO on AWS, phase by phase: the sandbox's service latencies replaced by published figures
+ * (REFERENCE.md, "Timing anchors for the RTO projection"), the orchestration by the workflow's own
+ * polling cadence from the example topology and deploy config. Measured numbers are used where
+ * the latency is ours (the lock switch, the handlers' cold import).
+ */
+export function projectRto(o: {
+  topology: Topology;
+  probe: { samplesPerMinute: number; datapointsToAlarm: number };
+  lockMs: number;
+  coldImportMs: number | null;
+  agents: number;
+}) {
+  const t = o.topology;
+  const v = t.verification;
+  // as infra/aws/lib/regional-stack.ts relayAlarmPeriodSeconds: the smallest alarm period holding a sample
+  const interval = Math.floor(60 / o.probe.samplesPerMinute);
+  const period = [10, 30, 60].find((p) => p >= interval) ?? 60;
+  const ingestion = 5;
+  const promotion = 60;
+  const promotionPoll = 15; // workflows/definition.ts default promotion poll
+  const dnsInsync = 60;
+  const dnsPoll = 15; // workflows/definition.ts default DNS poll
+  const backoffCap = 120;
+  const reconnectPoll = t.reconnection.pollIntervalSeconds;
+  const quantise = (s: number, step: number) => Math.ceil(s / step) * step;
+  // Full jitter: after a long outage each agent's next attempt is uniform in [0, cap]; the last of
+  // N agents comes back after cap * N / (N + 1) on average.
+  const reconnect = (backoffCap * o.agents) / (o.agents + 1);
+  const coldStartEach = 0.4;
+  const coldFunctions = 6; // preflight, verify, promote, lock, DNS, confirm: the path to a switch
+  const phases: Phase[] = [
+    {
+      phase: 'detection',
+      seconds: period * o.probe.datapointsToAlarm + ingestion,
+      basis: `relay alarm ${o.probe.datapointsToAlarm} x ${period} s period (deploy.example.json, ${o.probe.samplesPerMinute} samples/min) + ${ingestion} s metric ingestion (assumed)`,
+    },
+    {
+      phase: 'verification',
+      seconds: v.probeAttempts * v.probeIntervalSeconds,
+      basis: `${v.probeAttempts} probe attempts x ${v.probeIntervalSeconds} s interval (topology.example.json)`,
+    },
+    {
+      phase: 'Redis promotion',
+      seconds: quantise(promotion, promotionPoll),
+      basis: `global datastore promotion ~${promotion} s (AWS DR workshop, unverified), seen by the ${promotionPoll} s poll`,
+    },
+    {
+      phase: 'lock switch',
+      seconds: round(o.lockMs / 1000, 3),
+      basis:
+        'measured here: median Lua compare-and-set on redis-server (the network hop to ElastiCache adds ~1 ms)',
+    },
+    {
+      phase: 'DNS',
+      seconds: quantise(dnsInsync, dnsPoll) + t.dns.ttl,
+      basis: `Route 53 INSYNC <= ${dnsInsync} s (docs), seen by the ${dnsPoll} s poll, + record TTL ${t.dns.ttl} s at resolvers`,
+    },
+    {
+      phase: 'agent reconnection',
+      seconds: round(quantise(reconnect, reconnectPoll)),
+      basis: `${o.agents} agents, gRPC backoff capped at ${backoffCap} s with full jitter (unverified for Gloo): last agent after ${backoffCap} x ${o.agents}/${o.agents + 1} s, seen by the ${reconnectPoll} s poll`,
+    },
+    {
+      phase: 'Lambda cold starts',
+      seconds: round(coldFunctions * coldStartEach, 1),
+      basis: `${coldFunctions} functions on the path x ${coldStartEach * 1000} ms (public measurements, 250-400 ms)${o.coldImportMs === null ? '' : `; measured bundle import here: max ${round(o.coldImportMs)} ms`}`,
+    },
+  ];
+  const total = round(
+    phases.reduce((a, p) => a + p.seconds, 0),
+    1,
+  );
+  return {
+    phases,
+    totalSeconds: total,
+    assumptions: [
+      'No approval gate on the path (a human answer adds its own time).',
+      'Detection starts at the first failed probe; an outage starting just after a sample adds up to one probe interval.',
+      `Metric ingestion delay of ${ingestion} s for high-resolution CloudWatch metrics (assumed, not measured).`,
+      'Global datastore promotion (disassociate or failover) about 60 s: AWS DR workshop material, unverified here.',
+      'Route 53 INSYNC within 60 s, then clients keep the old answer for up to the record TTL.',
+      'Agents back off up to 120 s with full jitter (gRPC default; unverified for Gloo agents); after a long outage every agent sits at the cap.',
+      'Step Functions state transitions themselves are taken as negligible next to the waits above.',
+      'Each step function cold-starts once (250-400 ms each); later polls are warm.',
+    ],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Table
+
+function table(rows: (string | number)[][], header: string[]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  // numbers (with their unit) align right, text aligns left
+  const numeric = header.map((_, i) =>
+    cells.slice(1).every((r) => /^[-\d.,$]+( ?[a-zA-Z%]+)?$/.test(r[i] ?? '')),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+/** Renders the report as the text table `npm run bench` prints. */
+export function renderReport(r: BenchReport): string {
+  const out: string[] = [];
+  out.push(
+    `Benchmark report (${r.generatedAt}; ${r.machine.cpus} cores, Node ${r.machine.node}; ran ${round(r.durationMs / 1000)} s)`,
+  );
+  if (r.drill) {
+    out.push(
+      '',
+      `Drill RTO breakdown (regional outage, ${r.drill.agents} agents, median of ${r.drill.runs} runs; all converged: ${r.drill.converged.every(Boolean)})`,
+    );
+    out.push(
+      table(
+        RTO_PHASES.map(([k, label]) => [label, `${r.drill!.medians[k]} ms`]),
+        ['phase', 'median'],
+      ),
+    );
+  }
+  if (r.overhead) {
+    out.push('', 'Orchestration overhead (failover workflow wall time - Wait states - time inside handlers)');
+    out.push(
+      table(
+        Object.entries(r.overhead).map(([agents, o]) => [
+          `${Number(agents).toLocaleString('en')} agents`,
+          `${o.wallMs} ms`,
+          `${o.waitMs} ms`,
+          `${o.handlerMs} ms`,
+          `${o.overheadMs} ms`,
+          `${o.overheadPerTransitionMs} ms`,
+          `${o.startupMs} ms`,
+          o.transitions!,
+        ]),
+        [
+          '',
+          'wall',
+          'waits',
+          'handlers',
+          'overhead',
+          'per transition',
+          'of which engine start-up',
+          'transitions',
+        ],
+      ),
+    );
+  }
+  if (r.sandbox) {
+    out.push('', 'Agents (sandbox): start -> all connected, record change -> all reconnected');
+    const by = (n: number, m: string) => r.sandbox![`sandbox.${n}.${m}`];
+    out.push(
+      table(
+        [20, 1_000].map((n) => [
+          `${n} agents`,
+          `${by(n, 'start_to_all_connected_ms')} ms`,
+          `${by(n, 'start_to_all_warmed_ms')} ms`,
+          `${by(n, 'record_change_to_all_reconnected_ms')} ms`,
+          `${by(n, 'record_change_to_all_warmed_ms')} ms`,
+        ]),
+        ['', 'start->connected', 'start->warmed', 'change->reconnected', 'change->warmed'],
+      ),
+    );
+  }
+  const rows: (string | number)[][] = [];
+  if (r.metrics)
+    rows.push([
+      `metrics parse + evaluation, ${r.metrics.clusters.toLocaleString('en')} clusters (${round(r.metrics.pageBytes / 1024)} KiB page)`,
+      `${r.metrics.medianMs} ms median, p95 ${r.metrics.p95Ms} ms (target < ${r.metrics.targetMs} ms: ${r.metrics.pass ? 'met' : 'MISSED'})`,
+    ]);
+  if (r.lock)
+    rows.push([
+      `lock switch (Lua compare-and-set, local redis-server, ${r.lock.switches} switches)`,
+      `${r.lock.medianMs} ms median, p95 ${r.lock.p95Ms} ms, p99 ${r.lock.p99Ms} ms`,
+    ]);
+  if (r.transitions)
+    rows.push([
+      'state transitions per failover run',
+      `${r.transitions.perFailover} (target < 60; $${r.transitions.costPer1000RunsUsd} per 1,000 runs at $0.025/1,000)`,
+    ]);
+  if (rows.length) out.push('', table(rows, ['measure', 'result']));
+  if (r.bundles) {
+    out.push('', 'Lambda bundles (esbuild ESM, minified; cold import = median of fresh node processes)');
+    if (r.bundles.status !== 'ok') out.push(`  ${r.bundles.status}`);
+    else {
+      const byFn = new Map<string, Record<string, string>>();
+      for (const b of r.bundles.rows ?? []) {
+        const row = byFn.get(b.fn) ?? {};
+        row[`${b.mode} KiB`] = String(round(b.bytes / 1024, 1));
+        row[`${b.mode} import`] = b.error ? 'error' : `${b.importMs} ms`;
+        byFn.set(b.fn, row);
+      }
+      const cols = [...new Set([...byFn.values()].flatMap((x) => Object.keys(x)))];
+      out.push(
+        table(
+          [...byFn].map(([fn, row]) => [fn, ...cols.map((c) => row[c] ?? '')]),
+          ['function', ...cols],
+        ),
+      );
+    }
+  }
+  if (r.projection) {
+    out.push(
+      '',
+      `Projected RTO on AWS (example topology, ${r.projection.agents} agents): ${r.projection.totalSeconds} s`,
+    );
+    out.push(
+      table(
+        r.projection.phases.map((p) => [p.phase, `${p.seconds} s`, p.basis]),
+        ['phase', 'seconds', 'basis'],
+      ),
+    );
+    out.push('Assumptions:', ...r.projection.assumptions.map((a) => `  - ${a}`));
+  }
+  return out.join('\n');
+}
+
+/** What bench/report.json holds. */
+export interface BenchReport {
+  generatedAt: string;
+  durationMs: number;
+  machine: { cpus: number; node: string; platform: string; loadavg: number[] };
+  drill?: Awaited<ReturnType<typeof drillSection>>;
+  overhead?: Record<string, Record<string, number>>;
+  sandbox?: Record<string, number>;
+  metrics?: ReturnType<typeof metricsSection>;
+  lock?: Awaited<ReturnType<typeof lockSection>>;
+  transitions?: { perFailover: number; samples: number[]; costPer1000RunsUsd: number };
+  bundles?: Awaited<ReturnType<typeof bundlesSection>> & {
+    rows?: { fn: string; mode: string; bytes: number; importMs: number; error?: string }[];
+  };
+  projection?: ReturnType<typeof projectRto> & { agents: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const r: BenchReport = {
+    generatedAt: new Date().toISOString(),
+    durationMs: 0,
+    machine: {
+      cpus: cpus().length,
+      node: process.version,
+      platform: process.platform,
+      loadavg: loadavg().map((x) => round(x, 2)),
+    },
+  };
+  if (!skip.has('metrics')) {
+    log('metrics parsing');
+    r.metrics = metricsSection();
+  }
+  if (!skip.has('lock')) {
+    log('lock switch latency');
+    r.lock = await lockSection();
+  }
+  if (!skip.has('drill')) {
+    log('drill RTO (5 runs)');
+    r.drill = await drillSection(Number(process.env.BENCH_DRILL_RUNS ?? 5));
+    const tr = r.drill.transitions.filter(Number.isFinite);
+    r.transitions = {
+      perFailover: median(tr),
+      samples: tr,
+      costPer1000RunsUsd: round((median(tr) * 0.025 * 1_000) / 1_000, 2),
+    };
+  }
+  if (!skip.has('overhead')) {
+    log('orchestration overhead (20 and 1,000 agents)');
+    r.overhead = await overheadSection(Number(process.env.BENCH_OVERHEAD_RUNS ?? 3));
+  }
+  if (!skip.has('sandbox')) {
+    log('sandbox agents (20 and 1,000)');
+    r.sandbox = await benchSandbox();
+  }
+  if (!skip.has('bundles')) {
+    log('bundles');
+    r.bundles = await bundlesSection(Number(process.env.BENCH_BUNDLE_RUNS ?? 5));
+  }
+  const deploy = JSON.parse(readFileSync(`${ROOT}infra/aws/deploy.example.json`, 'utf8')) as {
+    probe: { samplesPerMinute: number; relayAlarm: { datapointsToAlarm: number } };
+  };
+  const deployedImports = (r.bundles?.rows ?? [])
+    .filter((b) => Number.isFinite(b.importMs))
+    .map((b) => b.importMs);
+  r.projection = {
+    agents: 20,
+    ...projectRto({
+      topology: loadTopology(`${ROOT}infra/topology.example.json`),
+      probe: {
+        samplesPerMinute: deploy.probe.samplesPerMinute,
+        datapointsToAlarm: deploy.probe.relayAlarm.datapointsToAlarm,
+      },
+      lockMs: r.lock?.medianMs ?? 1,
+      coldImportMs: deployedImports.length ? Math.max(...deployedImports) : null,
+      agents: 20,
+    }),
+  };
+  r.durationMs = Math.round(performance.now() - started);
+  writeFileSync(REPORT_FILE, `${JSON.stringify(r, null, 2)}\n`);
+  process.stdout.write(`${renderReport(r)}\n\nreport written to bench/report.json\n`);
+}
+
+if (import.meta.main) {
+  main().catch((e: Error) => {
+    process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
+    process.exitCode = 1;
+  });
+}
