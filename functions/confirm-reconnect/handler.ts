@@ -1,5 +1,5 @@
 /** Lambda handler of confirm-reconnect: parses `{ run, plan, reconnect? }`, returns progress. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Plan, Reconnect, Run } from '#lib/state.ts';
 import { confirmReconnect } from './confirm-reconnect.ts';

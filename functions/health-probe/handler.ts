@@ -7,7 +7,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { noStepPorts } from '#lib/approvals/step-ports.ts';
 import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
 import { systemClock } from '#lib/clock.ts';

@@ -11,7 +11,7 @@ import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { FailoverError, InvalidInput } from './errors.ts';
 import { parseTopology, type Topology } from './topology.ts';
 import type { Ports } from './wiring.ts';

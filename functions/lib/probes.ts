@@ -1,7 +1,7 @@
 /** Network probes and metrics scraping from where the step runs (Lambda in a VPC, or the sandbox). */
 import { Socket } from 'node:net';
+import { splitHostPort } from './net.ts';
 import type { MetricsSource, ProbeResult, Probes } from './ports.ts';
-import { splitHostPort } from './redis/connect.ts';
 
 /** TCP connect and HTTP GET probes with hard timeouts. */
 export const netProbes: Probes = {

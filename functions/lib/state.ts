@@ -3,7 +3,7 @@
  * adds, and each step's output. Handlers parse their input with these schemas, so a bad payload
  * fails with the field named and changes nothing.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { AWS_REGIONS } from './topology.ts';
 
 /** A management cluster name (DNS-1123 label, as Gloo's `common.cluster`). */

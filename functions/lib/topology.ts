@@ -4,7 +4,7 @@
  * A bad file fails with every wrong field named by its path; nothing starts.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidTopology } from './errors.ts';
 
 /** AWS commercial and GovCloud regions a management cluster may run in. */

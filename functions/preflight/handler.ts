@@ -1,5 +1,5 @@
 /** Lambda handler of preflight: parses `{ run }`, builds the ports, returns the plan. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Run } from '#lib/state.ts';
 import { preflight } from './preflight.ts';

@@ -1,5 +1,5 @@
 /** Lambda handler of promote-redis: `{ action: 'start', run }` or `{ action: 'poll', run, promotion }`. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Promotion, Run } from '#lib/state.ts';
 import { pollPromotion, startPromotion } from './promote-redis.ts';

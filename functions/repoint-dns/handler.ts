@@ -1,5 +1,5 @@
 /** Lambda handler of repoint-dns: `{ action: 'change', run }` or `{ action: 'poll', run, dns }`. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { DnsResult, Run } from '#lib/state.ts';
 import { pollDns, repointDns } from './repoint-dns.ts';

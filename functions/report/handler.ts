@@ -1,6 +1,6 @@
 /** Lambda handler of report: builds the run report from the workflow state and publishes it (SNS when configured). */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
 import { OUTCOMES } from '#lib/outcomes.ts';
 import {

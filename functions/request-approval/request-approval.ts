@@ -3,7 +3,7 @@
  * approval id and posts the plan to Slack with Approve / Reject buttons carrying only that id;
  * `timeoutApproval` runs when the approval Task times out and applies the approvals policy.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   APPROVAL_ID_PATTERN,
   type ApprovalOutput,

@@ -4,7 +4,7 @@
  * Functions, response_url over fetch; the signing secret from Secrets Manager); tests and the
  * sandbox inject their own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   approvalLog,
   awsApprovalStore,

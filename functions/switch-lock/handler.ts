@@ -1,5 +1,5 @@
 /** Lambda handler of switch-lock: parses `{ run, plan }`, returns holder and epoch. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Plan, Run } from '#lib/state.ts';
 import { switchLock } from './switch-lock.ts';

@@ -5,7 +5,7 @@
  * of one server that goes to ALARM within the same window maps to the same name, so two alarms for
  * one outage start one run (Step Functions refuses a second execution with the same name).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseInput } from '#lib/handler.ts';
 import type { ExecutionInput } from '#lib/state.ts';
 import { peerOf, type Topology } from '#lib/topology.ts';

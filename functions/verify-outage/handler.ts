@@ -1,5 +1,5 @@
 /** Lambda handler of verify-outage: parses `{ run }`, returns the verification or throws OutageNotConfirmed. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Run } from '#lib/state.ts';
 import { verifyOutage } from './verify-outage.ts';

@@ -4,7 +4,7 @@
  * callback and the local sandbox.
  */
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EndpointRef, IncidentId } from '../state.ts';
 import { GATES } from '../topology.ts';
 

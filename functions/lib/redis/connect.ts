@@ -1,5 +1,6 @@
 /** Redis connections that fail fast: a dead or frozen member must not hang a step. */
 import { Redis } from 'ioredis';
+import { splitHostPort } from '../net.ts';
 
 /** Credentials for Redis AUTH (from Secrets Manager in AWS). */
 export interface RedisAuth {
@@ -15,12 +16,7 @@ export interface RedisEndpointOptions {
   commandTimeoutMs?: number;
 }
 
-/** Splits `host:port` (IPv6 in brackets allowed). */
-export function splitHostPort(endpoint: string): { host: string; port: number } {
-  const i = endpoint.lastIndexOf(':');
-  const host = endpoint.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(endpoint.slice(i + 1)) };
-}
+export { splitHostPort } from '../net.ts';
 
 /**
  * A client for one member: no automatic reconnection loops, no offline queue, bounded connect and

@@ -1,5 +1,5 @@
 /** Parsing of Slack interactivity requests (`payload=` JSON, form-encoded) of type `block_actions`. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The parts of a `block_actions` payload the approval callback relies on (others are kept). */
 export const BlockActionsPayloadSchema = z.looseObject({
