@@ -221,7 +221,13 @@ export function performanceSection(r: BenchReport | null): string {
       const get = (fn: string, mode: string) => r.bundles!.rows!.find((b) => b.fn === fn && b.mode === mode);
       out.push(
         ...mdTable(
-          ['function', ...modes.flatMap((m) => [`${m} SDK: KiB`, `${m} SDK: import`])],
+          [
+            'function',
+            ...modes.flatMap((m) => {
+              const label = `${m} SDK${m === r.bundles!.deployedMode ? ' (deployed)' : ''}`;
+              return [`${label}: KiB`, `${label}: import`];
+            }),
+          ],
           fns.map((fn) => [
             fn,
             ...modes.flatMap((m) => {
