@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AWS_REGIONS } from '#lib/topology.ts';
 import { REPO_ROOT } from './functions.ts';
 
