@@ -9,6 +9,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { type BenchReport, RTO_PHASES } from './run.ts';
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -41,11 +42,10 @@ const cell = (s: string) =>
     .trim();
 const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 const seconds = (ms: number) => `${round(ms / 1000, 1)} s`;
-const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 
 /** The first line of a failure, without the assertion's own diff ("... : expected x to be y"). */
 export function failureSummary(message: string): string {
-  const first = stripAnsi(message).split('\n')[0] ?? '';
+  const first = stripVTControlCharacters(message).split('\n')[0] ?? '';
   const text = first.replace(/^(AssertionError|Error): /, '');
   const cut = text.search(/: expected /);
   const short = cut >= 20 ? text.slice(0, cut) : text;
