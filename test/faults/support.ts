@@ -22,7 +22,6 @@ import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
 import { portsFromTopology } from '#lib/default-ports.ts';
 import { type RedisEndpointOptions, splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
-import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import type { Region, Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import { LOCAL_FUNCTIONS, type LocalRunOptions, type LocalRunResult, runWorkflow } from '#local/runner.ts';
@@ -149,24 +148,6 @@ export async function systemState(w: World): Promise<SystemState> {
     }),
   );
   return { roles, locks, dns: w.sb.dns.read()?.values };
-}
-
-/** The lock on one member (throws when it does not answer). */
-export async function lockOn(w: World, region: Region): Promise<MemberLock> {
-  return withRedis(w.sb.regions[region].redis.endpoint, FAST, async (r) => {
-    const l = await new RedisGlobalLock(r, w.sb.lockFormat).read();
-    return { holder: l.holder, epoch: l.epoch };
-  });
-}
-
-/** The product's own view of the Redis pair (primary region, group status). */
-export function describeRedis(w: World) {
-  const r = w.t.redis;
-  return new ReplicaOfPromoter({
-    members: Object.fromEntries(w.sb.regionNames.map((x) => [x, w.sb.regions[x].redis.endpoint])),
-    maxLagBytes: r.maxLagBytes,
-    ...FAST,
-  }).describe();
 }
 
 /** Runs the failover workflow A -> B locally (the same ASL, real handlers) on the world's ports. */
