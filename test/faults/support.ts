@@ -22,7 +22,7 @@ import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
 import { portsFromTopology } from '#lib/default-ports.ts';
 import { type RedisEndpointOptions, splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
-import type { Region, Topology } from '#lib/topology.ts';
+import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import { LOCAL_FUNCTIONS, type LocalRunOptions, type LocalRunResult, runWorkflow } from '#local/runner.ts';
 import { type Sandbox, type SandboxOptions, startSandbox } from '#local/sandbox/index.ts';
