@@ -12,8 +12,10 @@ import { noStepPorts } from '#lib/approvals/step-ports.ts';
 import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
 import { systemClock } from '#lib/clock.ts';
 import { InvalidInput } from '#lib/errors.ts';
-import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
+import { type FenceResult, fenceStalePrimaries } from '#lib/fence.ts';
+import { type HandlerOptions, logger, makeHandler, portsFromEnv, tracer } from '#lib/handler.ts';
 import { httpMetrics, netProbes } from '#lib/probes.ts';
+import type { Topology } from '#lib/topology.ts';
 import { CloudWatchMetricPublisher } from './cloudwatch-publisher.ts';
 import { type HealthProbeDeps, type HealthProbeSettings, runHealthProbe } from './health-probe.ts';
 
@@ -60,6 +62,13 @@ export interface HealthProbeHandlerDeps {
   topology?: HandlerOptions['topology'];
   deps?: Partial<HealthProbeDeps>;
   settings?: HealthProbeSettings;
+  /** The fencing pass (default: `fenceStalePrimaries` on the topology's Redis). */
+  fence?: (t: Topology) => Promise<FenceResult>;
+}
+
+/** The fencing pass on the deployment's own Redis members. */
+async function defaultFence(t: Topology): Promise<FenceResult> {
+  return fenceStalePrimaries(t, await portsFromEnv(t));
 }
 
 /** Builds the health-probe handler. */
@@ -83,6 +92,13 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
         remainingMs: opts.deps?.remainingMs ?? (lambda ? () => lambda.getRemainingTimeInMillis() : undefined),
       };
       const report = await runHealthProbe(topology, opts.settings ?? settingsFromEnv(), deps);
+      // An old primary back after an unplanned promotion must not write beside the new one.
+      const fence = await (opts.fence ?? defaultFence)(topology).catch((e: Error) => ({
+        fenced: [],
+        live: null,
+        detail: `fencing pass failed: ${e.message}`,
+      }));
+      if (fence.fenced.length) logger.warn('fenced a returning old primary', { fence });
       const last = report.samples.at(-1);
       logger.info('probe run', {
         samples: report.samples.length,
@@ -96,7 +112,7 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
       });
       if (report.publishErrors.length === report.samples.length && report.samples.length > 0)
         throw new Error(`no probe sample could be published: ${report.publishErrors[0]}`);
-      return { samples: report.samples.length, recorded: report.recorded };
+      return { samples: report.samples.length, recorded: report.recorded, fenced: fence.fenced };
     },
     { topology: opts.topology, ports: noStepPorts },
   );

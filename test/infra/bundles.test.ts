@@ -9,7 +9,10 @@ import { buildBundle } from '../../bench/bundles.ts';
 
 const run = promisify(execFile);
 const outDir = mkdtempSync(join(tmpdir(), 'gloo-bundles-'));
-const fixture = readFileSync('/work/shared/fixtures/cloudwatch-alarm-state-change.json', 'utf8');
+const fixture = readFileSync(
+  new URL('../fixtures/cloudwatch-alarm-state-change.json', import.meta.url),
+  'utf8',
+);
 
 /** Imports a bundle in a fresh Node process, invokes its handler once, prints the result or the error name. */
 async function invokeBundle(file: string, event: unknown, env: Record<string, string>): Promise<unknown> {

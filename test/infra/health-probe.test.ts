@@ -23,7 +23,7 @@ import { loadTopology, type Topology } from '#lib/topology.ts';
 import { localLambdaContext } from '#local/slack-standin.ts';
 
 const topology = loadTopology('infra/topology.example.json');
-const page = readFileSync('/work/shared/fixtures/gloo-mgmt-server-metrics.txt', 'utf8');
+const page = readFileSync(new URL('../fixtures/gloo-mgmt-server-metrics.txt', import.meta.url), 'utf8');
 const settings = { probeRegion: 'us-west-2', samples: 3, intervalMs: 10_000, timeoutMs: 2_000 };
 
 /** A registry and publisher that remember what they were given. */
@@ -243,6 +243,11 @@ describe('health probe adapters and handler', () => {
     const handler = buildHealthProbeHandler({
       topology: () => topology,
       settings: { ...settings, samples: 2 },
+      fence: async () => ({
+        fenced: [{ region: 'us-east-1', from: 'mgmt-east@1', detail: 'lock set to mgmt-west@2' }],
+        live: 'us-west-2',
+        detail: 'stub',
+      }),
       deps: {
         ...deps,
         registry: new DynamoClusterRegistry({
@@ -255,7 +260,12 @@ describe('health probe adapters and handler', () => {
       { source: 'aws.events', 'detail-type': 'Scheduled Event' },
       localLambdaContext('probe'),
     );
-    expect(out).toEqual({ samples: 2, recorded: [{ cluster: 'mgmt-east', clusters: 3 }] });
+    expect(out).toEqual({
+      samples: 2,
+      recorded: [{ cluster: 'mgmt-east', clusters: 3 }],
+      // the fencing pass runs on every invocation and its result is reported
+      fenced: [{ region: 'us-east-1', from: 'mgmt-east@1', detail: 'lock set to mgmt-west@2' }],
+    });
     expect(ddb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'clusters',
       Item: {

@@ -8,7 +8,9 @@ import { matchesEventPattern } from './event-pattern.ts';
 import { type SynthedApp, synthTestApp } from './support.ts';
 
 const topology = loadTopology('infra/topology.example.json');
-const fixture = JSON.parse(readFileSync('/work/shared/fixtures/cloudwatch-alarm-state-change.json', 'utf8'));
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/cloudwatch-alarm-state-change.json', import.meta.url), 'utf8'),
+);
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
 type Cfn = any;

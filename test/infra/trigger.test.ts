@@ -15,7 +15,9 @@ import { loadTopology } from '#lib/topology.ts';
 import { localLambdaContext } from '#local/slack-standin.ts';
 
 const topology = loadTopology('infra/topology.example.json');
-const fixture = JSON.parse(readFileSync('/work/shared/fixtures/cloudwatch-alarm-state-change.json', 'utf8'));
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/cloudwatch-alarm-state-change.json', import.meta.url), 'utf8'),
+);
 const stateMachineArn = 'arn:aws:states:us-west-2:123456789012:stateMachine:gloo-mgmt-failover-to-mgmt-west';
 const executionArn = stateMachineArn.replace(':stateMachine:', ':execution:');
 const sfn = mockClient(SFNClient);

@@ -7,10 +7,7 @@ import { useSandbox } from '#local/sandbox/testing.ts';
 import { recordValue, waitFor } from './support.ts';
 
 const fixture = JSON.parse(
-  readFileSync(
-    new URL('../../../shared/fixtures/cloudwatch-alarm-state-change.json', import.meta.url),
-    'utf8',
-  ),
+  readFileSync(new URL('../fixtures/cloudwatch-alarm-state-change.json', import.meta.url), 'utf8'),
 );
 
 /** The shape of a JSON value: the same keys all the way down, leaves replaced by their type. */
@@ -162,8 +159,9 @@ describe('sandbox fault injection', () => {
   });
 
   it('reports split brain when a frozen old primary thaws without being fenced', async () => {
+    // autoFence is off below: this test proves the monitor sees the split the fencer prevents
     // prepare: region A frozen, B promoted and holding the lock, the record on B
-    const sb = await useSandbox({ agents: 5 });
+    const sb = await useSandbox({ agents: 5, autoFence: false });
     const [a, b] = sb.regionNames;
     const [east, west] = sb.clusters;
     await sb.killRegion(a, 'freeze');

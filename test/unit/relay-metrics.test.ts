@@ -2,10 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { evaluateReconnection, parseRelayMetrics } from '#lib/relay-metrics.ts';
 
-const fixture = readFileSync(
-  new URL('../../../shared/fixtures/gloo-mgmt-server-metrics.txt', import.meta.url),
-  'utf8',
-);
+const fixture = readFileSync(new URL('../fixtures/gloo-mgmt-server-metrics.txt', import.meta.url), 'utf8');
 
 describe('relay metrics', () => {
   it('reads the fixture: three clusters connected, workload-3 not warmed', () => {

@@ -249,7 +249,8 @@ describe('failover workflow end states (local runner, sandbox)', () => {
 
 describe('fencing a returning old primary', () => {
   it('fences the old region that thaws after an unplanned failover: a re-run demotes it and it refuses writes', async () => {
-    const w = await useWorld();
+    // the sandbox's automatic fencer (the health probe's job) is off: this proves the run itself fences
+    const w = await useWorld({ autoFence: false });
     await w.sb.killRegion('us-east-1', 'freeze');
     const res = await run(w);
     expect(res.endState).toBe('FailedOver');

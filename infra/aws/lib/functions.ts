@@ -129,11 +129,11 @@ export const FUNCTION_SPECS: Record<FunctionKey, FunctionSpec> = {
   },
   healthProbe: {
     dir: 'health-probe',
-    description: 'Every minute, 6 samples 10 s apart: relay reachability and connected agents, as metrics',
+    description:
+      'Every minute, 6 samples 10 s apart: relay reachability and connected agents, as metrics; fences a returning old primary',
     memoryMB: 256,
     timeoutSeconds: 75,
     vpc: true,
-    ownPorts: true,
   },
 };
 

@@ -492,7 +492,7 @@ export class RegionalStack extends Stack {
     };
     if (t.redis.authSecret) {
       const redisAuth = secret('RedisAuthSecret', t.redis.authSecret);
-      for (const k of ['preflight', 'promoteRedis', 'switchLock', 'report'] as const)
+      for (const k of ['preflight', 'promoteRedis', 'switchLock', 'report', 'healthProbe'] as const)
         if (f[k]) {
           redisAuth.grantRead(f[k].role);
           decrypt(f[k]);
@@ -516,7 +516,9 @@ export class RegionalStack extends Stack {
         'elasticache:DescribeGlobalReplicationGroups',
         'elasticache:DescribeReplicationGroups',
       ];
-      for (const k of ['preflight', 'report'] as const) f[k]?.allow(describe, [global, ...groups]);
+      // The health probe's fencing pass reads the members' roles too.
+      for (const k of ['preflight', 'report', 'healthProbe'] as const)
+        f[k]?.allow(describe, [global, ...groups]);
       f.promoteRedis?.allow(
         [
           ...describe,

@@ -17,6 +17,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { portsFromTopology } from '#lib/default-ports.ts';
+import { fenceStalePrimaries } from '#lib/fence.ts';
 import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
@@ -39,6 +41,12 @@ export type { ServerMode, SimServer, WriteEvent, WriteNowResult } from './mgmt-s
 
 /** Options of {@link startSandbox}. Every field has a default. */
 export interface SandboxOptions {
+  /**
+   * Run the orchestrator's fencing pass (`fenceStalePrimaries`) every 250 ms, as the deployed
+   * health probe does on every sample (default true). Off, a returning old primary stays unfenced
+   * until a run fences it.
+   */
+  autoFence?: boolean;
   /** Number of agents `workload-1..N` (default 20). */
   agents?: number;
   /** Agent reconnect backoff (default 100 ms base, 2,000 ms cap, full jitter). */
@@ -439,6 +447,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
     }, 500);
     cleanups.push(() => clearInterval(recorder));
+
+    if (opts.autoFence ?? true) {
+      const fencePorts = portsFromTopology(topology);
+      let busy = false;
+      const fencer = setInterval(() => {
+        if (busy) return;
+        busy = true;
+        fenceStalePrimaries(topology, fencePorts)
+          .catch(() => undefined)
+          .finally(() => {
+            busy = false;
+          });
+      }, 250);
+      cleanups.push(() => clearInterval(fencer));
+    }
 
     const regions = {
       [regionNames[0]]: { redis: redisA, server: servers[0]! },
