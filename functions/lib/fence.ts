@@ -2,11 +2,14 @@
  * Fencing a stale primary. After an unplanned promotion the old primary's Redis may come back as a
  * second writable member whose copy of the lock still names the old server, which would then
  * write beside the new one. The live member is the one holding the higher fencing epoch; every
- * other writable member gets the live holder and epoch written into its lock (the old server turns
- * passive and refuses writes) and, where the adapter can, is demoted to a replica of the live one.
+ * other writable member gets the live holder and epoch written into its lock, so the old server
+ * turns passive and refuses writes. It is deliberately NOT demoted or resynced here: rejoining
+ * discards whatever the island holds, which an operator may want to look at first; the runbook's
+ * resync stays a deliberate step (failback refuses until it is done).
  * Run by the health probe on every sample (AWS) and by the sandbox's probe loop; safe to run any
  * time: with one writable member it reads and changes nothing.
  */
+import { liveMember } from './observe.ts';
 import type { Region, Topology } from './topology.ts';
 import type { Ports } from './wiring.ts';
 
@@ -42,16 +45,23 @@ export async function fenceStalePrimaries(
       }
     }),
   );
-  const readable = locks.filter((l) => l.lock !== null).sort((a, b) => b.lock!.epoch - a.lock!.epoch);
-  const live = readable[0];
-  if (!live?.lock?.holder || (readable[1] && readable[1].lock!.epoch === live.lock.epoch))
+  const live = liveMember(t, locks);
+  if (!live?.lock?.holder)
     return {
       fenced: [],
       live: null,
-      detail: 'two writable members and no unique highest epoch: not deciding alone',
+      detail:
+        'two writable members and no single live one (lock holder in its own region, then epoch): not deciding alone',
     };
+  // Stale: every other writable member whose lock does not already name the live holder at its epoch.
+  const readable = locks.filter(
+    (l): l is (typeof locks)[number] & { lock: NonNullable<(typeof locks)[number]['lock']> } =>
+      l !== live &&
+      l.lock !== null &&
+      (l.lock.holder !== live.lock!.holder || l.lock.epoch < live.lock!.epoch),
+  );
   const fenced: FenceResult['fenced'] = [];
-  for (const stale of readable.slice(1)) {
+  for (const stale of readable) {
     const h = await ports.lock(stale.region);
     try {
       const r = await h.lock.switch({
@@ -68,11 +78,6 @@ export async function fenceStalePrimaries(
     } finally {
       await h.close();
     }
-    // Demote it where the adapter can (self-managed Redis): it then follows the live primary.
-    if (t.redis.kind === 'replicaof')
-      await ports.promoter
-        .promote({ sourceRegion: stale.region, targetRegion: live.region, dryRun: false })
-        .catch(() => undefined);
   }
   return {
     fenced,

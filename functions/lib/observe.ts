@@ -46,14 +46,13 @@ export async function observe(t: Topology, ports: Ports, fallbackRegion: Region)
     out.dnsPointsTo = clusterForRecord(t, dns.value);
   } else out.dnsError = (dns.reason as Error).message;
 
-  // Two writable members (an old primary back after an unplanned promotion): the one holding the
-  // higher fencing epoch is the live one.
+  // Two writable members (an old primary back after an unplanned promotion): see liveMember.
   if (out.redis && out.redis.primaryRegion === null && out.redis.groupStatus === 'split') {
     const primaries = out.redis.members.filter((m) => m.role === 'primary').map((m) => m.region);
     const locks = await Promise.all(
       primaries.map(async (region) => ({ region, lock: await readLock(ports, region).catch(() => null) })),
     );
-    const best = locks.filter((l) => l.lock).sort((a, b) => b.lock!.epoch - a.lock!.epoch)[0];
+    const best = liveMember(t, locks);
     if (best) out.redis = { ...out.redis, primaryRegion: best.region };
   }
 
@@ -81,4 +80,35 @@ async function readLock(ports: Ports, region: Region) {
   } finally {
     await h.close();
   }
+}
+
+/** A writable member and the lock it holds (null when unreadable). */
+export interface MemberLock {
+  region: Region;
+  lock: { holder: string | null; epoch: number } | null;
+}
+
+/**
+ * Which of several writable members is the live one: the member whose lock names the cluster of its
+ * own region (a fenced island's lock names the other region's cluster), then the higher fencing
+ * epoch. Null when that does not single one out: then nobody should decide alone.
+ */
+export function liveMember<M extends MemberLock>(t: Topology, members: M[]): M | null {
+  const score = (m: M) => {
+    const own = t.servers.find((s) => s.region === m.region)?.cluster;
+    return [m.lock && m.lock.holder === own ? 1 : 0, m.lock?.epoch ?? -1] as const;
+  };
+  const ranked = members
+    .filter((m) => m.lock?.holder)
+    .sort((a, b) => {
+      const [sa, sb] = [score(a), score(b)];
+      return sb[0] - sa[0] || sb[1] - sa[1];
+    });
+  const [first, second] = ranked;
+  if (!first) return null;
+  if (second) {
+    const [f, s] = [score(first), score(second)];
+    if (f[0] === s[0] && f[1] === s[1]) return null;
+  }
+  return first;
 }
