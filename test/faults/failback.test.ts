@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * Fault scenarios around planned promotions: no key acknowledged before a planned promotion is lost
  * (the old primary pauses writes, the target catches up to the exact offset, then roles swap), and
@@ -68,7 +69,12 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       const writer = new AckedWriter(w.sb.regions[b].redis.endpoint);
       await writer.writeBatch(200);
       await w.sb.healRegion(a); // back empty and standalone (no persistence)
+      // the fencer (the health probe's pass) writes the live holder into A's empty lock: wait for it,
+      // so that "nothing changed" below is about the failback alone
+      const deadline = Date.now() + 5_000;
+      while ((await systemState(w)).locks[a]?.holder !== west && Date.now() < deadline) await sleep(50);
       const before = await systemState(w);
+      expect(before.locks[a]).toEqual(before.locks[b]);
       // act 1: failback before the resync
       const refused = await runFailback(w);
       // assess 1
