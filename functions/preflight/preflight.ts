@@ -6,6 +6,7 @@
 import { iso } from '#lib/clock.ts';
 import { RunInProgress, TargetNotReady } from '#lib/errors.ts';
 import { observe } from '#lib/observe.ts';
+import { parseRelayMetrics } from '#lib/relay-metrics.ts';
 import type { Plan, Run } from '#lib/state.ts';
 import { serverByCluster, type Topology } from '#lib/topology.ts';
 import type { Ports, RunningRun } from '#lib/wiring.ts';
@@ -94,20 +95,28 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
       `the DNS record ${t.dns.recordName} points at ${seen.dns.values.join(', ')}, which is neither server (pass force.dns to overwrite it)`,
     );
 
-  // The agents that must come back: the configured list, or those last seen on the source.
+  // The agents that must come back: the configured list, or those last seen on the source, plus
+  // those connected to it right now when it still answers (a planned failback): a last-seen record
+  // taken while agents were still reconnecting must not shrink the set.
   let expectedClusters: string[] = [];
   let expectedClustersSource: string = t.reconnection.expectedClusters.source;
   if (t.reconnection.expectedClusters.source === 'static')
     expectedClusters = t.reconnection.expectedClusters.clusters;
   else {
-    const last = await ports.registry.lastSeen(source.cluster).catch((e: Error) => {
-      warnings.push(`cannot read the last-seen clusters: ${e.message}`);
-      return null;
-    });
-    if (last && last.clusters.length > 0) {
-      expectedClusters = last.clusters;
-      expectedClustersSource = `last-seen on ${source.cluster} at ${last.at}`;
-    } else
+    const [last, live] = await Promise.all([
+      ports.registry.lastSeen(source.cluster).catch((e: Error) => {
+        warnings.push(`cannot read the last-seen clusters: ${e.message}`);
+        return null;
+      }),
+      connectedNow(serverByCluster(t, source.cluster).metricsUrl, t, ports),
+    ]);
+    expectedClusters = [...new Set([...(last?.clusters ?? []), ...live])].sort();
+    const from = [
+      last?.clusters.length ? `last-seen on ${source.cluster} at ${last.at}` : '',
+      live.length ? `connected to ${source.cluster} now` : '',
+    ].filter(Boolean);
+    expectedClustersSource = from.join(' + ') || 'none';
+    if (expectedClusters.length === 0)
       warnings.push(
         `no record of the clusters last seen on ${source.cluster}: reconnection is checked against what ${target.cluster} reports`,
       );
@@ -160,4 +169,16 @@ function startedBefore(o: RunningRun, run: Run): boolean {
   const a = Date.parse(o.startedAt);
   const b = Date.parse(run.startedAt);
   return a < b || (a === b && o.id < run.executionId);
+}
+
+/** The agent clusters connected to a server now, from its metrics page (empty when it does not answer). */
+async function connectedNow(metricsUrl: string, t: Topology, ports: Ports): Promise<string[]> {
+  try {
+    const { clusters } = parseRelayMetrics(
+      await ports.metrics.scrape(metricsUrl, t.verification.probeTimeoutMs),
+    );
+    return [...clusters].filter(([, c]) => c.pushConnected > 0 || c.pullConnected > 0).map(([name]) => name);
+  } catch {
+    return [];
+  }
 }
