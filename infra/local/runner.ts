@@ -18,6 +18,7 @@ import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import type { WorkflowFunctions, WorkflowOptions } from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
+import { localLambdaContext } from './lambda-context.ts';
 
 /** Local stand-in ARNs, one per function (the local runner maps them back to handlers). */
 export const LOCAL_FUNCTIONS: WorkflowFunctions = Object.fromEntries(
@@ -101,22 +102,6 @@ export interface LocalRunResult {
   durationMs: number;
   definition: ReturnType<typeof workflowFor>;
 }
-
-const fakeContext = (name: string): Context =>
-  ({
-    functionName: `local-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/local-${name}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  }) as Context;
 
 /** Runs one execution to its end. */
 export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
@@ -282,5 +267,5 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
 }
 
 function wrap(name: string, handler: (event: unknown, context: Context) => Promise<unknown>): Fn {
-  return (payload) => handler(payload, fakeContext(name));
+  return (payload) => handler(payload, localLambdaContext(name));
 }

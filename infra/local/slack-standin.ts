@@ -12,6 +12,7 @@ import type { Context } from 'aws-lambda';
 import { type Clock, systemClock } from '#lib/clock.ts';
 import { encodeInteractionBody } from '#lib/slack/payload.ts';
 import { signedHeaders } from '#lib/slack/signature.ts';
+import { localLambdaContext as lambdaContext } from './lambda-context.ts';
 
 /** One message in the stand-in's channel history. */
 export interface StandInMessage {
@@ -370,23 +371,8 @@ export function startSlackStandIn(opts: SlackStandInOptions): Promise<SlackStand
   return SlackStandIn.start(opts);
 }
 
-/** A minimal Lambda context for invoking real handlers locally. */
-export function localLambdaContext(name: string): Context {
-  return {
-    functionName: `local-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:local-${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/local-${name}`,
-    logStreamName: 'local',
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
+/** A Lambda context for the handlers the stand-in serves (30 s left). */
+export const localLambdaContext = (name: string): Context => lambdaContext(name, 30_000);
 
 /** A Lambda Function URL handler (what `buildSlackCallbackHandler` returns). */
 export type FunctionUrlHandler = (event: unknown, context: Context) => Promise<unknown>;

@@ -7,8 +7,9 @@
  * Errors: a 503 (the sandbox's injected control-plane fault), any other 5xx, a timeout or a refused
  * connection -> `TransientError` (the ASL retries it); a CAS answered 409 -> `DnsChangeConflict`.
  */
+
+import { sameDnsRecord, showDnsRecord } from '../dns-record.ts';
 import { DnsChangeConflict, FailoverError, InvalidInput, TransientError } from '../errors.ts';
-import { normaliseRecordValue } from '../observe.ts';
 import type {
   AlarmStates,
   AlarmStateValue,
@@ -82,17 +83,6 @@ function unexpected(method: string, path: string, r: Reply): FailoverError {
 }
 
 /** Same TTL and the same set of values, as Route 53 matches a DELETE. */
-function sameRecord(a: DnsRecord, b: DnsRecord): boolean {
-  if (a.ttl !== b.ttl || a.values.length !== b.values.length) return false;
-  const x = a.values.map(normaliseRecordValue).sort();
-  const y = b.values.map(normaliseRecordValue).sort();
-  return x.every((v, i) => v === y[i]);
-}
-
-function show(r: DnsRecord | null): string {
-  return r ? `${r.values.join(',')} (TTL ${r.ttl})` : '(no record)';
-}
-
 /** {@link DnsPointer} over the sandbox DNS zone. */
 export class SandboxDnsPointer implements DnsPointer {
   private readonly controlUrl: string;
@@ -126,8 +116,10 @@ export class SandboxDnsPointer implements DnsPointer {
   }): Promise<DnsSwapResult> {
     const { expected, next, dryRun } = req;
     const current = await this.read();
-    if (current && sameRecord(current, next)) return { outcome: 'already', changeId: null };
-    if (!current || !sameRecord(current, expected)) throw this.conflict(expected, next, current);
+    if (current && sameDnsRecord(this.recordType, current, next))
+      return { outcome: 'already', changeId: null };
+    if (!current || !sameDnsRecord(this.recordType, current, expected))
+      throw this.conflict(expected, next, current);
     if (dryRun) return { outcome: 'would-change', changeId: null };
     const path = `${this.path}/cas`;
     const r = await call(this.controlUrl, 'POST', path, this.opts, { expected, next });
@@ -148,7 +140,7 @@ export class SandboxDnsPointer implements DnsPointer {
   private conflict(expected: DnsRecord, next: DnsRecord, current: DnsRecord | null): FailoverError {
     const { recordName, recordType } = this;
     return new DnsChangeConflict(
-      `${recordName} ${recordType} is ${show(current)}, not the expected ${show(expected)}; nothing was changed`,
+      `${recordName} ${recordType} is ${showDnsRecord(current)}, not the expected ${showDnsRecord(expected)}; nothing was changed`,
       { recordName, recordType, expected, next, current },
     );
   }

@@ -11,6 +11,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
+import { normaliseDnsName, sameDnsRecord, showDnsRecord } from '../dns-record.ts';
 import { DnsChangeConflict, DnsRecordUnexpected, InvalidInput } from '../errors.ts';
 import type { DnsPointer, DnsRecord, DnsSwapResult } from '../ports.ts';
 import { awsErrorDetails, awsErrorName, callAws, classifyAwsError } from './errors.ts';
@@ -27,34 +28,7 @@ export interface Route53DnsPointerOptions {
   comment?: string;
 }
 
-/**
- * A DNS name as Route 53 compares it: lower-case, no trailing dot, `\ddd` octal escapes decoded
- * (Route 53 returns e.g. `\052` for `*` and stores letters lower-case).
- */
-export function normaliseDnsName(name: string): string {
-  return name
-    .replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)))
-    .replace(/\.$/, '')
-    .toLowerCase();
-}
-
-function normaliseValue(type: string, value: string): string {
-  // CNAME targets are names; A and AAAA are addresses (AAAA hex digits are case-insensitive).
-  if (type === 'CNAME') return normaliseDnsName(value);
-  return type === 'AAAA' ? value.toLowerCase() : value;
-}
-
-/** True when two records have the same TTL and the same set of values (order ignored). */
-export function sameDnsRecord(type: string, a: DnsRecord, b: DnsRecord): boolean {
-  if (a.ttl !== b.ttl || a.values.length !== b.values.length) return false;
-  const av = a.values.map((v) => normaliseValue(type, v)).sort();
-  const bv = b.values.map((v) => normaliseValue(type, v)).sort();
-  return av.every((v, i) => v === bv[i]);
-}
-
-function show(r: DnsRecord | null): string {
-  return r ? `${r.values.join(',')} (TTL ${r.ttl})` : '(no record)';
-}
+export { normaliseDnsName, sameDnsRecord } from '../dns-record.ts';
 
 /** Route 53 record compare-and-swap. */
 export class Route53DnsPointer implements DnsPointer {
@@ -108,7 +82,7 @@ export class Route53DnsPointer implements DnsPointer {
     if (current && sameDnsRecord(recordType, current, next)) return { outcome: 'already', changeId: null };
     if (!current || !sameDnsRecord(recordType, current, expected))
       throw new DnsChangeConflict(
-        `${recordName} ${recordType} is ${show(current)}, not the expected ${show(expected)}; nothing was changed`,
+        `${recordName} ${recordType} is ${showDnsRecord(current)}, not the expected ${showDnsRecord(expected)}; nothing was changed`,
         { recordName, recordType, expected, next, current },
       );
     if (dryRun) return { outcome: 'would-change', changeId: null };
@@ -120,7 +94,8 @@ export class Route53DnsPointer implements DnsPointer {
       ResourceRecords: r.values.map((Value) => ({ Value })),
     });
     const comment = (
-      this.opts.comment ?? `gloo-mgmt-failover: ${recordName} ${show(expected)} -> ${show(next)}`
+      this.opts.comment ??
+      `gloo-mgmt-failover: ${recordName} ${showDnsRecord(expected)} -> ${showDnsRecord(next)}`
     ).slice(0, 256);
     try {
       const out = await this.opts.client.send(
@@ -168,11 +143,11 @@ export class Route53DnsPointer implements DnsPointer {
     if (after && sameDnsRecord(recordType, after, expected))
       // Still exactly what we meant to delete: the batch itself was invalid (e.g. a bad address).
       return new InvalidInput(
-        `Route 53 rejected the change of ${recordName} ${recordType} to ${show(next)}: ${messages.join('; ')}; the record is unchanged`,
+        `Route 53 rejected the change of ${recordName} ${recordType} to ${showDnsRecord(next)}: ${messages.join('; ')}; the record is unchanged`,
         details,
       );
     return new DnsChangeConflict(
-      `${recordName} ${recordType} changed meanwhile (now ${readError ? `unreadable: ${readError}` : show(after ?? null)}); Route 53 refused the swap and nothing was overwritten: ${messages.join('; ')}`,
+      `${recordName} ${recordType} changed meanwhile (now ${readError ? `unreadable: ${readError}` : showDnsRecord(after ?? null)}); Route 53 refused the swap and nothing was overwritten: ${messages.join('; ')}`,
       readError ? { ...details, readError } : details,
     );
   }
