@@ -34,6 +34,7 @@ export const ReportInput = z.object({
   lock: LockResult.nullish(),
   dns: DnsResult.nullish(),
   reconnect: Reconnect.nullish(),
+  approvalTimeoutError: CaughtError.nullish(),
 });
 
 const topicArn = process.env.NOTIFY_TOPIC_ARN;

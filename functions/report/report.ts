@@ -25,6 +25,8 @@ export interface RunState {
   plan?: Plan;
   verify?: Verification;
   approval?: { decision?: string; by?: string; byName?: string; at?: string; timedOut?: boolean };
+  /** Set by the workflow when the approval timed out and the timeout handler rejected (ApprovalTimedOut). */
+  approvalTimeoutError?: { Error: string; Cause?: string };
   promotion?: Promotion;
   lock?: LockResult;
   dns?: DnsResult;
@@ -203,7 +205,7 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     DryRunComplete: `dry run of ${run.direction} ${source.cluster} -> ${target.cluster}: nothing changed`,
     OutageNotConfirmed: `outage of ${source.cluster} not confirmed; nothing changed`,
     RecoveryNotConfirmed: `recovery of ${target.cluster} not confirmed; nothing changed`,
-    Rejected: `${run.direction} rejected${s.approval?.timedOut ? ' (approval timed out)' : ''}; nothing changed`,
+    Rejected: `${run.direction} rejected${s.approval?.timedOut || s.approvalTimeoutError ? ' (approval timed out)' : ''}; nothing changed`,
     TargetNotReady: `${target.cluster} not ready; nothing changed`,
     InvalidInput: 'the execution input is invalid; nothing changed',
     PromotionFailed: `Redis promotion in ${target.region} failed or timed out; lock and DNS not switched`,
