@@ -12,18 +12,21 @@
 import { FAIL_OUTCOMES, SUCCEED_OUTCOMES } from '#lib/outcomes.ts';
 import type { EndpointRef } from '#lib/state.ts';
 
+/** The functions a workflow invokes, in a fixed order (CDK and the local runner iterate over them). */
+export const WORKFLOW_FUNCTION_KEYS = [
+  'preflight',
+  'verifyOutage',
+  'verifyRecovered',
+  'promoteRedis',
+  'switchLock',
+  'repointDns',
+  'confirmReconnect',
+  'report',
+  'requestApproval',
+] as const;
+
 /** Lambda ARNs (or local names) of each step. */
-export interface WorkflowFunctions {
-  preflight: string;
-  verifyOutage: string;
-  verifyRecovered: string;
-  promoteRedis: string;
-  switchLock: string;
-  repointDns: string;
-  confirmReconnect: string;
-  report: string;
-  requestApproval: string;
-}
+export type WorkflowFunctions = Record<(typeof WORKFLOW_FUNCTION_KEYS)[number], string>;
 
 /** Polling bounds: Wait seconds between polls and how many polls before giving up. */
 export interface PollBounds {

@@ -16,26 +16,18 @@ import { createHandler as verifyOutage } from '#functions/verify-outage/handler.
 import { createHandler as verifyRecovered } from '#functions/verify-recovered/handler.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
-import type { WorkflowFunctions, WorkflowOptions } from '#workflows/definition.ts';
+import {
+  WORKFLOW_FUNCTION_KEYS,
+  type WorkflowFunctions,
+  type WorkflowOptions,
+} from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
 import { localLambdaContext } from './lambda-context.ts';
 
 /** Local stand-in ARNs, one per function (the local runner maps them back to handlers). */
 export const LOCAL_FUNCTIONS: WorkflowFunctions = Object.fromEntries(
-  (
-    [
-      'preflight',
-      'verifyOutage',
-      'verifyRecovered',
-      'promoteRedis',
-      'switchLock',
-      'repointDns',
-      'confirmReconnect',
-      'report',
-      'requestApproval',
-    ] as const
-  ).map((k) => [k, `arn:aws:lambda:us-east-1:000000000000:function:local-${k}`]),
-) as unknown as WorkflowFunctions;
+  WORKFLOW_FUNCTION_KEYS.map((k) => [k, `arn:aws:lambda:us-east-1:000000000000:function:local-${k}`]),
+) as WorkflowFunctions;
 
 type Fn = (payload: unknown) => Promise<unknown>;
 

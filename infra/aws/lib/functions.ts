@@ -2,26 +2,15 @@
  * The Lambda functions of a regional stack: where each entry point is, and its sizing. Shared by
  * the CDK app and bench/bundles.ts so that the bundles measured are the bundles deployed.
  */
+
 import { join, resolve } from 'node:path';
+import { WORKFLOW_FUNCTION_KEYS } from '#workflows/definition.ts';
 
 /** The repository root (holds package.json, package-lock.json and functions/). */
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
 /** Keys of the functions; the workflow ones match `WorkflowFunctions` in workflows/definition.ts. */
-export const FUNCTION_KEYS = [
-  'preflight',
-  'verifyOutage',
-  'verifyRecovered',
-  'promoteRedis',
-  'switchLock',
-  'repointDns',
-  'confirmReconnect',
-  'report',
-  'requestApproval',
-  'slackCallback',
-  'trigger',
-  'healthProbe',
-] as const;
+export const FUNCTION_KEYS = [...WORKFLOW_FUNCTION_KEYS, 'slackCallback', 'trigger', 'healthProbe'] as const;
 
 /** One function's key. */
 export type FunctionKey = (typeof FUNCTION_KEYS)[number];

@@ -33,7 +33,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { PROBE_NAMESPACE } from '#functions/health-probe/health-probe.ts';
 import { peerOf, type Server, type Topology } from '#lib/topology.ts';
-import type { WorkflowFunctions } from '#workflows/definition.ts';
+import { WORKFLOW_FUNCTION_KEYS, type WorkflowFunctions } from '#workflows/definition.ts';
 import { type Route, workflowFor, workflowOptions } from '#workflows/from-topology.ts';
 import type { SdkMode } from './bundling.ts';
 import { StepFunction, type VpcPlacement } from './constructs/step-function.ts';
@@ -42,17 +42,8 @@ import type { FunctionKey } from './functions.ts';
 import { acknowledge } from './nag.ts';
 
 /** The workflow function keys, in `WorkflowFunctions` order. */
-export const WORKFLOW_KEYS = [
-  'preflight',
-  'verifyOutage',
-  'verifyRecovered',
-  'promoteRedis',
-  'switchLock',
-  'repointDns',
-  'confirmReconnect',
-  'report',
-  'requestApproval',
-] as const satisfies readonly (keyof WorkflowFunctions & FunctionKey)[];
+export const WORKFLOW_KEYS = WORKFLOW_FUNCTION_KEYS satisfies readonly (keyof WorkflowFunctions &
+  FunctionKey)[];
 
 /** The ASL placeholder of a function's ARN (`${preflight}`), replaced through DefinitionSubstitutions. */
 export const placeholder = (key: string) => `\${${key}}`;
