@@ -132,7 +132,6 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       `trigger: start execution "${decision.executionName}" (failover ${decision.sourceCluster} -> ${decision.targetCluster})`,
     );
     const failover = await runOne(
-      sb,
       topology,
       ports,
       'failover',
@@ -186,7 +185,6 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       mark(`operator resynced Redis in ${regionA} as a replica of ${regionB} (REPLICAOF; in sync)`);
       const lockNow = await lockOn(sb, regionB);
       const fb = await runOne(
-        sb,
         topology,
         ports,
         'failback',
@@ -300,7 +298,6 @@ function withApprovalGates(t: Topology): Topology {
 }
 
 async function runOne(
-  sb: Sandbox,
   topology: Topology,
   ports: ReturnType<typeof portsFromTopology>,
   direction: 'failover' | 'failback',
@@ -324,7 +321,6 @@ async function runOne(
   const report = ((result.output as { report?: RunReport }).report ?? null) as RunReport | null;
   mark(`${direction} ended: ${result.endState} (${result.status}, ${result.transitions} state transitions)`);
   if (report) for (const a of report.nextActions) mark(`next: ${a}`);
-  void sb;
   return {
     run: {
       direction,
