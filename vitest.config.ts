@@ -8,6 +8,10 @@ export default defineConfig({
     pool: 'forks',
     setupFiles: ['test/support/setup.ts'],
     // Handlers run in-process: keep Powertools' JSON logs and EMF metrics out of the test output.
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_TRACE_ENABLED: 'false' },
+    env: {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_TRACE_ENABLED: 'false',
+    },
   },
 });
