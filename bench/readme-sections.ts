@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
-import { type BenchReport, RTO_PHASES } from './run.ts';
+import { type BenchReport, OVERHEAD_COLUMNS, overheadRows, RTO_PHASES } from './run.ts';
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 const FAULTS = fileURLToPath(new URL('./fault-results.json', import.meta.url));
@@ -140,28 +140,7 @@ export function performanceSection(r: BenchReport | null): string {
       '',
       '**Orchestration overhead**: failover workflow wall time minus the Wait states taken (waits scaled 0.2) and the time inside the handlers; what remains is the local engine and runner.',
       '',
-      ...mdTable(
-        [
-          'agents',
-          'wall',
-          'waits',
-          'handlers',
-          'overhead',
-          'per transition',
-          'of which engine start-up',
-          'transitions',
-        ],
-        Object.entries(r.overhead).map(([agents, o]) => [
-          Number(agents).toLocaleString('en'),
-          `${o.wallMs} ms`,
-          `${o.waitMs} ms`,
-          `${o.handlerMs} ms`,
-          `${o.overheadMs} ms`,
-          `${o.overheadPerTransitionMs} ms`,
-          `${o.startupMs} ms`,
-          o.transitions ?? '',
-        ]),
-      ),
+      ...mdTable(OVERHEAD_COLUMNS, overheadRows(r.overhead)),
     );
   }
   if (r.sandbox) {

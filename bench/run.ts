@@ -486,26 +486,8 @@ export function renderReport(r: BenchReport): string {
     out.push('', 'Orchestration overhead (failover workflow wall time - Wait states - time inside handlers)');
     out.push(
       table(
-        Object.entries(r.overhead).map(([agents, o]) => [
-          `${Number(agents).toLocaleString('en')} agents`,
-          `${o.wallMs} ms`,
-          `${o.waitMs} ms`,
-          `${o.handlerMs} ms`,
-          `${o.overheadMs} ms`,
-          `${o.overheadPerTransitionMs} ms`,
-          `${o.startupMs} ms`,
-          o.transitions!,
-        ]),
-        [
-          '',
-          'wall',
-          'waits',
-          'handlers',
-          'overhead',
-          'per transition',
-          'of which engine start-up',
-          'transitions',
-        ],
+        overheadRows(r.overhead).map(([agents, ...rest]) => [`${agents} agents`, ...rest]),
+        ['', ...OVERHEAD_COLUMNS.slice(1)],
       ),
     );
   }
@@ -669,4 +651,30 @@ if (import.meta.main) {
     process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
     process.exitCode = 1;
   });
+}
+
+/** Columns of the orchestration-overhead table (console and README). */
+export const OVERHEAD_COLUMNS = [
+  'agents',
+  'wall',
+  'waits',
+  'handlers',
+  'overhead',
+  'per transition',
+  'of which engine start-up',
+  'transitions',
+];
+
+/** Rows of the orchestration-overhead table, one per agent count. */
+export function overheadRows(overhead: NonNullable<BenchReport['overhead']>): (string | number)[][] {
+  return Object.entries(overhead).map(([agents, o]) => [
+    Number(agents).toLocaleString('en'),
+    `${o.wallMs} ms`,
+    `${o.waitMs} ms`,
+    `${o.handlerMs} ms`,
+    `${o.overheadMs} ms`,
+    `${o.overheadPerTransitionMs} ms`,
+    `${o.startupMs} ms`,
+    o.transitions ?? '',
+  ]);
 }

@@ -288,7 +288,7 @@ export function buildWorkflow(o: WorkflowOptions): {
       'ApproveDnsChange',
       'before-dns',
       'RepointDns',
-      `repoint ${'the relay DNS record'} to ${o.target.cluster}`,
+      `repoint the relay DNS record to ${o.target.cluster}`,
     );
 
   task('RepointDns', fn.repointDns, { action: 'change', 'run.$': '$.run' }, '$.dns', 'CheckDnsInSync', 60, [
