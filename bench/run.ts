@@ -137,7 +137,7 @@ async function measuredFailover(agents: number) {
     const decision = decide(await alarm, t);
     if (!decision.start) throw new Error(decision.reason);
 
-    const route = { direction: 'failover' as const, targetCluster: decision.targetCluster };
+    const route = { direction: 'failover' as const, targetServer: decision.targetServer };
     const sandboxPolls = { promotion: { seconds: 1, maxPolls: 30 }, dns: { seconds: 1, maxPolls: 30 } };
     const definition = workflowFor(t, route, LOCAL_FUNCTIONS, sandboxPolls);
 
@@ -181,7 +181,7 @@ async function measuredFailover(agents: number) {
     const res = await runWorkflow({
       topology: t,
       direction: 'failover',
-      targetCluster: decision.targetCluster,
+      targetServer: decision.targetServer,
       input: decision.input,
       ports,
       overrides,

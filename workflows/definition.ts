@@ -128,7 +128,7 @@ export function buildWorkflow(o: WorkflowOptions): {
 
   S.DescribeRun = {
     Type: 'Pass',
-    Comment: `${o.direction}: ${o.source.cluster} (${o.source.region}) -> ${o.target.cluster} (${o.target.region})`,
+    Comment: `${o.direction}: ${o.source.server} (${o.source.region}) -> ${o.target.server} (${o.target.region})`,
     Parameters: {
       run: {
         direction: o.direction,
@@ -241,7 +241,7 @@ export function buildWorkflow(o: WorkflowOptions): {
       'ApproveSwitch',
       firstGate,
       'StartRedisPromotion',
-      `promote Redis in ${o.target.region}, move the global lock to ${o.target.cluster}, repoint DNS to ${o.target.cluster}`,
+      `promote Redis in ${o.target.region}, move the global lock to ${o.target.server}, repoint DNS to ${o.target.server}`,
     );
 
   // Promotion: start, then poll with Wait + Choice, bounded.
@@ -288,7 +288,7 @@ export function buildWorkflow(o: WorkflowOptions): {
       'ApproveDnsChange',
       'before-dns',
       'RepointDns',
-      `repoint the relay DNS record to ${o.target.cluster}`,
+      `repoint the relay DNS record to ${o.target.server}`,
     );
 
   task('RepointDns', fn.repointDns, { action: 'change', 'run.$': '$.run' }, '$.dns', 'CheckDnsInSync', 60, [
@@ -372,7 +372,7 @@ export function buildWorkflow(o: WorkflowOptions): {
       : { Type: 'Succeed' };
 
   return {
-    Comment: `Gloo management plane ${o.direction}: ${o.source.cluster} (${o.source.region}) -> ${o.target.cluster} (${o.target.region}). Built by workflows/definition.ts.`,
+    Comment: `Gloo management plane ${o.direction}: ${o.source.server} (${o.source.region}) -> ${o.target.server} (${o.target.region}). Built by workflows/definition.ts.`,
     StartAt: 'DescribeRun',
     TimeoutSeconds: 6 * 3600,
     // Step Functions refuses unreachable states: drop outcomes nothing leads to (e.g. Rejected without gates).

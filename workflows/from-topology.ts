@@ -1,18 +1,18 @@
 /** Builds the workflows of a deployment from its topology. */
 import type { EndpointRef } from '#lib/state.ts';
-import { peerOf, serverByCluster, type Topology } from '#lib/topology.ts';
+import { peerOf, serverById, type Topology } from '#lib/topology.ts';
 import { buildWorkflow, type WorkflowFunctions, type WorkflowOptions } from './definition.ts';
 
-/** The run direction and the cluster it moves to. */
+/** The run direction and the server it moves to. */
 export interface Route {
   direction: 'failover' | 'failback';
-  /** The cluster that becomes active. Failback always targets `topology.homeCluster`. */
-  targetCluster: string;
+  /** The id of the server that becomes active. Failback always targets `topology.homeServer`. */
+  targetServer: string;
 }
 
-const ref = (t: Topology, cluster: string): EndpointRef => {
-  const s = serverByCluster(t, cluster);
-  return { cluster: s.cluster, region: s.region };
+const ref = (t: Topology, id: string): EndpointRef => {
+  const s = serverById(t, id);
+  return { server: s.id, region: s.region };
 };
 
 /** The workflow options for a route, from the topology's policies. */
@@ -22,8 +22,8 @@ export function workflowOptions(
   functions: WorkflowFunctions,
   overrides: Partial<WorkflowOptions> = {},
 ): WorkflowOptions {
-  const target = ref(t, route.direction === 'failback' ? t.homeCluster : route.targetCluster);
-  const source = ref(t, peerOf(t, target.cluster).cluster);
+  const target = ref(t, route.direction === 'failback' ? t.homeServer : route.targetServer);
+  const source = ref(t, peerOf(t, target.server).id);
   const v = t.verification;
   return {
     direction: route.direction,

@@ -6,7 +6,7 @@
 import { iso } from '#lib/clock.ts';
 import { evaluateReconnection, parseRelayMetrics } from '#lib/relay-metrics.ts';
 import type { Plan, Reconnect, Run } from '#lib/state.ts';
-import { serverByCluster, type Topology } from '#lib/topology.ts';
+import { serverById, type Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
 /** How many polls fit in the reconnection timeout. */
@@ -26,7 +26,7 @@ export async function confirmReconnect(
   const polls = (previous?.polls ?? 0) + 1;
   const maxPolls = maxReconnectPolls(t);
   const base = { startedAt: previous?.startedAt ?? now, polls, maxPolls };
-  const server = serverByCluster(t, run.target.cluster);
+  const server = serverById(t, run.target.server);
   let page: string;
   try {
     page = await ports.metrics.scrape(server.metricsUrl, t.verification.probeTimeoutMs);
@@ -60,6 +60,6 @@ export async function confirmReconnect(
     connected: connected.length,
     fraction,
     missing: missing.slice(0, 100),
-    detail: `${connected.length}/${expected.length} expected clusters connected and warmed on ${server.cluster} (need ${Math.round(t.reconnection.minFraction * 100)}%)${missing.length > 100 ? `; ${missing.length} missing, first 100 listed` : ''}`,
+    detail: `${connected.length}/${expected.length} expected clusters connected and warmed on ${server.id} (need ${Math.round(t.reconnection.minFraction * 100)}%)${missing.length > 100 ? `; ${missing.length} missing, first 100 listed` : ''}`,
   };
 }

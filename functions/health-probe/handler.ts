@@ -103,7 +103,7 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
       logger.info('probe run', {
         samples: report.samples.length,
         last: last?.servers.map((s) => ({
-          cluster: s.cluster,
+          server: s.server,
           relay: s.relay.ok,
           agents: s.connectedClusters?.length ?? null,
         })),

@@ -60,7 +60,7 @@ export interface HealthProbeSettings {
 
 /** What one sample saw of one server. */
 export interface ServerSample {
-  cluster: string;
+  server: string;
   relay: { ok: boolean; detail: string; latencyMs: number };
   /** Agent clusters with a push connection, sorted; null when the metrics page could not be read. */
   connectedClusters: string[] | null;
@@ -85,7 +85,7 @@ export async function probeServer(
     deps.metrics.scrape(server.metricsUrl, timeoutMs),
   ]);
   const sample: ServerSample = {
-    cluster: server.cluster,
+    server: server.id,
     relay:
       relay.status === 'fulfilled'
         ? { ok: relay.value.ok, detail: relay.value.detail, latencyMs: relay.value.latencyMs }
@@ -106,12 +106,12 @@ export async function probeServer(
 export function datapoints(servers: ServerSample[], probeRegion: string, at: number): ProbeDatum[] {
   const out: ProbeDatum[] = [];
   for (const s of servers) {
-    out.push({ metric: 'RelayReachable', cluster: s.cluster, probeRegion, value: s.relay.ok ? 1 : 0, at });
+    out.push({ metric: 'RelayReachable', cluster: s.server, probeRegion, value: s.relay.ok ? 1 : 0, at });
     // No page, no datapoint: an unreadable page is not "zero agents" (the alarm treats it as missing).
     if (s.connectedClusters)
       out.push({
         metric: 'AgentsConnected',
-        cluster: s.cluster,
+        cluster: s.server,
         probeRegion,
         value: s.connectedClusters.length,
         at,
@@ -131,7 +131,7 @@ export async function runHealthProbe(
   deps: HealthProbeDeps,
 ): Promise<HealthProbeReport> {
   const servers = settings.clusters?.length
-    ? t.servers.filter((s) => settings.clusters!.includes(s.cluster))
+    ? t.servers.filter((s) => settings.clusters!.includes(s.id))
     : t.servers;
   const report: HealthProbeReport = { samples: [], recorded: [], publishErrors: [] };
   const lastSeen = new Map<string, { clusters: string[]; at: string }>();
@@ -146,7 +146,7 @@ export async function runHealthProbe(
     }
     for (const r of results)
       if (r.connectedClusters?.length)
-        lastSeen.set(r.cluster, { clusters: r.connectedClusters, at: iso(deps.clock) });
+        lastSeen.set(r.server, { clusters: r.connectedClusters, at: iso(deps.clock) });
     if (i === settings.samples - 1) break;
     const wait = started + settings.intervalMs - deps.clock.now();
     // Leave room for the next sample and the registry writes before the invocation's deadline.

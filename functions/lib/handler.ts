@@ -28,7 +28,7 @@ export const metrics = new Metrics({
 /** X-Ray tracing (active only inside Lambda). */
 export const tracer = new Tracer({ serviceName });
 
-/** Formats zod issues as `path: message` lines (paths like `plan.source.cluster`). */
+/** Formats zod issues as `path: message` lines (paths like `plan.source.server`). */
 export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({
     path: i.path.map(String).join('.') || '(input)',
@@ -91,29 +91,29 @@ export async function portsFromEnv(t: Topology): Promise<Ports> {
 export function checkRunAgainstTopology(step: string, input: unknown, t: Topology): void {
   const run = (
     input as {
-      run?: { source?: { cluster: string; region: string }; target?: { cluster: string; region: string } };
+      run?: { source?: { server: string; region: string }; target?: { server: string; region: string } };
     }
   ).run;
   if (!run?.source || !run.target) return;
   const issues: { path: string; message: string }[] = [];
   for (const side of ['source', 'target'] as const) {
     const ref = run[side]!;
-    const server = t.servers.find((s) => s.cluster === ref.cluster);
+    const server = t.servers.find((s) => s.id === ref.server);
     if (!server)
       issues.push({
-        path: `run.${side}.cluster`,
-        message: `expected one of ${t.servers.map((s) => s.cluster).join(', ')}`,
+        path: `run.${side}.server`,
+        message: `expected one of the server ids ${t.servers.map((s) => s.id).join(', ')}`,
       });
     else if (server.region !== ref.region)
       issues.push({
         path: `run.${side}.region`,
-        message: `expected ${server.region} (the region of ${server.cluster})`,
+        message: `expected ${server.region} (the region of ${server.id})`,
       });
   }
-  if (run.source.cluster === run.target.cluster)
+  if (run.source.server === run.target.server)
     issues.push({
-      path: 'run.target.cluster',
-      message: `must differ from run.source.cluster (${run.source.cluster})`,
+      path: 'run.target.server',
+      message: `must differ from run.source.server (${run.source.server})`,
     });
   if (issues.length)
     throw new InvalidInput(

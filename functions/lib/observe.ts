@@ -95,7 +95,7 @@ export interface MemberLock {
  */
 export function liveMember<M extends MemberLock>(t: Topology, members: M[]): M | null {
   const score = (m: M) => {
-    const own = t.servers.find((s) => s.region === m.region)?.cluster;
+    const own = t.servers.find((s) => s.region === m.region)?.id;
     return [m.lock && m.lock.holder === own ? 1 : 0, m.lock?.epoch ?? -1] as const;
   };
   const ranked = members

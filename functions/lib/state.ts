@@ -17,8 +17,13 @@ export const IncidentId = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 letters, digits, "_", ".", ":" or "-"');
 
-/** One side of a run. */
-export const EndpointRef = z.strictObject({ cluster: safeName, region: z.enum(AWS_REGIONS) });
+/** Our id of a management server (topology `servers[].id`). */
+export const ServerId = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, 'expected a server id (1-40 characters, a DNS-1123 label)');
+
+/** One side of a run: a server of the topology, by id, and its region. */
+export const EndpointRef = z.strictObject({ server: ServerId, region: z.enum(AWS_REGIONS) });
 export type EndpointRef = z.infer<typeof EndpointRef>;
 
 /** What a person or the trigger passes to StartExecution. */

@@ -58,6 +58,14 @@ const clusterName = z
     'expected a DNS-1123 label (lowercase letters, digits, "-"), as in common.cluster',
   );
 
+/** Our id of a management server: a DNS-1123 label of at most 40 characters (it goes into execution names). */
+const serverId = z
+  .string()
+  .regex(
+    /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/,
+    'expected a server id: 1-40 lowercase letters, digits or "-" (a DNS-1123 label)',
+  );
+
 const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. mgmt.example.com:9900')
@@ -78,24 +86,59 @@ const secretRef = z
   );
 
 /** One management server (a Gloo management cluster). */
-export const ServerSchema = z.strictObject({
-  /** Cluster name, as in the Helm value `common.cluster` and `meshctl x switch-active --mgmt-cluster-name`. */
-  cluster: clusterName,
-  region,
-  /** Relay address agents would use to reach this server directly (gRPC, usually :9900). */
-  relayAddress: hostPort,
-  /** Prometheus metrics of the management server (usually :9091/metrics). */
-  metricsUrl: httpUrl,
-  /** Health endpoint of the management server (usually :8090). */
-  healthUrl: httpUrl,
-  /** Optional Route 53 health check watching this server. */
-  route53HealthCheckId: z
-    .string()
-    .regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)')
-    .optional(),
-  /** CloudWatch alarms that mean "this server is down" (they may trigger a failover away from it). */
-  alarmNames: z.array(z.string().min(1).max(255)).default([]),
-});
+export const ServerSchema = z
+  .strictObject({
+    /**
+     * Our id for this server: unique in the topology; used in state, execution names, ARNs and
+     * Slack. Not Gloo's cluster name (both servers may share that).
+     */
+    id: serverId,
+    /**
+     * Gloo's `common.cluster` Helm value for this management cluster, as `meshctl experimental
+     * switch-active --mgmt-cluster-name` receives it. May be identical on both servers (the vendor
+     * requires that in the write-to-one mode, and its AWS HA demo does it in write-to-all).
+     * Defaults to the server id.
+     */
+    glooClusterName: clusterName.optional(),
+    region,
+    /** Relay address agents would use to reach this server directly (gRPC, usually :9900). */
+    relayAddress: hostPort,
+    /** Prometheus metrics of the management server (usually :9091/metrics). */
+    metricsUrl: httpUrl,
+    /** Health endpoint of the management server (usually :8090). */
+    healthUrl: httpUrl,
+    /** Optional Route 53 health check watching this server. */
+    route53HealthCheckId: z
+      .string()
+      .regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)')
+      .optional(),
+    /** CloudWatch alarms that mean "this server is down" (they may trigger a failover away from it). */
+    alarmNames: z.array(z.string().min(1).max(255)).default([]),
+  })
+  .transform((s) => ({ ...s, glooClusterName: s.glooClusterName ?? s.id }));
+
+/**
+ * Topologies written before server ids existed name each server by `cluster` and the home server
+ * by `homeCluster`. Such a file keeps working: `cluster` becomes both the server id and
+ * `glooClusterName`, `homeCluster` becomes `homeServer`. A file that mixes old and new names for
+ * the same thing is left alone, so the schema names the unexpected field.
+ */
+export function upgradeLegacyTopology(doc: unknown): unknown {
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+  const { homeCluster, ...t } = doc as Record<string, unknown>;
+  const out: Record<string, unknown> =
+    homeCluster !== undefined && !('homeServer' in t)
+      ? { ...t, homeServer: homeCluster }
+      : { ...(doc as object) };
+  if (Array.isArray(out.servers))
+    out.servers = out.servers.map((server: unknown) => {
+      if (!server || typeof server !== 'object' || Array.isArray(server)) return server;
+      const { cluster, ...rest } = server as Record<string, unknown>;
+      if (cluster === undefined || 'id' in rest) return server;
+      return { ...rest, id: cluster, glooClusterName: rest.glooClusterName ?? cluster };
+    });
+  return out;
+}
 
 const lockSchema = z
   .strictObject({
@@ -249,11 +292,11 @@ function crossFieldIssues(doc: unknown): RawIssue[] {
   const members =
     t.redis && typeof t.redis.members === 'object' && t.redis.members ? t.redis.members : undefined;
   const values = t.dns && typeof t.dns.values === 'object' && t.dns.values ? t.dns.values : undefined;
-  const clusters = servers.map((s) => s?.cluster);
+  const ids = servers.map((s) => s?.id);
   const regions = servers.map((s) => s?.region);
   servers.forEach((s, i) => {
-    if (typeof s?.cluster === 'string' && clusters.indexOf(s.cluster) !== i)
-      out.push({ path: ['servers', i, 'cluster'], message: `duplicate cluster name "${s.cluster}"` });
+    if (typeof s?.id === 'string' && ids.indexOf(s.id) !== i)
+      out.push({ path: ['servers', i, 'id'], message: `duplicate server id "${s.id}"` });
     if (typeof s?.region === 'string' && regions.indexOf(s.region) !== i)
       out.push({
         path: ['servers', i, 'region'],
@@ -262,10 +305,10 @@ function crossFieldIssues(doc: unknown): RawIssue[] {
     if (members && typeof s?.region === 'string' && !(s.region in members))
       out.push({
         path: ['redis', 'members'],
-        message: `missing the Redis member for region ${s.region} (server ${s.cluster})`,
+        message: `missing the Redis member for region ${s.region} (server ${s.id})`,
       });
-    if (values && typeof s?.cluster === 'string' && !(s.cluster in values))
-      out.push({ path: ['dns', 'values'], message: `missing the record value for cluster ${s.cluster}` });
+    if (values && typeof s?.id === 'string' && !(s.id in values))
+      out.push({ path: ['dns', 'values'], message: `missing the record value for server ${s.id}` });
   });
   if (members && servers.length)
     for (const r of Object.keys(members))
@@ -273,17 +316,17 @@ function crossFieldIssues(doc: unknown): RawIssue[] {
         out.push({ path: ['redis', 'members', r], message: `no management server runs in region ${r}` });
   if (values && servers.length) {
     for (const c of Object.keys(values))
-      if (!clusters.includes(c))
+      if (!ids.includes(c))
         out.push({
           path: ['dns', 'values', c],
-          message: `unknown cluster "${c}" (expected one of ${clusters.join(', ')})`,
+          message: `unknown server id "${c}" (expected one of ${ids.join(', ')})`,
         });
     const vals = Object.values(values);
     if (new Set(vals).size !== vals.length)
       out.push({ path: ['dns', 'values'], message: 'each server needs a distinct record value' });
   }
-  if (typeof t.homeCluster === 'string' && servers.length && !clusters.includes(t.homeCluster))
-    out.push({ path: ['homeCluster'], message: `expected one of ${clusters.join(', ')}` });
+  if (typeof t.homeServer === 'string' && servers.length && !ids.includes(t.homeServer))
+    out.push({ path: ['homeServer'], message: `expected one of the server ids ${ids.join(', ')}` });
   if (Array.isArray(t.approvals?.gates) && t.approvals.gates.length > 0 && !t.approvals.slack)
     out.push({ path: ['approvals', 'slack'], message: 'required when approval gates are configured' });
   if (t.dns?.provider?.kind === 'sandbox' && !t.sandbox?.controlUrl)
@@ -302,8 +345,8 @@ export const TopologySchema = z
     /** A short name for this management plane, used in execution names and messages. */
     name: z.string().regex(/^[a-zA-Z0-9-]{1,40}$/, 'expected 1-40 letters, digits or "-"'),
     servers: z.array(ServerSchema).length(2, 'expected exactly two management servers (active/passive)'),
-    /** The cluster that is active in normal operation; failback returns to it. */
-    homeCluster: clusterName,
+    /** The id of the server that is active in normal operation; failback returns to it. */
+    homeServer: serverId,
     redis: z.discriminatedUnion('kind', [ElastiCacheGlobalSchema, ReplicaOfSchema], {
       error: 'expected redis.kind "elasticache-global" or "replicaof"',
     }),
@@ -349,6 +392,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** Validates a parsed topology document; throws {@link InvalidTopology} naming every bad field. */
 export function parseTopology(doc: unknown, source = 'topology'): Topology {
+  doc = upgradeLegacyTopology(doc);
   const result = TopologySchema.safeParse(doc);
   if (result.success) return result.data;
   const issues: TopologyIssue[] = result.error.issues.map((i) => ({
@@ -395,20 +439,20 @@ export interface Pair {
   target: Server;
 }
 
-/** Finds a server by cluster name, or throws {@link InvalidInput}-like topology error. */
-export function serverByCluster(t: Topology, cluster: string): Server {
-  const s = t.servers.find((x) => x.cluster === cluster);
+/** Finds a server by its id, or throws {@link InvalidTopology}. */
+export function serverById(t: Topology, id: string): Server {
+  const s = t.servers.find((x) => x.id === id);
   if (!s)
     throw new InvalidTopology(
-      `unknown cluster "${cluster}" (expected one of ${t.servers.map((x) => x.cluster).join(', ')})`,
+      `unknown server id "${id}" (expected one of ${t.servers.map((x) => x.id).join(', ')})`,
     );
   return s;
 }
 
 /** The other server of the pair. */
-export function peerOf(t: Topology, cluster: string): Server {
-  serverByCluster(t, cluster);
-  return t.servers.find((x) => x.cluster !== cluster)!;
+export function peerOf(t: Topology, id: string): Server {
+  serverById(t, id);
+  return t.servers.find((x) => x.id !== id)!;
 }
 
 /** The lock key, epoch key and value format after defaults. */

@@ -8,14 +8,14 @@ import { RunInProgress, TargetNotReady } from '#lib/errors.ts';
 import { observe } from '#lib/observe.ts';
 import { parseRelayMetrics } from '#lib/relay-metrics.ts';
 import type { Plan, Run } from '#lib/state.ts';
-import { serverByCluster, type Topology } from '#lib/topology.ts';
+import { serverById, type Topology } from '#lib/topology.ts';
 import type { Ports, RunningRun } from '#lib/wiring.ts';
 
 /** Preflight: see the module comment. */
 export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Plan> {
   const startedAt = iso(ports.clock);
   const { source, target } = run;
-  const targetServer = serverByCluster(t, target.cluster);
+  const targetServer = serverById(t, target.server);
   const warnings: string[] = [];
 
   // Exactly one of several concurrent runs goes on: the one that started first (ties: the
@@ -31,8 +31,7 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
   const targetMember = seen.redis?.members.find((m) => m.region === target.region);
   const sourceMember = seen.redis?.members.find((m) => m.region === source.region);
   const redisPromoted = seen.redis?.primaryRegion === target.region;
-  const switched =
-    redisPromoted && seen.lock?.holder === target.cluster && seen.dnsPointsTo === target.cluster;
+  const switched = redisPromoted && seen.lock?.holder === target.server && seen.dnsPointsTo === target.server;
   // After an unplanned promotion the old primary may come back as a writable island whose lock
   // still names the old server: then the run is not done, it must fence it (promotion demotes it
   // where it can, switch-lock writes the lock there).
@@ -40,17 +39,17 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
     switched && sourceMember?.reachable === true && sourceMember.role === 'primary'
       ? await sourceLockHolder(run, ports)
       : null;
-  const alreadyActive = switched && (unfenced === null || unfenced === target.cluster);
+  const alreadyActive = switched && (unfenced === null || unfenced === target.server);
 
   // Readiness of the target: its server answers, its Redis member answers and can be promoted safely.
   const readiness: string[] = [];
   const problems: string[] = [];
   const health = await ports.probes.httpGet(targetServer.healthUrl, t.verification.probeTimeoutMs);
   if (health.ok)
-    readiness.push(`target server ${target.cluster} health: ${health.detail} in ${health.latencyMs} ms`);
+    readiness.push(`target server ${target.server} health: ${health.detail} in ${health.latencyMs} ms`);
   else
     problems.push(
-      `target server ${target.cluster} is not healthy (${targetServer.healthUrl}: ${health.detail})`,
+      `target server ${target.server} is not healthy (${targetServer.healthUrl}: ${health.detail})`,
     );
 
   if (!seen.redis) problems.push(`cannot read the Redis topology: ${seen.redisError}`);
@@ -80,13 +79,9 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
       `the old primary in ${source.region} is back as a writable Redis whose lock names ${unfenced ?? 'nobody'}: this run fences it`,
     );
   if (!seen.lock) warnings.push(`cannot read the global lock: ${seen.lockError}`);
-  else if (
-    seen.lock.holder !== source.cluster &&
-    seen.lock.holder !== target.cluster &&
-    !run.input.force.lock
-  )
+  else if (seen.lock.holder !== source.server && seen.lock.holder !== target.server && !run.input.force.lock)
     problems.push(
-      `the global lock is held by ${seen.lock.holder ?? 'nobody'}, neither ${source.cluster} nor ${target.cluster} (pass force.lock to take it)`,
+      `the global lock is held by ${seen.lock.holder ?? 'nobody'}, neither ${source.server} nor ${target.server} (pass force.lock to take it)`,
     );
 
   if (!seen.dns) warnings.push(`cannot read the DNS record: ${seen.dnsError ?? 'record not found'}`);
@@ -104,26 +99,26 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
     expectedClusters = t.reconnection.expectedClusters.clusters;
   else {
     const [last, live] = await Promise.all([
-      ports.registry.lastSeen(source.cluster).catch((e: Error) => {
+      ports.registry.lastSeen(source.server).catch((e: Error) => {
         warnings.push(`cannot read the last-seen clusters: ${e.message}`);
         return null;
       }),
-      connectedNow(serverByCluster(t, source.cluster).metricsUrl, t, ports),
+      connectedNow(serverById(t, source.server).metricsUrl, t, ports),
     ]);
     expectedClusters = [...new Set([...(last?.clusters ?? []), ...live])].sort();
     const from = [
-      last?.clusters.length ? `last-seen on ${source.cluster} at ${last.at}` : '',
-      live.length ? `connected to ${source.cluster} now` : '',
+      last?.clusters.length ? `last-seen on ${source.server} at ${last.at}` : '',
+      live.length ? `connected to ${source.server} now` : '',
     ].filter(Boolean);
     expectedClustersSource = from.join(' + ') || 'none';
     if (expectedClusters.length === 0)
       warnings.push(
-        `no record of the clusters last seen on ${source.cluster}: reconnection is checked against what ${target.cluster} reports`,
+        `no record of the clusters last seen on ${source.server}: reconnection is checked against what ${target.server} reports`,
       );
   }
 
   if (problems.length > 0 && !alreadyActive)
-    throw new TargetNotReady(`${target.cluster} is not ready to take over: ${problems.join('; ')}`, {
+    throw new TargetNotReady(`${target.server} is not ready to take over: ${problems.join('; ')}`, {
       problems,
       readiness,
     });

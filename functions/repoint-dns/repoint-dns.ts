@@ -17,14 +17,14 @@ export async function repointDns(
   ports: Pick<Ports, 'dns' | 'clock'>,
 ): Promise<DnsResult> {
   const startedAt = iso(ports.clock);
-  const targetValue = t.dns.values[run.target.cluster]!;
+  const targetValue = t.dns.values[run.target.server]!;
   const current = await ports.dns.read();
   if (!current)
     throw new DnsRecordUnexpected(`the record ${t.dns.recordName} (${t.dns.recordType}) does not exist`);
   const pointsTo = clusterForRecord(t, current);
   const next = { ttl: t.dns.ttl, values: [targetValue] };
   const base = { startedAt, before: current.values, after: next.values, polls: 0 };
-  if (pointsTo === run.target.cluster)
+  if (pointsTo === run.target.server)
     return {
       ...base,
       after: current.values,
@@ -33,7 +33,7 @@ export async function repointDns(
       changeId: null,
       status: 'INSYNC',
     };
-  if (pointsTo !== run.source.cluster && !run.input.force.dns)
+  if (pointsTo !== run.source.server && !run.input.force.dns)
     throw new DnsRecordUnexpected(
       `the record ${t.dns.recordName} points at ${current.values.join(', ')}, which is neither server; pass force.dns to overwrite it`,
       {

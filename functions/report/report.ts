@@ -163,7 +163,7 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
   switch (outcome.name) {
     case 'FailedOver':
       nextActions.push(
-        `Point the CI/CD pipeline that applies Gloo configuration at ${target.cluster} (configuration is written to the active management cluster only).`,
+        `Point the CI/CD pipeline that applies Gloo configuration at ${target.server} (configuration is written to the active management cluster only).`,
       );
       if (s.promotion?.mode === 'unplanned')
         nextActions.push(
@@ -177,7 +177,7 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
       break;
     case 'ReconnectIncomplete':
       nextActions.push(
-        `Lock and DNS point at ${target.cluster}, but these agents did not reconnect: ${(s.reconnect?.missing ?? []).map((m) => `${m.cluster} (${m.reason})`).join(', ') || 'see the confirm-reconnect output'}. Check their relay connectivity and TLS (both management clusters must share the relay root CA, identity token and authority).`,
+        `Lock and DNS point at ${target.server}, but these agents did not reconnect: ${(s.reconnect?.missing ?? []).map((m) => `${m.cluster} (${m.reason})`).join(', ') || 'see the confirm-reconnect output'}. Check their relay connectivity and TLS (both management clusters must share the relay root CA, identity token and authority).`,
       );
       break;
     case 'PromotionFailed':
@@ -191,7 +191,7 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
       );
       break;
     case 'TargetNotReady':
-      nextActions.push(`Nothing changed. Make ${target.cluster} ready (${err?.message ?? ''}) and re-run.`);
+      nextActions.push(`Nothing changed. Make ${target.server} ready (${err?.message ?? ''}) and re-run.`);
       break;
     default:
       if (NOTHING_CHANGED.includes(outcome.name)) nextActions.push('Nothing changed.');
@@ -200,17 +200,17 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     nextActions.push(`Some state could not be read after the run: ${readErrors.join('; ')}`);
 
   const summary = {
-    FailedOver: `${run.direction} ${source.cluster} (${source.region}) -> ${target.cluster} (${target.region}) complete`,
-    AlreadyActive: `${target.cluster} was already active; nothing to do`,
-    DryRunComplete: `dry run of ${run.direction} ${source.cluster} -> ${target.cluster}: nothing changed`,
-    OutageNotConfirmed: `outage of ${source.cluster} not confirmed; nothing changed`,
-    RecoveryNotConfirmed: `recovery of ${target.cluster} not confirmed; nothing changed`,
+    FailedOver: `${run.direction} ${source.server} (${source.region}) -> ${target.server} (${target.region}) complete`,
+    AlreadyActive: `${target.server} was already active; nothing to do`,
+    DryRunComplete: `dry run of ${run.direction} ${source.server} -> ${target.server}: nothing changed`,
+    OutageNotConfirmed: `outage of ${source.server} not confirmed; nothing changed`,
+    RecoveryNotConfirmed: `recovery of ${target.server} not confirmed; nothing changed`,
     Rejected: `${run.direction} rejected${s.approval?.timedOut || s.approvalTimeoutError ? ' (approval timed out)' : ''}; nothing changed`,
-    TargetNotReady: `${target.cluster} not ready; nothing changed`,
+    TargetNotReady: `${target.server} not ready; nothing changed`,
     InvalidInput: 'the execution input is invalid; nothing changed',
     PromotionFailed: `Redis promotion in ${target.region} failed or timed out; lock and DNS not switched`,
     HaltedAfterPromotion: `halted after promoting Redis in ${target.region}; re-run to converge`,
-    ReconnectIncomplete: `switched to ${target.cluster}, but not every agent reconnected`,
+    ReconnectIncomplete: `switched to ${target.server}, but not every agent reconnected`,
   }[outcome.name];
 
   return {

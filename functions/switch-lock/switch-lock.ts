@@ -13,7 +13,7 @@ import type { LockSwitchResult } from '#lib/ports.ts';
 import type { LockResult, Plan, Run } from '#lib/state.ts';
 import type { Ports } from '#lib/wiring.ts';
 
-/** Switches the lock to `run.target.cluster`; replays are no-ops; another holder -> `LockHeldByOther`. */
+/** Switches the lock to `run.target.server`; replays are no-ops; another holder -> `LockHeldByOther`. */
 export async function switchLock(
   run: Run,
   plan: Plan,
@@ -23,8 +23,8 @@ export async function switchLock(
   const h = await ports.lock(run.target.region);
   try {
     const res = await h.lock.switch({
-      expectedHolder: run.source.cluster,
-      newHolder: run.target.cluster,
+      expectedHolder: run.source.server,
+      newHolder: run.target.server,
       force: run.input.force.lock,
       minEpoch: plan.before.lock?.epoch ?? 0,
       dryRun: run.input.dryRun,
@@ -61,14 +61,14 @@ export async function fenceSource(
   }
   try {
     const r = await h.lock.switch({
-      expectedHolder: run.source.cluster,
-      newHolder: run.target.cluster,
+      expectedHolder: run.source.server,
+      newHolder: run.target.server,
       force: true,
       minEpoch: switched.epoch - 1,
     });
     return {
       sourceFence: 'lock-written',
-      sourceFenceDetail: `${run.source.region}: lock ${r.outcome === 'already-held' ? 'already named' : 'set to'} ${run.target.cluster} at epoch ${r.epoch}`,
+      sourceFenceDetail: `${run.source.region}: lock ${r.outcome === 'already-held' ? 'already named' : 'set to'} ${run.target.server} at epoch ${r.epoch}`,
     };
   } catch (e) {
     const msg = (e as Error).message;

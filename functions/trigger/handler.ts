@@ -19,8 +19,8 @@ import { AlarmEvent, decide } from './trigger.ts';
 
 /** What the trigger did with one event. */
 export type TriggerResult =
-  | { started: true; executionArn: string; executionName: string; targetCluster: string }
-  | { started: false; alreadyRunning: true; executionName: string; targetCluster: string }
+  | { started: true; executionArn: string; executionName: string; targetServer: string }
+  | { started: false; alreadyRunning: true; executionName: string; targetServer: string }
   | { started: false; alreadyRunning?: false; reason: string; executionName?: string };
 
 /** Runs started for one incident window at most (the first name and `-r2` ... `-r5`). */
@@ -38,8 +38,8 @@ export interface TriggerDeps {
   sfn?: () => SFNClient;
   /** The failover state machine of this region (default: env `FAILOVER_STATE_MACHINE_ARN`). */
   stateMachineArn?: string;
-  /** The cluster this region's failover makes active (default: env `TARGET_CLUSTER`). */
-  targetCluster?: string;
+  /** The cluster this region's failover makes active (default: env `TARGET_SERVER`). */
+  targetServer?: string;
 }
 
 /** Starts (at most) one failover execution for an alarm event. */
@@ -48,15 +48,15 @@ export async function startFailover(
   topology: Parameters<typeof decide>[1],
   sfn: SFNClient,
   stateMachineArn: string,
-  targetCluster: string,
+  targetServer: string,
 ): Promise<TriggerResult> {
   const decision = decide(event, topology);
   if (!decision.start) return { started: false, reason: decision.reason };
   // Failing over *away* from this region is the other region's stack's job.
-  if (decision.targetCluster !== targetCluster)
+  if (decision.targetServer !== targetServer)
     return {
       started: false,
-      reason: `the alarm moves the management plane to ${decision.targetCluster}; this region's workflow fails over to ${targetCluster}`,
+      reason: `the alarm moves the management plane to ${decision.targetServer}; this region's workflow fails over to ${targetServer}`,
     };
   const alarmAt = parseAlarmTime(event);
   for (let attempt = 1; attempt <= MAX_ATTEMPTS_PER_INCIDENT; attempt++) {
@@ -70,7 +70,7 @@ export async function startFailover(
         }),
       );
       logger.info('failover started', { executionName, executionArn: out.executionArn });
-      return { started: true, executionArn: out.executionArn ?? '', executionName, targetCluster };
+      return { started: true, executionArn: out.executionArn ?? '', executionName, targetServer };
     } catch (e) {
       if (awsErrorName(e) !== 'ExecutionAlreadyExists') throw classifyAwsError(e, 'states:StartExecution');
     }
@@ -83,7 +83,7 @@ export async function startFailover(
     }
     if (existing.status === 'RUNNING' || existing.status === 'PENDING_REDRIVE') {
       logger.info('failover already running for this incident', { executionName });
-      return { started: false, alreadyRunning: true, executionName, targetCluster };
+      return { started: false, alreadyRunning: true, executionName, targetServer };
     }
     // Ended: only an alarm that went to ALARM after the run stopped deserves another run.
     if (!existing.stopDate || alarmAt <= existing.stopDate.getTime()) {
@@ -130,9 +130,9 @@ export function buildTriggerHandler(deps: TriggerDeps = {}) {
     AlarmEvent,
     async (event, { topology }) => {
       const arn = deps.stateMachineArn ?? process.env.FAILOVER_STATE_MACHINE_ARN;
-      const target = deps.targetCluster ?? process.env.TARGET_CLUSTER;
+      const target = deps.targetServer ?? process.env.TARGET_SERVER;
       if (!arn) throw new InvalidInput('FAILOVER_STATE_MACHINE_ARN is not set');
-      if (!target) throw new InvalidInput('TARGET_CLUSTER is not set');
+      if (!target) throw new InvalidInput('TARGET_SERVER is not set');
       const result = await startFailover(event, topology, (deps.sfn ?? sfnClient)(), arn, target);
       if (!result.started && !result.alreadyRunning) logger.info('no failover started', { ...result });
       return result;

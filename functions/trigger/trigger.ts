@@ -46,8 +46,8 @@ export type AlarmEvent = z.infer<typeof AlarmEvent>;
 export type TriggerDecision =
   | {
       start: true;
-      targetCluster: string;
-      sourceCluster: string;
+      targetServer: string;
+      sourceServer: string;
       executionName: string;
       input: ExecutionInput;
     }
@@ -70,18 +70,18 @@ export function decide(event: unknown, t: Topology): TriggerDecision {
       start: false,
       reason: `alarm ${ev.detail.alarmName} is not configured for any management server`,
     };
-  const target = peerOf(t, source.cluster);
+  const target = peerOf(t, source.id);
   const at = parseAlarmTime(ev.detail.state.timestamp);
   const windowMs = INCIDENT_WINDOW_MINUTES * 60_000;
   const bucket = new Date(Math.floor(at / windowMs) * windowMs)
     .toISOString()
     .replace(/[-:]/g, '')
     .slice(0, 13);
-  const incidentId = `${source.cluster}-down-${bucket}`;
+  const incidentId = `${source.id}-down-${bucket}`;
   return {
     start: true,
-    sourceCluster: source.cluster,
-    targetCluster: target.cluster,
+    sourceServer: source.id,
+    targetServer: target.id,
     executionName: `failover-${incidentId}`.slice(0, 80),
     input: {
       trigger: 'alarm',

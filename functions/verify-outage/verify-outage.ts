@@ -6,12 +6,12 @@ import { iso } from '#lib/clock.ts';
 import { OutageNotConfirmed } from '#lib/errors.ts';
 import { evaluateSignals, type SignalPorts } from '#lib/signals.ts';
 import type { Run, Verification } from '#lib/state.ts';
-import { serverByCluster, type Topology } from '#lib/topology.ts';
+import { serverById, type Topology } from '#lib/topology.ts';
 
 /** Confirms the outage of `run.source` or throws {@link OutageNotConfirmed}. */
 export async function verifyOutage(run: Run, t: Topology, ports: SignalPorts): Promise<Verification> {
   if (run.input.force.skipVerification) return skipped(run, 'down', ports);
-  const server = serverByCluster(t, run.source.cluster);
+  const server = serverById(t, run.source.server);
   const result = await evaluateSignals(
     server,
     'down',
@@ -21,7 +21,7 @@ export async function verifyOutage(run: Run, t: Topology, ports: SignalPorts): P
   );
   if (!result.confirmed)
     throw new OutageNotConfirmed(
-      `the outage of ${server.cluster} is not confirmed: ${result.votes} signal(s) say down, ${result.against} disagree, quorum ${result.quorum}. Evidence: ${result.evidence.join(' | ')}`,
+      `the outage of ${server.id} is not confirmed: ${result.votes} signal(s) say down, ${result.against} disagree, quorum ${result.quorum}. Evidence: ${result.evidence.join(' | ')}`,
       { ...result },
     );
   return { ...result, skipped: false };

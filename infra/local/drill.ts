@@ -129,13 +129,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     const decision = decide(event, topology);
     if (!decision.start) throw new Error(`trigger did not start a run: ${decision.reason}`);
     mark(
-      `trigger: start execution "${decision.executionName}" (failover ${decision.sourceCluster} -> ${decision.targetCluster})`,
+      `trigger: start execution "${decision.executionName}" (failover ${decision.sourceServer} -> ${decision.targetServer})`,
     );
     const failover = await runOne(
       topology,
       ports,
       'failover',
-      decision.targetCluster,
+      decision.targetServer,
       { ...decision.input, dryRun: o.dryRun },
       o,
       mark,
@@ -301,7 +301,7 @@ async function runOne(
   topology: Topology,
   ports: ReturnType<typeof portsFromTopology>,
   direction: 'failover' | 'failback',
-  targetCluster: string,
+  targetServer: string,
   input: Record<string, unknown>,
   o: DrillOptions,
   mark: (e: string) => void,
@@ -311,7 +311,7 @@ async function runOne(
   const result = await runWorkflow({
     topology,
     direction,
-    targetCluster,
+    targetServer,
     input,
     ports,
     waitScale: o.waitScale ?? 0.2,

@@ -65,7 +65,7 @@ export interface LocalRunOptions {
   topology: Topology;
   direction: 'failover' | 'failback';
   /** The cluster that becomes active (ignored for failback: always the home cluster). */
-  targetCluster: string;
+  targetServer: string;
   input: unknown;
   ports: Ports;
   /** Wait states take `seconds * waitScale * 1000` ms (default 0.2: a 1 s Wait takes 200 ms). */
@@ -104,7 +104,7 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
     : {};
   const definition = workflowFor(
     o.topology,
-    { direction: o.direction, targetCluster: o.targetCluster },
+    { direction: o.direction, targetServer: o.targetServer },
     LOCAL_FUNCTIONS,
     { ...sandboxPolls, ...o.workflow },
   );

@@ -78,8 +78,8 @@ export function sampleRequest(o: Partial<ApprovalRequest> = {}): ApprovalRequest
     direction: 'failover',
     trigger: 'alarm',
     incidentId: 'INC-4711',
-    source: { cluster: 'mgmt-east', region: 'us-east-1' },
-    target: { cluster: 'mgmt-west', region: 'us-west-2' },
+    source: { server: 'mgmt-east', region: 'us-east-1' },
+    target: { server: 'mgmt-west', region: 'us-west-2' },
     evidence: [
       'relay mgmt-east:9900 refused 3 of 3 connections',
       'alarm gloo-mgmt-east-relay-down in ALARM since 03:11:50Z',

@@ -59,8 +59,8 @@ function recordingPorts() {
 const at = '2026-11-20T03:12:41.000Z';
 const run = {
   direction: 'failover',
-  source: { cluster: 'mgmt-east', region: 'us-east-1' },
-  target: { cluster: 'mgmt-west', region: 'us-west-2' },
+  source: { server: 'mgmt-east', region: 'us-east-1' },
+  target: { server: 'mgmt-west', region: 'us-west-2' },
   executionId: 'arn:aws:states:us-west-2:123456789012:execution:gloo-mgmt-failover:inc-1',
   input: { trigger: 'alarm', incidentId: 'inc-1' },
 };
@@ -128,13 +128,8 @@ function withField(payload: Record<string, unknown>, path: string, value: unknow
 
 /** Bad values for fields every step payload carries: [what, path, value, the field the error must name]. */
 const RUN_MUTATIONS: [string, string, unknown, RegExp][] = [
-  [
-    'newline injection in a cluster name',
-    'run.target.cluster',
-    'mgmt-west\nFLUSHALL',
-    /run\.target\.cluster/,
-  ],
-  ['path traversal in a cluster name', 'run.source.cluster', '../../etc/passwd', /run\.source\.cluster/],
+  ['newline injection in a server id', 'run.target.server', 'mgmt-west\nFLUSHALL', /run\.target\.server/],
+  ['path traversal in a server id', 'run.source.server', '../../etc/passwd', /run\.source\.server/],
   ['shell injection in the incident id', 'run.input.incidentId', '$(rm -rf /)', /run\.input\.incidentId/],
   ['1 MB requester', 'run.input.requestedBy', MB, /run\.input\.requestedBy/],
   ['1 MB execution id', 'run.executionId', MB, /run\.executionId/],
@@ -213,14 +208,14 @@ describe('step handlers refuse hostile runs, name the field, touch nothing', () 
   }
 
   it('every step handler refuses a run whose source is its target', async () => {
-    const same = { cluster: 'mgmt-west', region: 'us-west-2' };
+    const same = { server: 'mgmt-west', region: 'us-west-2' };
     expect(await accepting((ok) => withField(withField(ok, 'run.source', same), 'run.target', same))).toEqual(
       [],
     );
   });
 
   it('every step handler refuses a run whose target is not the topology’s server (region mismatch)', async () => {
-    const elsewhere = { cluster: 'mgmt-west', region: 'eu-west-1' };
+    const elsewhere = { server: 'mgmt-west', region: 'eu-west-1' };
     expect(await accepting((ok) => withField(ok, 'run.target', elsewhere))).toEqual([]);
   });
 
@@ -236,12 +231,12 @@ describe('step handlers refuse hostile runs, name the field, touch nothing', () 
     await expectRefused(confirmReconnect, { run, plan, reconnect: 'done' }, /reconnect/);
   });
 
-  it('report: a 1 MB outcome name and an injected cluster', async () => {
+  it('report: a 1 MB outcome name and an injected server id', async () => {
     await expectRefused(report, { run, outcome: { name: MB } }, /outcome\.name/);
     await expectRefused(
       report,
-      { run: withField(run, 'target.cluster', 'mgmt-west\r\nFLUSHALL'), outcome: { name: 'FailedOver' } },
-      /run\.target\.cluster/,
+      { run: withField(run, 'target.server', 'mgmt-west\r\nFLUSHALL'), outcome: { name: 'FailedOver' } },
+      /run\.target\.server/,
     );
   });
 });
@@ -261,14 +256,14 @@ describe('request-approval refuses hostile requests and posts nothing', () => {
   const base = sampleRequest() as unknown as Record<string, unknown>;
   const cases: [string, unknown, RegExp][] = [
     [
-      'newline injection in the target cluster',
-      withField(base, 'target.cluster', 'mgmt-west\nFLUSHALL'),
-      /target\.cluster/,
+      'newline injection in the target server',
+      withField(base, 'target.server', 'mgmt-west\nFLUSHALL'),
+      /target\.server/,
     ],
     [
-      'Slack mention injection in the source cluster',
-      withField(base, 'source.cluster', '<!channel>'),
-      /source\.cluster/,
+      'Slack mention injection in the source server',
+      withField(base, 'source.server', '<!channel>'),
+      /source\.server/,
     ],
     ['path traversal in the incident id', withField(base, 'incidentId', '../../../etc/passwd'), /incidentId/],
     ['1 MB task token', withField(base, 'taskToken', MB), /taskToken/],
@@ -412,7 +407,7 @@ describe('the trigger (decide) refuses malformed alarm events and starts nothing
     },
   };
   it('starts a run for the well-formed event (the baseline the bad cases start from)', () => {
-    expect(decide(fixture, t)).toMatchObject({ start: true, targetCluster: 'mgmt-west' });
+    expect(decide(fixture, t)).toMatchObject({ start: true, targetServer: 'mgmt-west' });
   });
   const cases: [string, unknown, RegExp][] = [
     ['a 1 MB alarm name', withField(fixture, 'detail.alarmName', MB), /detail\.alarmName/],
@@ -461,20 +456,20 @@ describe('parseTopology refuses hostile topologies, naming the field', () => {
     [
       'the source equal to the target (the same server twice)',
       (d) => ({ ...d, servers: [d.servers[0], d.servers[0]] }),
-      /servers\[1\]\.cluster: duplicate cluster name "mgmt-east"[\s\S]*servers\[1\]\.region: duplicate region/,
+      /servers\[1\]\.id: duplicate server id "mgmt-east"[\s\S]*servers\[1\]\.region: duplicate region/,
     ],
     [
-      'two servers with one cluster name',
-      (d) => ({ ...d, servers: [d.servers[0], { ...d.servers[1], cluster: 'mgmt-east' }] }),
-      /servers\[1\]\.cluster: duplicate/,
+      'two servers with one id',
+      (d) => ({ ...d, servers: [d.servers[0], { ...d.servers[1], id: 'mgmt-east' }] }),
+      /servers\[1\]\.id: duplicate server id/,
     ],
     [
-      'a newline injection in a cluster name',
-      (d) => ({ ...d, servers: [d.servers[0], { ...d.servers[1], cluster: 'mgmt-west\nFLUSHALL' }] }),
-      /servers\[1\]\.cluster/,
+      'a newline injection in a Gloo cluster name',
+      (d) => ({ ...d, servers: [d.servers[0], { ...d.servers[1], glooClusterName: 'mgmt-west\nFLUSHALL' }] }),
+      /servers\[1\]\.glooClusterName/,
     ],
     ['a 1 MB name', (d) => ({ ...d, name: MB }), /- name:/],
-    ['path traversal as the home cluster', (d) => ({ ...d, homeCluster: '../' }), /homeCluster/],
+    ['path traversal as the home server', (d) => ({ ...d, homeServer: '../' }), /homeServer/],
     [
       'a shell injection as the record name',
       (d) => ({ ...d, dns: { ...(d.dns as object), recordName: '$(rm -rf /).example.com' } }),

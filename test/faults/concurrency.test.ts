@@ -127,7 +127,7 @@ class LocalStepFunctions implements RunRegistry {
 const twoAlarms = (w: World['t']): World['t'] => ({
   ...w,
   servers: w.servers.map((s, i) =>
-    i === 0 ? { ...s, alarmNames: [...s.alarmNames, `sandbox-${s.cluster}-health-down`] } : s,
+    i === 0 ? { ...s, alarmNames: [...s.alarmNames, `sandbox-${s.id}-health-down`] } : s,
   ) as World['t']['servers'],
 });
 
@@ -137,7 +137,7 @@ function trigger(w: World, sfn: LocalStepFunctions) {
     topology: () => w.t,
     sfn: () => sfn as unknown as SFNClient,
     stateMachineArn: MACHINE,
-    targetCluster: w.sb.clusters[1],
+    targetServer: w.sb.clusters[1],
   });
   return (event: unknown) =>
     h(event as never, { awsRequestId: crypto.randomUUID() } as Context) as Promise<TriggerResult>;

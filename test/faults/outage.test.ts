@@ -37,7 +37,7 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       await w.sb.killRegion(a);
       const decision = decide(await alarm, w.t);
       if (!decision.start) throw new Error(decision.reason);
-      const res = await runFailover(w, { input: decision.input, targetCluster: decision.targetCluster });
+      const res = await runFailover(w, { input: decision.input, targetServer: decision.targetServer });
       // assess
       expectEnd(res, 'FailedOver');
       const after = await systemState(w);

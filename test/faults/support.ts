@@ -66,7 +66,7 @@ function warmUp(t: Topology): void {
   if (warmedUp) return;
   warmedUp = true;
   new StateMachine(
-    workflowFor(t, { direction: 'failover', targetCluster: t.servers[1]!.cluster }, LOCAL_FUNCTIONS) as never,
+    workflowFor(t, { direction: 'failover', targetServer: t.servers[1]!.id }, LOCAL_FUNCTIONS) as never,
     { validationOptions: { checkArn: true, checkPaths: true } },
   );
 }
@@ -155,7 +155,7 @@ export function runFailover(w: World, over: Partial<LocalRunOptions> = {}): Prom
   return runWorkflow({
     topology: w.t,
     direction: 'failover',
-    targetCluster: w.sb.clusters[1],
+    targetServer: w.sb.clusters[1],
     input: { trigger: 'manual', incidentId: 'fault-suite', requestedBy: 'fault-suite' },
     ports: w.ports,
     ...over,
@@ -167,7 +167,7 @@ export function runFailback(w: World, over: Partial<LocalRunOptions> = {}): Prom
   return runWorkflow({
     topology: w.t,
     direction: 'failback',
-    targetCluster: w.sb.clusters[0],
+    targetServer: w.sb.clusters[0],
     input: { trigger: 'manual', incidentId: 'fault-suite-back', requestedBy: 'fault-suite' },
     ports: w.ports,
     ...over,

@@ -44,7 +44,7 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
     const out = await invokeBundle(file, ok, {
       FAILOVER_STATE_MACHINE_ARN:
         'arn:aws:states:us-west-2:123456789012:stateMachine:gloo-mgmt-failover-to-mgmt-west',
-      TARGET_CLUSTER: 'mgmt-west',
+      TARGET_SERVER: 'mgmt-west',
     });
     expect(out).toEqual({
       result: { started: false, reason: 'alarm gloo-mgmt-east-relay-down went to OK, not ALARM' },

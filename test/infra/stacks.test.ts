@@ -103,7 +103,7 @@ describe('regional stacks', () => {
       { t: west, direction: 'failover', target: 'mgmt-west' },
     ] as const;
     for (const { t, direction, target } of cases) {
-      const route = { direction, targetCluster: target };
+      const route = { direction, targetServer: target };
       const [id, sm] = resources(t, 'AWS::StepFunctions::StateMachine').find(
         ([, r]) => r.Properties.StateMachineName === stateMachineName(topology, route),
       )!;
@@ -189,7 +189,7 @@ describe('regional stacks', () => {
       );
       const trigger = fn('TriggerFunction');
       expect(render(trigger.FAILOVER_STATE_MACHINE_ARN)).toMatch(/:stateMachine:gloo-mgmt-failover-to-/);
-      expect(trigger.TARGET_CLUSTER).toBe(region === 'us-east-1' ? 'mgmt-east' : 'mgmt-west');
+      expect(trigger.TARGET_SERVER).toBe(region === 'us-east-1' ? 'mgmt-east' : 'mgmt-west');
     }
   });
 

@@ -37,7 +37,7 @@ const handler = buildTriggerHandler({
   topology: () => topology,
   sfn: () => new SFNClient({ region: 'us-west-2' }),
   stateMachineArn,
-  targetCluster: 'mgmt-west',
+  targetServer: 'mgmt-west',
 });
 const invoke = (event: unknown) => handler(event, localLambdaContext('trigger'));
 
@@ -82,7 +82,7 @@ describe('alarm trigger', () => {
       started: false,
       alreadyRunning: true,
       executionName: 'failover-mgmt-east-down-20261120T0300',
-      targetCluster: 'mgmt-west',
+      targetServer: 'mgmt-west',
     });
     const names = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input.name);
     expect(names).toEqual(['failover-mgmt-east-down-20261120T0300', 'failover-mgmt-east-down-20261120T0300']);

@@ -155,7 +155,7 @@ describe('sandbox fault injection', () => {
     // act: thaw
     await sb.healRegion(a);
     // assess
-    await sb.agents.waitAllOn(server.cluster, 15_000);
+    await sb.agents.waitAllOn(server.id, 15_000);
   });
 
   it('reports split brain when a frozen old primary thaws without being fenced', async () => {

@@ -49,8 +49,8 @@ describe('sandbox lifecycle and failover', () => {
     expect(sb.startupMs).toBeLessThan(3_000);
     expect(() => parseTopology(JSON.parse(JSON.stringify(sb.topology)))).not.toThrow();
     const [east, west] = sb.topology.servers;
-    expect(sb.dns.read()).toEqual({ ttl: 1, values: [recordValue(sb, east!.cluster)] });
-    expect(new Set(Object.values(sb.agents.placement()))).toEqual(new Set([east!.cluster]));
+    expect(sb.dns.read()).toEqual({ ttl: 1, values: [recordValue(sb, east!.id)] });
+    expect(new Set(Object.values(sb.agents.placement()))).toEqual(new Set([east!.id]));
     const active = await scrape(east!.metricsUrl);
     expect(active.connected).toHaveLength(20);
     expect(active.warmed).toHaveLength(20);

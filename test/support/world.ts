@@ -41,8 +41,8 @@ export async function useWorld(
     ports,
     run: (direction = 'failover', input = {}) => ({
       direction,
-      source: direction === 'failover' ? { cluster: ca, region: a } : { cluster: cb, region: b },
-      target: direction === 'failover' ? { cluster: cb, region: b } : { cluster: ca, region: a },
+      source: direction === 'failover' ? { server: ca, region: a } : { server: cb, region: b },
+      target: direction === 'failover' ? { server: cb, region: b } : { server: ca, region: a },
       executionId: `test-${crypto.randomUUID()}`,
       input: {
         trigger: 'manual',

@@ -27,8 +27,8 @@ function untouchable() {
 
 const goodRun = {
   direction: 'failover',
-  source: { cluster: 'mgmt-east', region: 'us-east-1' },
-  target: { cluster: 'mgmt-west', region: 'us-west-2' },
+  source: { server: 'mgmt-east', region: 'us-east-1' },
+  target: { server: 'mgmt-west', region: 'us-west-2' },
   executionId: 'x',
   input: { trigger: 'alarm', incidentId: 'inc-1' },
 };
@@ -43,10 +43,10 @@ const cases: [string, AnyCreate, unknown, RegExp][] = [
     /run\.direction/,
   ],
   [
-    'preflight: injection in a cluster name',
+    'preflight: injection in a server id',
     preflight,
-    { run: { ...goodRun, target: { cluster: 'mgmt-west; FLUSHALL', region: 'us-west-2' } } },
-    /run\.target\.cluster/,
+    { run: { ...goodRun, target: { server: 'mgmt-west; FLUSHALL', region: 'us-west-2' } } },
+    /run\.target\.server/,
   ],
   [
     'preflight: trigger missing',
@@ -63,7 +63,7 @@ const cases: [string, AnyCreate, unknown, RegExp][] = [
   [
     'verify-recovered: unknown region',
     verifyRecovered,
-    { run: { ...goodRun, target: { cluster: 'mgmt-west', region: 'mars-1' } } },
+    { run: { ...goodRun, target: { server: 'mgmt-west', region: 'mars-1' } } },
     /run\.target\.region/,
   ],
   ['promote-redis: unknown action', promoteRedis, { action: 'demote', run: goodRun }, /action/],

@@ -18,7 +18,7 @@ function issuesOf(doc: unknown): TopologyIssue[] {
 describe('topology', () => {
   it('accepts the example file and applies defaults', () => {
     const t = loadTopology('infra/topology.example.json');
-    expect(t.servers.map((s) => s.cluster)).toEqual(['mgmt-east', 'mgmt-west']);
+    expect(t.servers.map((s) => s.id)).toEqual(['mgmt-east', 'mgmt-west']);
     expect(lockSettings(t)).toEqual({
       key: '{gloo-mesh}:global-lock',
       epochKey: '{gloo-mesh}:global-lock:epoch',
@@ -27,12 +27,12 @@ describe('topology', () => {
     expect(t.reconnection.minFraction).toBe(1);
   });
 
-  it('names every bad field at once: missing, wrong type, unknown region, duplicate cluster, bad URL', () => {
+  it('names every bad field at once: missing, wrong type, unknown region, duplicate server id, bad URL', () => {
     const doc = example();
     delete doc.name;
     doc.dns.ttl = '30';
     doc.servers[0].region = 'us-moon-1';
-    doc.servers[1].cluster = 'mgmt-east';
+    doc.servers[1].id = 'mgmt-east';
     doc.servers[1].metricsUrl = 'mgmt-west:9091/metrics';
     const issues = issuesOf(doc);
     const paths = issues.map((i) => i.path);
@@ -41,30 +41,76 @@ describe('topology', () => {
         'name',
         'dns.ttl',
         'servers[0].region',
-        'servers[1].cluster',
+        'servers[1].id',
         'servers[1].metricsUrl',
       ]),
     );
     expect(issues.find((i) => i.path === 'name')?.message).toMatch(/missing: expected string/);
     expect(issues.find((i) => i.path === 'dns.ttl')?.message).toMatch(/expected number/);
     expect(issues.find((i) => i.path === 'servers[0].region')?.message).toMatch(/us-moon-1/);
-    expect(issues.find((i) => i.path === 'servers[1].cluster')?.message).toMatch(
-      /duplicate cluster name "mgmt-east"/,
+    expect(issues.find((i) => i.path === 'servers[1].id')?.message).toMatch(
+      /duplicate server id "mgmt-east"/,
     );
     expect(issues.find((i) => i.path === 'servers[1].metricsUrl')?.message).toMatch(/http\(s\) URL/);
   });
 
+  it('accepts two servers that share one Gloo cluster name (the vendor demo: common.cluster identical on both)', () => {
+    // prepare: bdlilley/multi-region-demo sets `common.cluster: mgmt-cluster` on both management clusters
+    const doc = example();
+    doc.servers[0].glooClusterName = 'mgmt-cluster';
+    doc.servers[1].glooClusterName = 'mgmt-cluster';
+    // act
+    const t = parseTopology(doc);
+    // assess: our ids stay distinct, Gloo's name is shared
+    expect(t.servers.map((s) => [s.id, s.glooClusterName])).toEqual([
+      ['mgmt-east', 'mgmt-cluster'],
+      ['mgmt-west', 'mgmt-cluster'],
+    ]);
+  });
+
+  it('defaults glooClusterName to the server id', () => {
+    const doc = example();
+    delete doc.servers[0].glooClusterName;
+    expect(parseTopology(doc).servers[0]!.glooClusterName).toBe('mgmt-east');
+  });
+
+  it('keeps a topology written before server ids working: cluster -> id and glooClusterName, homeCluster -> homeServer', () => {
+    // prepare: the first release's shape
+    const doc = example();
+    doc.homeCluster = doc.homeServer;
+    delete doc.homeServer;
+    for (const s of doc.servers) {
+      s.cluster = s.id;
+      delete s.id;
+      delete s.glooClusterName;
+    }
+    // act
+    const t = parseTopology(doc);
+    // assess
+    expect(t.homeServer).toBe('mgmt-east');
+    expect(t.servers.map((s) => [s.id, s.glooClusterName])).toEqual([
+      ['mgmt-east', 'mgmt-east'],
+      ['mgmt-west', 'mgmt-west'],
+    ]);
+  });
+
+  it('refuses a server that mixes the old cluster field with the new id, naming it', () => {
+    const doc = example();
+    doc.servers[1].cluster = 'mgmt-west';
+    expect(issuesOf(doc).map((i) => i.path)).toContain('servers[1]');
+  });
+
   it('rejects references that do not line up across sections', () => {
     const doc = example();
-    doc.homeCluster = 'mgmt-north';
+    doc.homeServer = 'mgmt-north';
     doc.dns.values['mgmt-north'] = 'x.example.com';
     delete doc.redis.members['us-west-2'];
     doc.approvals.slack = undefined;
     const paths = issuesOf(doc).map((i) => `${i.path}: ${i.message}`);
     expect(paths).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^homeCluster: expected one of mgmt-east, mgmt-west/),
-        expect.stringMatching(/^dns\.values\.mgmt-north: unknown cluster/),
+        expect.stringMatching(/^homeServer: expected one of the server ids mgmt-east, mgmt-west/),
+        expect.stringMatching(/^dns\.values\.mgmt-north: unknown server id/),
         expect.stringMatching(/^redis\.members: missing the Redis member for region us-west-2/),
         expect.stringMatching(/^approvals\.slack: required/),
       ]),

@@ -15,8 +15,8 @@ const t: Topology = {
 
 const run = (over: Partial<Run['input']> = {}): Run => ({
   direction: 'failover',
-  source: { cluster: 'mgmt-east', region: 'us-east-1' },
-  target: { cluster: 'mgmt-west', region: 'us-west-2' },
+  source: { server: 'mgmt-east', region: 'us-east-1' },
+  target: { server: 'mgmt-west', region: 'us-west-2' },
   executionId: 'test',
   input: {
     trigger: 'alarm',
@@ -153,8 +153,8 @@ describe('verify-recovered quorum (failback mirror)', () => {
   const back: Run = {
     ...run({ trigger: 'manual' }),
     direction: 'failback',
-    source: { cluster: 'mgmt-west', region: 'us-west-2' },
-    target: { cluster: 'mgmt-east', region: 'us-east-1' },
+    source: { server: 'mgmt-west', region: 'us-west-2' },
+    target: { server: 'mgmt-east', region: 'us-east-1' },
   };
 
   it('confirms the original region is healthy again', async () => {

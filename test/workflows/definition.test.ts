@@ -24,15 +24,15 @@ function validate(def: unknown) {
 }
 
 describe('workflow definition', () => {
-  const failover = workflowFor(t, { direction: 'failover', targetCluster: 'mgmt-west' }, functions);
-  const failback = workflowFor(t, { direction: 'failback', targetCluster: 'mgmt-east' }, functions);
+  const failover = workflowFor(t, { direction: 'failover', targetServer: 'mgmt-west' }, functions);
+  const failback = workflowFor(t, { direction: 'failback', targetServer: 'mgmt-east' }, functions);
 
   it('produces valid ASL for failover and failback, with and without gates', () => {
     expect(validate(failover)).toEqual({ isValid: true, errors: [] });
     expect(validate(failback)).toEqual({ isValid: true, errors: [] });
     const noGates = workflowFor(
       { ...t, approvals: { ...t.approvals, gates: [] } },
-      { direction: 'failover', targetCluster: 'mgmt-west' },
+      { direction: 'failover', targetServer: 'mgmt-west' },
       functions,
     );
     expect(validate(noGates)).toEqual({ isValid: true, errors: [] });
@@ -46,7 +46,7 @@ describe('workflow definition', () => {
           onTimeout: 'proceed-if-alarm',
         },
       },
-      { direction: 'failover', targetCluster: 'mgmt-west' },
+      { direction: 'failover', targetServer: 'mgmt-west' },
       functions,
     );
     expect(validate(allGates)).toEqual({ isValid: true, errors: [] });
@@ -72,10 +72,10 @@ describe('workflow definition', () => {
         .replaceAll(b[0], 'TARGET')
         .replaceAll(b[1], 'TARGET_REGION');
     expect(failover.States.DescribeRun).toMatchObject({
-      Parameters: { run: { source: { cluster: 'mgmt-east' }, target: { cluster: 'mgmt-west' } } },
+      Parameters: { run: { source: { server: 'mgmt-east' }, target: { server: 'mgmt-west' } } },
     });
     expect(failback.States.DescribeRun).toMatchObject({
-      Parameters: { run: { source: { cluster: 'mgmt-west' }, target: { cluster: 'mgmt-east' } } },
+      Parameters: { run: { source: { server: 'mgmt-west' }, target: { server: 'mgmt-east' } } },
     });
     expect(failover.States).toHaveProperty('VerifySourceOutage');
     expect(failback.States).toHaveProperty('VerifyTargetRecovered');
@@ -97,8 +97,8 @@ describe('workflow definition', () => {
   it('keeps polling loops bounded by a Choice on the poll count', () => {
     const def = buildWorkflow({
       direction: 'failover',
-      source: { cluster: 'mgmt-east', region: 'us-east-1' },
-      target: { cluster: 'mgmt-west', region: 'us-west-2' },
+      source: { server: 'mgmt-east', region: 'us-east-1' },
+      target: { server: 'mgmt-west', region: 'us-west-2' },
       functions,
       gates: [],
       approval: { timeoutSeconds: 900, onTimeout: 'reject' },

@@ -32,7 +32,7 @@ function run(w: World, over: Partial<LocalRunOptions> = {}) {
   return runWorkflow({
     topology: w.t,
     direction: 'failover',
-    targetCluster: 'mgmt-west',
+    targetServer: 'mgmt-west',
     input: input(),
     ports: w.ports,
     ...over,
@@ -222,7 +222,7 @@ describe('failover workflow end states (local runner, sandbox)', () => {
       runWorkflow({
         topology: w.t,
         direction: 'failback',
-        targetCluster: 'mgmt-east',
+        targetServer: 'mgmt-east',
         input: input(),
         ports: w.ports,
       });

@@ -95,7 +95,7 @@ export function approvalText(req: ApprovalSummary, state: MessageState): string 
 }
 
 function buttons(approvalId: string, req: ApprovalSummary): Button[] {
-  const route = `${req.source.cluster} (${req.source.region}) → ${req.target.cluster} (${req.target.region})`;
+  const route = `${req.source.server} (${req.source.region}) → ${req.target.server} (${req.target.region})`;
   const dry = req.dryRun ? ' Dry run: nothing will be changed.' : '';
   return [
     {
@@ -190,7 +190,7 @@ export function approvalMessage(
   state: MessageState,
 ): { text: string; blocks: KnownBlock[] } {
   const title = `${req.dryRun ? '[DRY RUN] ' : ''}${cap(req.direction)} approval: ${GATE_LABELS[req.gate]}`;
-  const route = `*${escapeMrkdwn(req.source.cluster)}* (${req.source.region}) → *${escapeMrkdwn(req.target.cluster)}* (${req.target.region})`;
+  const route = `*${escapeMrkdwn(req.source.server)}* (${req.source.region}) → *${escapeMrkdwn(req.target.server)}* (${req.target.region})`;
   const blocks: KnownBlock[] = [
     { type: 'header', text: plain(clip(title, 150)) },
     {

@@ -47,9 +47,9 @@ export function buildApp(app: App, inputs: AppInputs): RegionalStack[] {
   const { topology: t, deploy } = inputs;
   const stacks = t.servers.map(
     (server) =>
-      new RegionalStack(app, stackId(t, server.cluster), {
+      new RegionalStack(app, stackId(t, server.id), {
         env: { region: server.region, ...(deploy.account ? { account: deploy.account } : {}) },
-        description: `Gloo management-plane failover orchestrator (${t.name}): failover into ${server.cluster} (${server.region})${server.cluster === t.homeCluster ? ' and failback to it' : ''}`,
+        description: `Gloo management-plane failover orchestrator (${t.name}): failover into ${server.id} (${server.region})${server.id === t.homeServer ? ' and failback to it' : ''}`,
         topology: t,
         topologyDocument: inputs.topologyDocument,
         server,

@@ -69,12 +69,12 @@ export interface RegionalStackProps extends StackProps {
 
 /** The name of a state machine of this deployment. */
 export function stateMachineName(t: Topology, route: Route): string {
-  return `${t.name}-${route.direction}-to-${route.direction === 'failback' ? t.homeCluster : route.targetCluster}`;
+  return `${t.name}-${route.direction}-to-${route.direction === 'failback' ? t.homeServer : route.targetServer}`;
 }
 
 /** The name of the relay alarm this region raises about `peer` (the first of its alarm names). */
 export function relayAlarmName(t: Topology, peer: Server): string {
-  return peer.alarmNames[0] ?? `${t.name}-${peer.cluster}-relay-unreachable`;
+  return peer.alarmNames[0] ?? `${t.name}-${peer.id}-relay-unreachable`;
 }
 
 const strip = (zone: string) => zone.replace(/^\/hostedzone\//, '');
@@ -107,9 +107,9 @@ export class RegionalStack extends Stack {
     super(scope, id, props);
     const t = props.topology;
     const own = props.server;
-    const peer = peerOf(t, own.cluster);
+    const peer = peerOf(t, own.id);
     const region = own.region;
-    const isHome = own.cluster === t.homeCluster;
+    const isHome = own.id === t.homeServer;
     const retention = props.deploy.logRetentionDays as logs.RetentionDays;
 
     // ---------------------------------------------------------------------------------------
@@ -161,8 +161,8 @@ export class RegionalStack extends Stack {
     // State machine ARNs, built from their names: preflight needs them (STATE_MACHINE_ARNS, to
     // refuse a second concurrent run) and the state machines need preflight's ARN. Naming the
     // machines and formatting their ARNs breaks that cycle without a custom resource.
-    const failoverRoute: Route = { direction: 'failover', targetCluster: own.cluster };
-    const failbackRoute: Route = { direction: 'failback', targetCluster: t.homeCluster };
+    const failoverRoute: Route = { direction: 'failover', targetServer: own.id };
+    const failbackRoute: Route = { direction: 'failback', targetServer: t.homeServer };
     const routes = isHome ? [failoverRoute, failbackRoute] : [failoverRoute];
     const smArn = (route: Route) =>
       this.formatArn({
@@ -210,12 +210,12 @@ export class RegionalStack extends Stack {
         case 'slackCallback':
           return { ...common, APPROVALS_TABLE: this.approvalsTable.tableName };
         case 'trigger':
-          return { ...common, FAILOVER_STATE_MACHINE_ARN: smArn(failoverRoute), TARGET_CLUSTER: own.cluster };
+          return { ...common, FAILOVER_STATE_MACHINE_ARN: smArn(failoverRoute), TARGET_SERVER: own.id };
         case 'healthProbe':
           return {
             ...common,
             CLUSTER_TABLE_NAME: this.clustersTable.tableName,
-            PROBE_CLUSTERS: t.servers.map((s) => s.cluster).join(','),
+            PROBE_CLUSTERS: t.servers.map((s) => s.id).join(','),
             PROBE_SAMPLES: String(samples),
             PROBE_INTERVAL_SECONDS: String(Math.floor(60 / samples)),
             PROBE_TIMEOUT_MS: String(Math.min(t.verification.probeTimeoutMs, 5_000)),
@@ -237,7 +237,7 @@ export class RegionalStack extends Stack {
           : {}),
       });
     const fns = this.functions as Record<FunctionKey, StepFunction>;
-    this.grantStepPermissions(t, own.cluster, stateMachineArns, props.deploy);
+    this.grantStepPermissions(t, own.id, stateMachineArns, props.deploy);
     this.acknowledgeSynchronous(keys);
     // Publishing to the encrypted topic (report, and the async failure destinations).
     for (const k of ['report', 'trigger', 'healthProbe'] as const)
@@ -274,7 +274,7 @@ export class RegionalStack extends Stack {
     const alarmNames = peer.alarmNames;
     if (alarmNames.length > 0) {
       this.alarmRule = new events.Rule(this, 'AlarmTrigger', {
-        description: `Alarms that mean ${peer.cluster} (${peer.region}) is down start a failover to ${own.cluster}`,
+        description: `Alarms that mean ${peer.id} (${peer.region}) is down start a failover to ${own.id}`,
         eventPattern: alarmEventPattern(alarmNames),
         targets: [
           new targets.LambdaFunction(fns.trigger.fn, {
@@ -287,7 +287,7 @@ export class RegionalStack extends Stack {
     } else
       Annotations.of(this).addWarningV2(
         'gloo-failover:noAlarmTrigger',
-        `no alarmNames for ${peer.cluster}: alarm-triggered failover to ${own.cluster} is off (start runs by hand)`,
+        `no alarmNames for ${peer.id}: alarm-triggered failover to ${own.id} is off (start runs by hand)`,
       );
 
     // ---------------------------------------------------------------------------------------
@@ -300,7 +300,7 @@ export class RegionalStack extends Stack {
       maxEventAge: Duration.seconds(60),
     });
     new events.Rule(this, 'ProbeSchedule', {
-      description: `Probe ${t.servers.map((s) => s.cluster).join(' and ')} from ${region} every minute`,
+      description: `Probe ${t.servers.map((s) => s.id).join(' and ')} from ${region} every minute`,
       schedule: events.Schedule.rate(Duration.minutes(1)),
       targets: [
         new targets.LambdaFunction(probe, {
@@ -323,8 +323,8 @@ export class RegionalStack extends Stack {
     const relayPeriod = Duration.seconds(relayAlarmPeriodSeconds(samples));
     this.relayAlarm = new cloudwatch.Alarm(this, 'PeerRelayAlarm', {
       alarmName: relayAlarmName(t, peer),
-      alarmDescription: `Relay port of ${peer.cluster} (${peer.region}) is unreachable from the ${region} probe (${relay.datapointsToAlarm} of ${relay.evaluationPeriods} x ${relayPeriod.toSeconds()} s). Starts a failover to ${own.cluster} when the name is one of the topology's alarmNames for ${peer.cluster}.`,
-      metric: probeMetric('RelayReachable', peer.cluster, relayPeriod, 'Minimum'),
+      alarmDescription: `Relay port of ${peer.id} (${peer.region}) is unreachable from the ${region} probe (${relay.datapointsToAlarm} of ${relay.evaluationPeriods} x ${relayPeriod.toSeconds()} s). Starts a failover to ${own.id} when the name is one of the topology's alarmNames for ${peer.id}.`,
+      metric: probeMetric('RelayReachable', peer.id, relayPeriod, 'Minimum'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       datapointsToAlarm: relay.datapointsToAlarm,
@@ -341,7 +341,7 @@ export class RegionalStack extends Stack {
       usingMetrics: Object.fromEntries(
         t.servers.map((s, i) => [
           `a${i}`,
-          probeMetric('AgentsConnected', s.cluster, Duration.minutes(1), 'Maximum'),
+          probeMetric('AgentsConnected', s.id, Duration.minutes(1), 'Maximum'),
         ]),
       ),
       label: 'Agents connected to either management server',
@@ -359,7 +359,7 @@ export class RegionalStack extends Stack {
     }).addAlarmAction(notify);
     new cloudwatch.Alarm(this, 'ProbeErrorsAlarm', {
       alarmName: `${t.name}-probe-failing-${region}`,
-      alarmDescription: `The ${region} health probe fails: alarm-triggered failover to ${own.cluster} is blind.`,
+      alarmDescription: `The ${region} health probe fails: alarm-triggered failover to ${own.id} is blind.`,
       metric: probe.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -465,7 +465,7 @@ export class RegionalStack extends Stack {
   /** Least privilege: each function may do only what its step needs, on the named resources. */
   private grantStepPermissions(
     t: Topology,
-    ownCluster: string,
+    ownServer: string,
     stateMachineArns: string[],
     deploy: DeployConfig,
   ): void {
@@ -566,13 +566,13 @@ export class RegionalStack extends Stack {
       const executions = this.formatArn({
         service: 'states',
         resource: 'execution',
-        resourceName: `${stateMachineName(t, { direction: 'failover', targetCluster: ownCluster })}:*`,
+        resourceName: `${stateMachineName(t, { direction: 'failover', targetServer: ownServer })}:*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       f.trigger.allow(['states:DescribeExecution'], [executions]);
       acknowledge(
         f.trigger.role,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:<AWS::AccountId>:execution:${stateMachineName(t, { direction: 'failover', targetCluster: ownCluster })}:*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${this.region}:<AWS::AccountId>:execution:${stateMachineName(t, { direction: 'failover', targetServer: ownServer })}:*]`,
         "states:DescribeExecution (read-only) on this region's failover executions: the trigger reads the status of an incident's earlier run, whose name it only knows at run time.",
       );
     }
@@ -667,14 +667,14 @@ export class RegionalStack extends Stack {
     d.addWidgets(
       new cloudwatch.GraphWidget({
         title: `Relay reachable from ${region} (1 = yes)`,
-        left: t.servers.map((s) => probeMetric('RelayReachable', s.cluster, Duration.seconds(10), 'Minimum')),
+        left: t.servers.map((s) => probeMetric('RelayReachable', s.id, Duration.seconds(10), 'Minimum')),
         width: 12,
         leftYAxis: { min: 0, max: 1 },
       }),
       new cloudwatch.GraphWidget({
         title: `Agents connected (seen from ${region})`,
         left: [
-          ...t.servers.map((s) => probeMetric('AgentsConnected', s.cluster, Duration.minutes(1), 'Maximum')),
+          ...t.servers.map((s) => probeMetric('AgentsConnected', s.id, Duration.minutes(1), 'Maximum')),
           agentsExpr,
         ],
         width: 12,

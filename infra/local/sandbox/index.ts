@@ -337,9 +337,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const topology = parseTopology(
       {
         name: 'sandbox',
-        homeCluster: clusters[0],
+        homeServer: clusters[0],
         servers: [0, 1].map((i) => ({
-          cluster: clusters[i as 0 | 1],
+          id: clusters[i as 0 | 1],
+          glooClusterName: clusters[i as 0 | 1],
           region: regionNames[i as 0 | 1],
           relayAddress: `${HOSTS[i as 0 | 1]}:${relayPort}`,
           metricsUrl: `http://${HOSTS[i as 0 | 1]}:${httpPort}/metrics`,
