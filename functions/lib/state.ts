@@ -10,8 +10,6 @@ import { AWS_REGIONS } from './topology.ts';
 export const ClusterName = z
   .string()
   .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a DNS-1123 label');
-const safeName = ClusterName;
-
 /** An incident id: groups the alarms and runs of one outage; also an execution name stem. */
 export const IncidentId = z
   .string()
