@@ -191,6 +191,7 @@ export function buildWorkflow(o: WorkflowOptions): {
           'trigger.$': '$.plan.trigger',
           'incidentId.$': '$.run.input.incidentId',
           'dryRun.$': '$.plan.dryRun',
+          'detachRedis.$': '$.plan.detachRedis',
           source: o.source,
           target: o.target,
           'evidence.$': '$.verify.evidence',

@@ -14,8 +14,10 @@ import {
   cloudWatchClientFor,
   dynamoDocumentClientFor,
   elastiCacheClientFor,
+  elastiCacheWriteClientFor,
   ownRegion,
   route53Client,
+  route53WriteClient,
   secretsManagerClientFor,
   sfnClientFor,
 } from './aws/clients.ts';
@@ -89,6 +91,7 @@ export function portsFromTopology(t: Topology, opts: PortOptions = {}): Ports {
           globalReplicationGroupId: r.globalReplicationGroupId,
           members: r.members,
           clientFor: elastiCacheClientFor,
+          writeClientFor: elastiCacheWriteClientFor,
           writeProbe: async (region) => {
             await withRedis(endpointOf(region), await endpointOpts(), (c) =>
               c.set('{gloo-mesh}:failover:write-probe', String(clock.now()), 'PX', 60_000),
@@ -120,6 +123,7 @@ export function portsFromTopology(t: Topology, opts: PortOptions = {}): Ports {
     lock,
     dns: new Route53DnsPointer({
       client: route53Client(ownRegion()),
+      writeClient: route53WriteClient(ownRegion()),
       hostedZoneId: t.dns.provider.hostedZoneId,
       recordName: t.dns.recordName,
       recordType: t.dns.recordType,

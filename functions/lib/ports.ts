@@ -79,6 +79,12 @@ export interface PromoteRequest {
   sourceRegion: Region;
   targetRegion: Region;
   dryRun: boolean;
+  /**
+   * The operator's explicit consent (`force.detachRedis`) to detach the target from a replicated
+   * datastore instead of promoting it in place: irreversible, loses unreplicated writes. Adapters
+   * without such an action ignore it.
+   */
+  detach?: boolean;
 }
 
 /** How a promotion is going. Polled by the workflow (Wait + Choice), never slept on in a Lambda. */

@@ -41,6 +41,12 @@ export const ExecutionInput = z.strictObject({
       skipVerification: z.boolean().default(false),
       /** Overwrite a DNS record that points at neither server. */
       dns: z.boolean().default(false),
+      /**
+       * IRREVERSIBLE. After a failed promotion: detach the target's Redis from the global datastore
+       * (`DisassociateGlobalReplicationGroup`) instead of promoting it in place. Writes not yet
+       * replicated are lost and the datastore must be re-protected before any failback.
+       */
+      detachRedis: z.boolean().default(false),
     })
     .prefault({}),
 });
@@ -65,6 +71,8 @@ export const Plan = z.object({
   /** The execution input after defaults, so Choice states can read flags that were omitted. */
   dryRun: z.boolean(),
   trigger: z.enum(['alarm', 'manual']),
+  /** `force.detachRedis` after defaults (the approval message must say the action is irreversible). */
+  detachRedis: z.boolean().default(false),
   alreadyActive: z.boolean(),
   /** The target's Redis is already primary: verification and approval are behind us (a re-run). */
   redisPromoted: z.boolean(),

@@ -128,6 +128,7 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
     endedAt: iso(ports.clock),
     dryRun: run.input.dryRun,
     trigger: run.input.trigger,
+    detachRedis: run.input.force.detachRedis,
     alreadyActive,
     redisPromoted,
     before: {

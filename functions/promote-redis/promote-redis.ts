@@ -1,7 +1,8 @@
 /**
  * Step 4, promote-redis: makes the target region's Redis member the primary. `start` asks the
- * promoter (planned when the old primary's side answers, unplanned otherwise); `poll` checks
- * progress; the workflow loops with Wait + Choice, bounded by `maxPolls`. Already primary -> noop.
+ * promoter (ElastiCache: `FailoverGlobalReplicationGroup` from the target's region; a detach only
+ * with `force.detachRedis`); `poll` checks progress (role + write probe); the workflow loops with
+ * Wait + Choice, bounded by `maxPolls`. Already primary -> noop.
  */
 import { iso } from '#lib/clock.ts';
 import type { Promotion, Run } from '#lib/state.ts';
@@ -14,6 +15,7 @@ export async function startPromotion(run: Run, ports: Pick<Ports, 'promoter' | '
     sourceRegion: run.source.region,
     targetRegion: run.target.region,
     dryRun: run.input.dryRun,
+    ...(run.input.force.detachRedis ? { detach: true } : {}),
   });
   return {
     startedAt,

@@ -55,6 +55,8 @@ export interface RunReport {
   steps: StepRow[];
   changed: { what: string; before: string; after: string }[];
   error?: { name: string; message: string };
+  /** What the Redis promotion may have lost (an unplanned promotion or a forced detach), in words. */
+  redisDataLoss?: string;
   nextActions: string[];
   after: {
     lockHolder: string | null;
@@ -93,6 +95,20 @@ export function causeMessage(cause: string | undefined): string {
 }
 
 /** Builds the report (and reads the state after the run). */
+/** What an operator must do about Redis after a promotion that may have lost writes. */
+export function redisFollowUp(run: Run, promotion: Promotion | undefined): string[] {
+  if (promotion?.mode !== 'unplanned') return [];
+  const { source, target } = run;
+  const loss = promotion.possibleDataLoss?.detail;
+  const detached = (run.input as { force?: { detachRedis?: boolean } }).force?.detachRedis === true;
+  return [
+    ...(loss ? [`What may have been lost: ${loss}`] : []),
+    detached
+      ? `The Redis in ${target.region} was DETACHED (irreversible): run the re-protect workflow in ${target.region} (a new global datastore from it plus a new secondary in ${source.region}) before any failback; failback refuses until the new secondary is in sync.`
+      : `Before any failback: the Redis in ${source.region} must be a secondary of ${target.region} again and caught up; failback refuses until it is in sync.`,
+  ];
+}
+
 export async function buildReport(s: RunState, t: Topology, ports: Ports): Promise<RunReport> {
   const { run, outcome } = s;
   const { source, target } = run;
@@ -165,15 +181,13 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
       nextActions.push(
         `Point the CI/CD pipeline that applies Gloo configuration at ${target.server} (configuration is written to the active management cluster only).`,
       );
-      if (s.promotion?.mode === 'unplanned')
-        nextActions.push(
-          `Before any failback: re-add the Redis in ${source.region} as a secondary of ${target.region} and let it catch up; failback refuses until it is in sync. ${s.promotion.possibleDataLoss?.detail ?? ''}`.trim(),
-        );
+      nextActions.push(...redisFollowUp(run, s.promotion));
       break;
     case 'HaltedAfterPromotion':
       nextActions.push(
         `Redis in ${target.region} is primary but the switch did not finish (${err?.name ?? 'error'}: ${err?.message ?? ''}). Fix the cause and re-run the same ${run.direction} (or redrive this execution): promotion is a no-op on re-run and the remaining steps complete.`,
       );
+      nextActions.push(...redisFollowUp(run, s.promotion));
       break;
     case 'ReconnectIncomplete':
       nextActions.push(
@@ -183,6 +197,7 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     case 'PromotionFailed':
       nextActions.push(
         `Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`,
+        `Only if the promotion cannot complete and you accept losing data: re-run with "force": {"detachRedis": true}. IRREVERSIBLE: the Redis in ${target.region} leaves the global datastore for good, every write the old primary had not replicated is lost, and the datastore must be re-protected before any failback.`,
       );
       break;
     case 'InvalidInput':
@@ -225,6 +240,7 @@ export async function buildReport(s: RunState, t: Topology, ports: Ports): Promi
     steps,
     changed,
     ...(err ? { error: err } : {}),
+    ...(s.promotion?.possibleDataLoss ? { redisDataLoss: s.promotion.possibleDataLoss.detail } : {}),
     nextActions,
     after: {
       lockHolder: seen.lock?.holder ?? null,

@@ -89,7 +89,7 @@ export function decide(event: unknown, t: Topology): TriggerDecision {
       dryRun: false,
       requestedBy: `alarm:${ev.detail.alarmName}`,
       alarmName: ev.detail.alarmName,
-      force: { lock: false, skipVerification: false, dns: false },
+      force: { lock: false, skipVerification: false, dns: false, detachRedis: false },
     },
   };
 }

@@ -78,6 +78,7 @@ export function sampleRequest(o: Partial<ApprovalRequest> = {}): ApprovalRequest
     direction: 'failover',
     trigger: 'alarm',
     incidentId: 'INC-4711',
+    detachRedis: false,
     source: { server: 'mgmt-east', region: 'us-east-1' },
     target: { server: 'mgmt-west', region: 'us-west-2' },
     evidence: [

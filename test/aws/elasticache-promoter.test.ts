@@ -25,10 +25,17 @@ const east = new ElastiCacheClient({ region: 'us-east-1' });
 const west = new ElastiCacheClient({ region: 'us-west-2' });
 const eastMock = mockClient(east);
 const westMock = mockClient(west);
+// The clients of mutating calls (no SDK retries) are separate instances, as in clients.ts.
+const eastWrite = new ElastiCacheClient({ region: 'us-east-1', maxAttempts: 1 });
+const westWrite = new ElastiCacheClient({ region: 'us-west-2', maxAttempts: 1 });
+const eastWriteMock = mockClient(eastWrite);
+const westWriteMock = mockClient(westWrite);
 
 afterEach(() => {
   eastMock.reset();
   westMock.reset();
+  eastWriteMock.reset();
+  westWriteMock.reset();
 });
 
 function promoter(writeProbe?: (region: Region) => Promise<void>) {
@@ -45,6 +52,7 @@ function promoter(writeProbe?: (region: Region) => Promise<void>) {
       },
     },
     clientFor: (region) => (region === 'us-east-1' ? east : west),
+    writeClientFor: (region) => (region === 'us-east-1' ? eastWrite : westWrite),
     writeProbe,
   });
 }
@@ -216,242 +224,184 @@ describe('ElastiCacheGlobalPromoter.describe', () => {
 });
 
 describe('ElastiCacheGlobalPromoter.promote', () => {
-  it('does nothing when the target is already primary', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2'));
+  const req = { sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false } as const;
+
+  it('does nothing when the target is already primary and takes a write', async () => {
     westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2'));
-    const st = await promoter().promote({
-      sourceRegion: 'us-east-1',
-      targetRegion: 'us-west-2',
-      dryRun: false,
-    });
+    const st = await promoter(async () => {}).promote(req);
     expect(st).toMatchObject({ state: 'noop', mode: 'none', targetRegion: 'us-west-2' });
-    expect(eastMock).not.toHaveReceivedCommand(FailoverGlobalReplicationGroupCommand);
-    expect(westMock).not.toHaveReceivedCommand(DisassociateGlobalReplicationGroupCommand);
+    expect(westWriteMock).not.toHaveReceivedAnyCommand();
+    expect(eastMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('sends a planned failover to the current primary region, naming the member that becomes primary', async () => {
+  it('sends the failover to the target region only, naming the target member, without asking the old region', async () => {
     // prepare
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
     westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    eastMock.on(FailoverGlobalReplicationGroupCommand).resolves({
+    westWriteMock.on(FailoverGlobalReplicationGroupCommand).resolves({
       GlobalReplicationGroup: group('us-east-1', { status: 'modifying' }).GlobalReplicationGroups[0],
     });
     // act
-    const st = await promoter().promote({
-      sourceRegion: 'us-east-1',
-      targetRegion: 'us-west-2',
-      dryRun: false,
-    });
+    const st = await promoter().promote(req);
     // assess
-    expect(eastMock).toHaveReceivedCommandExactlyOnceWith(FailoverGlobalReplicationGroupCommand, {
+    expect(westWriteMock).toHaveReceivedCommandExactlyOnceWith(FailoverGlobalReplicationGroupCommand, {
       GlobalReplicationGroupId: GRG,
       PrimaryRegion: 'us-west-2',
       PrimaryReplicationGroupId: WEST,
     });
-    expect(westMock).not.toHaveReceivedCommand(FailoverGlobalReplicationGroupCommand);
+    expect(eastMock).not.toHaveReceivedAnyCommand();
+    expect(eastWriteMock).not.toHaveReceivedAnyCommand();
     expect(st).toMatchObject({ state: 'in-progress', mode: 'planned', targetRegion: 'us-west-2' });
     expect(st.possibleDataLoss).toBeUndefined();
   });
 
-  it('disassociates the target in its own region when the primary region does not answer', async () => {
-    // prepare
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
+  it('promotes with the same failover (never a disassociate) when the datastore is primary-only, and names the possible loss', async () => {
     westMock
       .on(DescribeGlobalReplicationGroupsCommand)
       .resolves(group('us-east-1', { status: 'primary-only' }));
-    westMock.on(DisassociateGlobalReplicationGroupCommand).resolves({
-      GlobalReplicationGroup: group('us-east-1', { status: 'modifying' }).GlobalReplicationGroups[0],
-    });
-    // act
-    const st = await promoter().promote({
-      sourceRegion: 'us-east-1',
-      targetRegion: 'us-west-2',
-      dryRun: false,
-    });
-    // assess
-    expect(westMock).toHaveReceivedCommandExactlyOnceWith(DisassociateGlobalReplicationGroupCommand, {
-      GlobalReplicationGroupId: GRG,
-      ReplicationGroupId: WEST,
-      ReplicationGroupRegion: 'us-west-2',
-    });
-    expect(eastMock).not.toHaveReceivedCommand(FailoverGlobalReplicationGroupCommand);
+    westWriteMock.on(FailoverGlobalReplicationGroupCommand).resolves({});
+    const st = await promoter().promote(req);
+    expect(westWriteMock).toHaveReceivedCommandTimes(FailoverGlobalReplicationGroupCommand, 1);
+    expect(westWriteMock).not.toHaveReceivedCommand(DisassociateGlobalReplicationGroupCommand);
     expect(st).toMatchObject({ state: 'in-progress', mode: 'unplanned' });
-    expect(st.possibleDataLoss).toMatchObject({ lagBytes: null });
-    expect(st.possibleDataLoss!.detail).toMatch(/RPO typically under 1 s/);
+    expect(st.possibleDataLoss?.detail).toMatch(/primary-only/);
   });
 
-  it('refuses to treat a throttled primary region as lost (no unplanned promotion)', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).rejects(throttled());
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
+  it('sends nothing while the target region does not answer (TransientError)', async () => {
+    westMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
     const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false })
+      .promote(req)
       .catch((e) => e);
     expect(isNamed(err, 'TransientError')).toBe(true);
-    expect(westMock).not.toHaveReceivedCommand(DisassociateGlobalReplicationGroupCommand);
-    expect(eastMock).not.toHaveReceivedCommand(FailoverGlobalReplicationGroupCommand);
+    expect(westWriteMock).not.toHaveReceivedAnyCommand();
   });
 
-  it('reports a planned dry run and changes nothing', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    const st = await promoter().promote({
-      sourceRegion: 'us-east-1',
-      targetRegion: 'us-west-2',
-      dryRun: true,
-    });
-    expect(st).toMatchObject({ state: 'would-promote', mode: 'planned' });
-    expect(st.detail).toMatch(/FailoverGlobalReplicationGroup sent to us-east-1/);
-    expect(eastMock).not.toHaveReceivedCommand(FailoverGlobalReplicationGroupCommand);
-  });
-
-  it('reports an unplanned dry run with the possible data loss and changes nothing', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    const st = await promoter().promote({
-      sourceRegion: 'us-east-1',
-      targetRegion: 'us-west-2',
-      dryRun: true,
-    });
-    expect(st).toMatchObject({
-      state: 'would-promote',
-      mode: 'unplanned',
-      possibleDataLoss: { lagBytes: null },
-    });
-    expect(westMock).not.toHaveReceivedCommand(DisassociateGlobalReplicationGroupCommand);
-  });
-
-  it('reports in-progress without a call while the target is already becoming primary', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2', { status: 'modifying' }));
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2', { status: 'modifying' }));
-    const st = await promoter().promote({
-      sourceRegion: 'us-east-1',
-      targetRegion: 'us-west-2',
-      dryRun: false,
-    });
-    expect(st).toMatchObject({ state: 'in-progress', mode: 'planned' });
-    expect(eastMock).not.toHaveReceivedCommand(FailoverGlobalReplicationGroupCommand);
-  });
-
-  it('does nothing on a re-run after an unplanned promotion left the target standalone', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1', { only: 'us-east-1' }));
-    westMock.on(DescribeReplicationGroupsCommand).resolves(replicationGroup('available'));
-    const st = await promoter().promote({
-      sourceRegion: 'us-east-1',
-      targetRegion: 'us-west-2',
-      dryRun: false,
-    });
-    expect(st).toMatchObject({ state: 'noop', mode: 'none' });
-    expect(westMock).not.toHaveReceivedCommand(DisassociateGlobalReplicationGroupCommand);
-  });
-
-  it('turns InvalidGlobalReplicationGroupState into a retryable TransientError when the target is already on its way', async () => {
-    // prepare: a previous failover (whose answer was lost) is still running
-    eastMock
-      .on(DescribeGlobalReplicationGroupsCommand)
-      .resolvesOnce(group('us-east-1'))
-      .resolves(group('us-west-2', { status: 'modifying' }));
-    westMock
-      .on(DescribeGlobalReplicationGroupsCommand)
-      .resolvesOnce(group('us-east-1'))
-      .resolves(group('us-west-2', { status: 'modifying' }));
-    eastMock.on(FailoverGlobalReplicationGroupCommand).rejects(
-      new InvalidGlobalReplicationGroupStateFault({
-        message: 'Global replication group ldgnf-gloo-mesh-redis is not in available state.',
-        $metadata: { httpStatusCode: 400 },
-      }),
-    );
-    // act
-    const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false })
-      .catch((e) => e);
-    // assess
-    expect(isNamed(err, 'TransientError')).toBe(true);
-    expect(err.message).toMatch(/still moving us-west-2 to primary/);
-  });
-
-  it('fails with PromotionFailed on InvalidGlobalReplicationGroupState when nothing moves toward the target', async () => {
-    // prepare: the group is busy with something else (e.g. scaling); the target is still secondary
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1', { status: 'modifying' }));
+  it('does not send a second failover while the datastore is modifying', async () => {
     westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1', { status: 'modifying' }));
-    eastMock.on(FailoverGlobalReplicationGroupCommand).rejects(
-      new InvalidGlobalReplicationGroupStateFault({
-        message: 'Global replication group ldgnf-gloo-mesh-redis is not in available state.',
-        $metadata: { httpStatusCode: 400 },
+    const st = await promoter().promote(req);
+    expect(st.state).toBe('in-progress');
+    expect(westWriteMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('reports a dry run and changes nothing', async () => {
+    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
+    const st = await promoter().promote({ ...req, dryRun: true });
+    expect(st).toMatchObject({ state: 'would-promote', mode: 'planned' });
+    expect(st.detail).toMatch(/would be FailoverGlobalReplicationGroup sent to us-west-2/);
+    expect(westWriteMock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('finds its member whatever the case of the configured id (ElastiCache stores ids in lower case)', async () => {
+    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
+    westWriteMock.on(FailoverGlobalReplicationGroupCommand).resolves({});
+    const p = new ElastiCacheGlobalPromoter({
+      globalReplicationGroupId: GRG.toUpperCase(),
+      members: {
+        'us-east-1': { replicationGroupId: EAST.toUpperCase(), endpoint: 'a.example.com:6379' },
+        'us-west-2': { replicationGroupId: 'Gloo-Redis-USW2', endpoint: 'b.example.com:6379' },
+      },
+      clientFor: (region) => (region === 'us-east-1' ? east : west),
+      writeClientFor: (region) => (region === 'us-east-1' ? eastWrite : westWrite),
+    });
+    const st = await p.promote(req);
+    expect(st.state).toBe('in-progress');
+    expect(westWriteMock).toHaveReceivedCommandTimes(FailoverGlobalReplicationGroupCommand, 1);
+  });
+
+  it('acts on the datastore the registry recorded (after re-protection), not the static one', async () => {
+    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves({
+      GlobalReplicationGroups: [
+        {
+          ...group('us-east-1').GlobalReplicationGroups[0],
+          GlobalReplicationGroupId: 'sgaui-gloo-g2',
+          Members: [
+            {
+              ReplicationGroupId: 'gloo-redis-use1-g2',
+              ReplicationGroupRegion: 'us-east-1',
+              Role: 'PRIMARY',
+              Status: 'associated',
+            },
+            {
+              ReplicationGroupId: WEST,
+              ReplicationGroupRegion: 'us-west-2',
+              Role: 'SECONDARY',
+              Status: 'associated',
+            },
+          ],
+        },
+      ],
+    });
+    westWriteMock.on(FailoverGlobalReplicationGroupCommand).resolves({});
+    const p = new ElastiCacheGlobalPromoter({
+      globalReplicationGroupId: GRG,
+      members: {
+        'us-east-1': { replicationGroupId: EAST, endpoint: 'a:6379' },
+        'us-west-2': { replicationGroupId: WEST, endpoint: 'b:6379' },
+      },
+      registry: async () => ({
+        globalReplicationGroupId: 'sgaui-gloo-g2',
+        members: {
+          'us-east-1': { replicationGroupId: 'gloo-redis-use1-g2', endpoint: 'c:6379' },
+          'us-west-2': { replicationGroupId: WEST, endpoint: 'b:6379' },
+        },
       }),
-    );
-    // act
-    const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false })
-      .catch((e) => e);
-    // assess
-    expect(isNamed(err, 'PromotionFailed')).toBe(true);
-    expect(err.message).toMatch(/not in available state.*global datastore modifying/);
-    expect(err.details).toMatchObject({
-      awsError: 'InvalidGlobalReplicationGroupStateFault',
-      sentTo: 'us-east-1',
+      clientFor: (region) => (region === 'us-east-1' ? east : west),
+      writeClientFor: (region) => (region === 'us-east-1' ? eastWrite : westWrite),
+    });
+    await p.promote(req);
+    expect(westWriteMock).toHaveReceivedCommandWith(FailoverGlobalReplicationGroupCommand, {
+      GlobalReplicationGroupId: 'sgaui-gloo-g2',
+      PrimaryRegion: 'us-west-2',
+      PrimaryReplicationGroupId: WEST,
     });
   });
 
-  it('fails with PromotionFailed when the disassociation is refused and the target is not leaving', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
+  it('fails with PromotionFailed when the global datastore does not exist and the target is not standalone', async () => {
     westMock
       .on(DescribeGlobalReplicationGroupsCommand)
-      .resolves(group('us-east-1', { status: 'primary-only' }));
+      .rejects(
+        new GlobalReplicationGroupNotFoundFault({ message: 'not found', $metadata: { httpStatusCode: 404 } }),
+      );
     westMock
-      .on(DisassociateGlobalReplicationGroupCommand)
-      .rejects(new InvalidGlobalReplicationGroupStateFault({ message: 'not available', $metadata: {} }));
+      .on(DescribeReplicationGroupsCommand)
+      .rejects(
+        new ReplicationGroupNotFoundFault({ message: 'not found', $metadata: { httpStatusCode: 404 } }),
+      );
     const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false })
+      .promote(req)
       .catch((e) => e);
     expect(isNamed(err, 'PromotionFailed')).toBe(true);
-  });
-
-  it('retries (TransientError) a refused disassociation while the target membership is disassociating', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
-    westMock
-      .on(DescribeGlobalReplicationGroupsCommand)
-      .resolvesOnce(group('us-east-1', { status: 'primary-only' }))
-      .resolves(group('us-east-1', { status: 'modifying', membership: 'disassociating' }));
-    westMock
-      .on(DisassociateGlobalReplicationGroupCommand)
-      .rejects(new InvalidGlobalReplicationGroupStateFault({ message: 'not available', $metadata: {} }));
-    const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false })
-      .catch((e) => e);
-    expect(isNamed(err, 'TransientError')).toBe(true);
-  });
-
-  it('fails with PromotionFailed when the global datastore does not exist', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    eastMock.on(FailoverGlobalReplicationGroupCommand).rejects(
-      new GlobalReplicationGroupNotFoundFault({
-        message: 'Global replication group ldgnf-gloo-mesh-redis not found.',
-        $metadata: { httpStatusCode: 404 },
-      }),
-    );
-    const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false })
-      .catch((e) => e);
-    expect(isNamed(err, 'PromotionFailed')).toBe(true);
-    expect(err.message).toMatch(/does not exist/);
+    expect(westWriteMock).not.toHaveReceivedAnyCommand();
   });
 
   it('turns a throttled failover call into a TransientError', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
     westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1'));
-    eastMock.on(FailoverGlobalReplicationGroupCommand).rejects(throttled());
+    westWriteMock.on(FailoverGlobalReplicationGroupCommand).rejects(throttled());
     const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'us-west-2', dryRun: false })
+      .promote(req)
       .catch((e) => e);
     expect(isNamed(err, 'TransientError')).toBe(true);
-    expect(err.details).toMatchObject({ awsError: 'Throttling' });
+  });
+
+  it('fails with PromotionFailed on InvalidGlobalReplicationGroupState when nothing moves toward the target', async () => {
+    westMock
+      .on(DescribeGlobalReplicationGroupsCommand)
+      .resolves(group('us-east-1', { status: 'primary-only' }));
+    westWriteMock.on(FailoverGlobalReplicationGroupCommand).rejects(
+      new InvalidGlobalReplicationGroupStateFault({
+        message: 'The Global datastore is not available or in primary-only state.',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const err = await promoter()
+      .promote(req)
+      .catch((e) => e);
+    expect(isNamed(err, 'PromotionFailed')).toBe(true);
+    expect(westWriteMock).not.toHaveReceivedCommand(DisassociateGlobalReplicationGroupCommand);
   });
 
   it('refuses a target region that has no configured member', async () => {
     const err = await promoter()
-      .promote({ sourceRegion: 'us-east-1', targetRegion: 'eu-west-1', dryRun: false })
+      .promote({ sourceRegion: 'us-west-2', targetRegion: 'eu-west-1', dryRun: false })
       .catch((e) => e);
     expect(isNamed(err, 'PromotionFailed')).toBe(true);
     expect(eastMock).not.toHaveReceivedAnyCommand();
@@ -459,35 +409,23 @@ describe('ElastiCacheGlobalPromoter.promote', () => {
 });
 
 describe('ElastiCacheGlobalPromoter.status', () => {
-  it('is in progress while the target is still secondary, complete once primary, available and writable', async () => {
-    // prepare
+  it('is in progress while the target is still secondary, complete once primary and writable', async () => {
     const writeProbe = vi.fn(async (_region: Region) => {});
-    eastMock
+    westMock
       .on(DescribeGlobalReplicationGroupsCommand)
       .resolvesOnce(group('us-east-1', { status: 'modifying' }))
-      .resolves(group('us-west-2'));
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2'));
+      .resolves(group('us-west-2', { status: 'modifying' }));
     const p = promoter(writeProbe);
-    // act
     const first = await p.status({ targetRegion: 'us-west-2', mode: 'planned' });
     const second = await p.status({ targetRegion: 'us-west-2', mode: 'planned' });
-    // assess
     expect(first).toMatchObject({ state: 'in-progress', mode: 'planned' });
-    expect(first.detail).toMatch(/target role is replica/);
+    expect(first.detail).toMatch(/not primary yet/);
     expect(second).toMatchObject({ state: 'complete', mode: 'planned', targetRegion: 'us-west-2' });
     expect(writeProbe).toHaveBeenCalledExactlyOnceWith('us-west-2');
-  });
-
-  it('stays in progress while the group is still modifying after the roles switched', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2', { status: 'modifying' }));
-    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2', { status: 'modifying' }));
-    const st = await promoter().status({ targetRegion: 'us-west-2', mode: 'planned' });
-    expect(st).toMatchObject({ state: 'in-progress' });
-    expect(st.detail).toMatch(/modifying/);
+    expect(eastMock).not.toHaveReceivedAnyCommand();
   });
 
   it('stays in progress when the new primary refuses the write probe', async () => {
-    eastMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2'));
     westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-west-2'));
     const st = await promoter(async () => {
       throw new Error("READONLY You can't write against a read only replica.");
@@ -496,33 +434,32 @@ describe('ElastiCacheGlobalPromoter.status', () => {
     expect(st.detail).toMatch(/refused a write: READONLY/);
   });
 
-  it('completes an unplanned promotion once the target group is available and no longer a secondary', async () => {
-    // prepare
+  it('stays in progress (no error) while the target region does not answer', async () => {
+    westMock.on(DescribeGlobalReplicationGroupsCommand).rejects(noAnswer());
+    const st = await promoter().status({ targetRegion: 'us-west-2', mode: 'planned' });
+    expect(st.state).toBe('in-progress');
+    expect(st.detail).toMatch(/does not answer/);
+  });
+
+  it('completes a detach once the target replication group is standalone, available and writable', async () => {
     const writeProbe = vi.fn(async (_region: Region) => {});
+    westMock.on(DescribeGlobalReplicationGroupsCommand).resolves(group('us-east-1', { only: 'us-east-1' }));
     westMock
       .on(DescribeReplicationGroupsCommand)
-      .resolvesOnce(replicationGroup('modifying', 'secondary'))
-      .resolvesOnce(replicationGroup('available', 'secondary'))
+      .resolvesOnce(replicationGroup('modifying'))
       .resolves(replicationGroup('available'));
     const p = promoter(writeProbe);
-    // act
     const a = await p.status({ targetRegion: 'us-west-2', mode: 'unplanned' });
     const b = await p.status({ targetRegion: 'us-west-2', mode: 'unplanned' });
-    const c = await p.status({ targetRegion: 'us-west-2', mode: 'unplanned' });
-    // assess
-    expect(westMock).toHaveReceivedCommandWith(DescribeReplicationGroupsCommand, {
-      ReplicationGroupId: WEST,
-    });
-    expect(eastMock).not.toHaveReceivedAnyCommand();
-    expect(a).toMatchObject({ state: 'in-progress', mode: 'unplanned' });
-    expect(a.detail).toMatch(/status is modifying/);
-    expect(b).toMatchObject({ state: 'in-progress' });
-    expect(b.detail).toMatch(/still secondary of/);
-    expect(c).toMatchObject({ state: 'complete', mode: 'unplanned' });
+    expect(a.state).toBe('in-progress');
+    expect(b).toMatchObject({ state: 'complete', mode: 'unplanned' });
     expect(writeProbe).toHaveBeenCalledOnce();
   });
 
-  it('fails an unplanned status with PromotionFailed when the target replication group is gone', async () => {
+  it('fails with PromotionFailed when the target replication group is gone', async () => {
+    westMock
+      .on(DescribeGlobalReplicationGroupsCommand)
+      .rejects(new GlobalReplicationGroupNotFoundFault({ message: 'not found', $metadata: {} }));
     westMock
       .on(DescribeReplicationGroupsCommand)
       .rejects(
@@ -535,9 +472,9 @@ describe('ElastiCacheGlobalPromoter.status', () => {
   });
 
   it('turns a throttled status poll into a TransientError', async () => {
-    westMock.on(DescribeReplicationGroupsCommand).rejects(throttled());
+    westMock.on(DescribeGlobalReplicationGroupsCommand).rejects(throttled());
     const err = await promoter()
-      .status({ targetRegion: 'us-west-2', mode: 'unplanned' })
+      .status({ targetRegion: 'us-west-2', mode: 'planned' })
       .catch((e) => e);
     expect(isNamed(err, 'TransientError')).toBe(true);
   });

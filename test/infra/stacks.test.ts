@@ -209,6 +209,8 @@ describe('regional stacks', () => {
       'logs:DescribeResourcePolicies',
       'logs:DescribeLogGroups',
       'cloudwatch:PutMetricData',
+      // Read-only; composite alarms are returned only when scoped to * (DescribeAlarms API reference).
+      'cloudwatch:DescribeAlarms',
     ]);
     for (const t of [east, west])
       for (const s of statements(t)) {

@@ -49,7 +49,7 @@ export async function useWorld(
         incidentId: 'test',
         dryRun: false,
         requestedBy: 'test',
-        force: { lock: false, skipVerification: false, dns: false },
+        force: { lock: false, skipVerification: false, dns: false, detachRedis: false },
         ...input,
       },
     }),

@@ -23,7 +23,7 @@ const run = (over: Partial<Run['input']> = {}): Run => ({
     incidentId: 'inc-1',
     dryRun: false,
     requestedBy: 'test',
-    force: { lock: false, skipVerification: false, dns: false },
+    force: { lock: false, skipVerification: false, dns: false, detachRedis: false },
     ...over,
   },
 });
@@ -138,12 +138,16 @@ describe('verify-outage quorum', () => {
   it('records a skipped verification as such when the operator forces it', async () => {
     const clock = new ManualClock();
     const probes = probesWhere(clock, () => false);
-    const res = await verifyOutage(run({ force: { lock: false, skipVerification: true, dns: false } }), t, {
-      clock,
-      probes,
-      alarms: alarms('OK'),
-      healthChecks: checkers(8),
-    });
+    const res = await verifyOutage(
+      run({ force: { lock: false, skipVerification: true, dns: false, detachRedis: false } }),
+      t,
+      {
+        clock,
+        probes,
+        alarms: alarms('OK'),
+        healthChecks: checkers(8),
+      },
+    );
     expect(res).toMatchObject({ confirmed: true, skipped: true });
     expect(probes.calls).toBe(0);
   });

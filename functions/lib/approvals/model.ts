@@ -46,6 +46,8 @@ export const ApprovalRequestSchema = z.object({
   /** What the gated step will change (one line each). */
   changes: z.array(z.string().max(2000)).max(100).default([]),
   dryRun: z.boolean(),
+  /** The run was started with `force.detachRedis` (irreversible): the message says so. */
+  detachRedis: z.boolean().default(false),
 });
 
 /** A validated approval request. */

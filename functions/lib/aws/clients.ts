@@ -27,6 +27,15 @@ export const CLIENT_DEFAULTS = {
   },
 } as const;
 
+/**
+ * Settings of the clients that send MUTATING calls (Route 53 record changes, ElastiCache failover,
+ * re-protection): no SDK retry. A repeated mutating call after a lost response is refused by AWS
+ * (Route 53 `InvalidChangeBatch`: the DELETE no longer matches; ElastiCache
+ * `InvalidGlobalReplicationGroupState`: the datastore is already modifying), so the adapters retry
+ * themselves, after reading the state, and treat "already what we wanted" as success.
+ */
+export const MUTATING_CLIENT_DEFAULTS = { ...CLIENT_DEFAULTS, maxAttempts: 1 } as const;
+
 /** Memoises a client per region, wrapped by the tracer (`trace`) once when built. */
 function perRegion<C>(make: (region: string) => C, trace: (c: C) => C = (c) => tracer.captureAWSv3Client(c)) {
   const made = new Map<string, C>();
@@ -43,6 +52,11 @@ function perRegion<C>(make: (region: string) => C, trace: (c: C) => C = (c) => t
 /** ElastiCache in a region (the Global Datastore adapter asks each member's region). */
 export const elastiCacheClientFor = perRegion(
   (region) => new ElastiCacheClient({ region, ...CLIENT_DEFAULTS }),
+);
+
+/** ElastiCache in a region for mutating calls (no SDK retries; see {@link MUTATING_CLIENT_DEFAULTS}). */
+export const elastiCacheWriteClientFor = perRegion(
+  (region) => new ElastiCacheClient({ region, ...MUTATING_CLIENT_DEFAULTS }),
 );
 
 /** CloudWatch in a region (alarms live where they were created). */
@@ -75,13 +89,20 @@ export const dynamoDocumentClientFor = perRegion(
 );
 
 const route53For = perRegion((region) => new Route53Client({ region, ...CLIENT_DEFAULTS }));
+const route53WriteFor = perRegion((region) => new Route53Client({ region, ...MUTATING_CLIENT_DEFAULTS }));
+const route53Partition = (region: Region) => (region.startsWith('us-gov-') ? 'us-gov-west-1' : 'us-east-1');
 
 /**
  * Route 53. Its control plane is global (served from us-east-1 in the commercial partition): the
  * region only picks the partition, so pass a GovCloud region there and leave the default elsewhere.
  */
 export function route53Client(region: Region = 'us-east-1'): Route53Client {
-  return route53For(region.startsWith('us-gov-') ? 'us-gov-west-1' : 'us-east-1');
+  return route53For(route53Partition(region));
+}
+
+/** Route 53 for record changes: no SDK retries (see {@link MUTATING_CLIENT_DEFAULTS}). */
+export function route53WriteClient(region: Region = 'us-east-1'): Route53Client {
+  return route53WriteFor(route53Partition(region));
 }
 
 /** The Lambda's own region (`AWS_REGION`), for clients of services that are regional to the stack. */

@@ -1,4 +1,10 @@
-/** {@link AlarmStates} over CloudWatch `DescribeAlarms` (metric and composite alarms). */
+/**
+ * {@link AlarmStates} over CloudWatch `DescribeAlarms` (metric and composite alarms). The API
+ * reference (DescribeAlarms): "To use this operation and return information about composite alarms,
+ * you must be signed on with the cloudwatch:DescribeAlarms permission that is scoped to *": the
+ * stack grants it on `*` (read-only; acknowledged in cdk-nag), because operators often name a
+ * composite alarm (several signals combined) as the one that means "this server is down".
+ */
 import { type CloudWatchClient, paginateDescribeAlarms } from '@aws-sdk/client-cloudwatch';
 import type { AlarmStates, AlarmStateValue } from '../ports.ts';
 import { classifyAwsError } from './errors.ts';

@@ -14,11 +14,14 @@ import {
 import { normaliseDnsName, sameDnsRecord, showDnsRecord } from '../dns-record.ts';
 import { DnsChangeConflict, DnsRecordUnexpected, InvalidInput } from '../errors.ts';
 import type { DnsPointer, DnsRecord, DnsSwapResult } from '../ports.ts';
-import { awsErrorDetails, awsErrorName, callAws, classifyAwsError } from './errors.ts';
+import { awsErrorDetails, awsErrorName, callAws, classifyAwsError, isUnansweredError } from './errors.ts';
 
 /** Settings of {@link Route53DnsPointer}. */
 export interface Route53DnsPointerOptions {
+  /** For reads (`ListResourceRecordSets`, `GetChange`). */
   client: Route53Client;
+  /** For `ChangeResourceRecordSets`: a client without SDK retries (clients.ts). Defaults to `client`. */
+  writeClient?: Route53Client;
   /** e.g. `Z0123456789ABCDEFGHIJ` (a `/hostedzone/` prefix is accepted). */
   hostedZoneId: string;
   /** The relay name agents resolve, e.g. `mgmt.example.com` (trailing dot optional). */
@@ -98,7 +101,7 @@ export class Route53DnsPointer implements DnsPointer {
       `gloo-mgmt-failover: ${recordName} ${showDnsRecord(expected)} -> ${showDnsRecord(next)}`
     ).slice(0, 256);
     try {
-      const out = await this.opts.client.send(
+      const out = await (this.opts.writeClient ?? this.opts.client).send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: this.zoneId,
           ChangeBatch: {
@@ -114,14 +117,29 @@ export class Route53DnsPointer implements DnsPointer {
       if (!id) throw new Error('ChangeResourceRecordSets returned no ChangeInfo.Id');
       return { outcome: 'changed', changeId: id };
     } catch (e) {
-      if (awsErrorName(e) !== 'InvalidChangeBatch')
-        throw classifyAwsError(e, 'route53:ChangeResourceRecordSets');
-      throw await this.rejected(e, expected, next);
+      if (awsErrorName(e) === 'InvalidChangeBatch') return this.rejected(e, expected, next);
+      if (isUnansweredError(e)) return this.unanswered(e, next);
+      throw classifyAwsError(e, 'route53:ChangeResourceRecordSets');
     }
   }
 
-  /** Route 53 refused the batch: find out whether the record moved (a conflict) or the batch was bad. */
-  private async rejected(e: unknown, expected: DnsRecord, next: DnsRecord): Promise<Error> {
+  /**
+   * The change got no answer: it may have been applied (a lost response). Read the record: already
+   * `next` -> done ("already"; the change id is lost with the response, so there is nothing to poll);
+   * otherwise a TransientError, and the ASL retry reads first again.
+   */
+  private async unanswered(e: unknown, next: DnsRecord): Promise<DnsSwapResult> {
+    const after = await this.read().catch(() => undefined);
+    if (after && sameDnsRecord(this.opts.recordType, after, next))
+      return { outcome: 'already', changeId: null };
+    throw classifyAwsError(e, 'route53:ChangeResourceRecordSets');
+  }
+
+  /**
+   * Route 53 refused the batch: find out whether the record already is `next` (our own earlier,
+   * applied change whose response was lost: success), moved elsewhere (a conflict) or the batch was bad.
+   */
+  private async rejected(e: unknown, expected: DnsRecord, next: DnsRecord): Promise<DnsSwapResult> {
     const { recordName, recordType } = this.opts;
     const messages = (e as { messages?: string[] }).messages ?? [(e as Error).message];
     let after: DnsRecord | null | undefined;
@@ -140,13 +158,14 @@ export class Route53DnsPointer implements DnsPointer {
       messages,
       ...awsErrorDetails(e),
     };
+    if (after && sameDnsRecord(recordType, after, next)) return { outcome: 'already', changeId: null };
     if (after && sameDnsRecord(recordType, after, expected))
       // Still exactly what we meant to delete: the batch itself was invalid (e.g. a bad address).
-      return new InvalidInput(
+      throw new InvalidInput(
         `Route 53 rejected the change of ${recordName} ${recordType} to ${showDnsRecord(next)}: ${messages.join('; ')}; the record is unchanged`,
         details,
       );
-    return new DnsChangeConflict(
+    throw new DnsChangeConflict(
       `${recordName} ${recordType} changed meanwhile (now ${readError ? `unreadable: ${readError}` : showDnsRecord(after ?? null)}); Route 53 refused the swap and nothing was overwritten: ${messages.join('; ')}`,
       readError ? { ...details, readError } : details,
     );

@@ -545,13 +545,21 @@ export class RegionalStack extends Stack {
     const checks = t.servers.flatMap((s) =>
       s.route53HealthCheckId ? [`arn:${this.partition}:route53:::healthcheck/${s.route53HealthCheckId}`] : [],
     );
-    const alarmArns = [...new Set(t.servers.flatMap((s) => s.alarmNames))].map((n) =>
-      arn('cloudwatch', `alarm:${n}`),
-    );
+    const alarmNames = [...new Set(t.servers.flatMap((s) => s.alarmNames))];
     for (const k of ['verifyOutage', 'verifyRecovered'] as const) {
       if (!f[k]) continue;
       if (checks.length) f[k].allow(['route53:GetHealthCheckStatus'], checks);
-      if (alarmArns.length) f[k].allow(['cloudwatch:DescribeAlarms'], alarmArns);
+      if (alarmNames.length) {
+        // "To use this operation and return information about composite alarms, you must be signed
+        // on with the cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms API
+        // reference): an alarm-ARN scope silently hides composite alarms (they would read MISSING).
+        f[k].allow(['cloudwatch:DescribeAlarms'], ['*']);
+        acknowledge(
+          f[k].role,
+          'AwsSolutions-IAM5[Resource::*]',
+          "cloudwatch:DescribeAlarms (read-only) must be scoped to * to return composite alarms (DescribeAlarms API reference); the topology may name a composite alarm as the signal that a server is down. The function asks only for the topology's alarm names.",
+        );
+      }
     }
 
     // Step Functions: preflight lists this region's runs; the Slack callback resumes them.
