@@ -40,6 +40,45 @@ export interface StepFunctionProps {
   code?: lambda.Code;
 }
 
+/** What every function of a stack shares; each concern adds its own environment. */
+export interface FunctionDefaults {
+  /** TOPOLOGY_JSON (the topology as written; the handlers apply the defaults) and the Powertools settings. */
+  environment: Record<string, string>;
+  logRetention: logs.RetentionDays;
+  placement?: VpcPlacement;
+  sdkMode?: SdkMode;
+  /** Prebuilt code per function instead of bundling (tests). @default bundle with esbuild */
+  codeFor?: (key: FunctionKey) => lambda.Code | undefined;
+}
+
+/** The environment every function starts from. */
+export function baseEnvironment(topologyDocument: unknown): Record<string, string> {
+  return {
+    TOPOLOGY_JSON: JSON.stringify(topologyDocument),
+    POWERTOOLS_SERVICE_NAME: 'gloo-failover',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+  };
+}
+
+/** A function of the stack with the shared defaults; its construct id is the key in PascalCase. */
+export function stepFunction(
+  scope: Construct,
+  key: FunctionKey,
+  defaults: FunctionDefaults,
+  environment: Record<string, string>,
+  timeout?: Duration,
+): StepFunction {
+  return new StepFunction(scope, key.charAt(0).toUpperCase() + key.slice(1), {
+    key,
+    environment,
+    logRetention: defaults.logRetention,
+    placement: defaults.placement,
+    sdkMode: defaults.sdkMode,
+    code: defaults.codeFor?.(key),
+    ...(timeout ? { timeout } : {}),
+  });
+}
+
 /** The function, its role and its log group. */
 export class StepFunction extends Construct {
   /** The Lambda function. */
@@ -133,4 +172,37 @@ export class StepFunction extends Construct {
       new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }),
     );
   }
+}
+
+/**
+ * Acknowledges what an asynchronously invoked function (trigger, probe) does instead of a DLQ, and
+ * its publishing to the KMS-encrypted topic (its OnFailure destination).
+ */
+export function acknowledgeAsync(fn: StepFunction): void {
+  acknowledge(
+    fn,
+    'Serverless-LambdaDLQ',
+    'Asynchronous failures go to the OnFailure destination (the notification topic), which carries the error and supersedes a DLQ; EventBridge delivery failures go to the events dead-letter queue.',
+  );
+  acknowledgeEncryptedPublish(fn);
+}
+
+/** Acknowledges the KMS data-key actions that publishing to the encrypted topic needs. */
+export function acknowledgeEncryptedPublish(fn: StepFunction): void {
+  acknowledge(
+    fn.role,
+    'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+    "sns:Publish to the KMS-encrypted notification topic: topic.grantPublish grants kms:Decrypt and kms:GenerateDataKey* (the data-key variants SNS uses) on that one key's ARN only.",
+  );
+}
+
+/** Acknowledges that a synchronously invoked function has no asynchronous failure to capture. */
+export function acknowledgeSynchronous(fn: StepFunction, invokedBy: 'step-functions' | 'function-url'): void {
+  acknowledge(
+    fn,
+    ['Serverless-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'],
+    invokedBy === 'function-url'
+      ? 'Invoked synchronously through its Function URL (Slack waits for the answer); there is no asynchronous invocation to capture.'
+      : 'Invoked synchronously by Step Functions; failures are routed by the workflow (Retry/Catch on the error name), never lost.',
+  );
 }
