@@ -37,9 +37,7 @@ export class Dashboard extends Concern {
     d.addWidgets(
       new cloudwatch.GraphWidget({
         title: `Relay reachable from ${region} (1 = yes)`,
-        left: t.servers.map((s) =>
-          probe.metric('RelayReachable', s.id, Duration.seconds(10), 'Minimum'),
-        ),
+        left: t.servers.map((s) => probe.metric('RelayReachable', s.id, Duration.seconds(10), 'Minimum')),
         width: 12,
         leftYAxis: { min: 0, max: 1 },
       }),
