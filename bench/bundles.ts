@@ -88,7 +88,7 @@ export async function buildBundle(
   outDir = OUT_DIR,
 ): Promise<string> {
   const outfile = join(outDir, variantName(variant), fn, 'index.mjs');
-  const options = esbuildOptions(fn, entryOf(fn), outfile, variant.mode);
+  const options = esbuildOptions(entryOf(fn), outfile, variant.mode);
   await build(variant.zodNamespace ? { ...options, plugins: [zodNamespaceImports] } : options);
   return outfile;
 }

@@ -30,7 +30,6 @@ import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
 import { decide } from '#functions/trigger/trigger.ts';
 import { createHandler as verifyOutage } from '#functions/verify-outage/handler.ts';
 import { createHandler as verifyRecovered } from '#functions/verify-recovered/handler.ts';
-import { portsFromTopology } from '#lib/default-ports.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { evaluateReconnection, parseRelayMetrics } from '#lib/relay-metrics.ts';
 import { loadTopology, type Topology } from '#lib/topology.ts';
@@ -38,6 +37,7 @@ import { runDrill } from '#local/drill.ts';
 import { startRedis } from '#local/redis-server.ts';
 import { LOCAL_FUNCTIONS, runWorkflow, type TimelineEvent } from '#local/runner.ts';
 import { type AlarmStateChangeEvent, startSandbox } from '#local/sandbox/index.ts';
+import { sandboxPorts } from '#local/sandbox/ports.ts';
 import type { WorkflowFunctions } from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
 import { benchSandbox } from './sandbox.ts';
@@ -122,7 +122,7 @@ async function measuredFailover(agents: number) {
   const sb = await startSandbox({ agents });
   try {
     const t = sb.topology;
-    const ports = portsFromTopology(t);
+    const ports = sandboxPorts(t);
     const deadline = Date.now() + 30_000;
     while ((await ports.registry.lastSeen(sb.clusters[0]))?.clusters.length !== agents) {
       if (Date.now() > deadline) throw new Error('the sandbox did not record the agents in time');

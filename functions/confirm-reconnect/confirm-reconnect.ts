@@ -9,6 +9,9 @@ import type { Plan, Reconnect, Run } from '#lib/state.ts';
 import { serverById, type Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
+/** The ports confirm-reconnect uses. */
+export type ConfirmReconnectPorts = Pick<Ports, 'metrics' | 'clock'>;
+
 /** How many polls fit in the reconnection timeout. */
 export function maxReconnectPolls(t: Topology): number {
   return Math.max(1, Math.ceil(t.reconnection.timeoutSeconds / t.reconnection.pollIntervalSeconds));
@@ -20,7 +23,7 @@ export async function confirmReconnect(
   plan: Plan,
   previous: Reconnect | undefined,
   t: Topology,
-  ports: Pick<Ports, 'metrics' | 'clock'>,
+  ports: ConfirmReconnectPorts,
 ): Promise<Reconnect> {
   const now = iso(ports.clock);
   const polls = (previous?.polls ?? 0) + 1;

@@ -1,8 +1,10 @@
 /** Lambda handler of confirm-reconnect: parses `{ run, plan, reconnect? }`, returns progress. */
 import * as z from 'zod';
+import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { httpMetrics } from '#lib/probes.ts';
 import { Plan, Reconnect, Run } from '#lib/state.ts';
-import { confirmReconnect } from './confirm-reconnect.ts';
+import { type ConfirmReconnectPorts, confirmReconnect } from './confirm-reconnect.ts';
 
 /** The payload the workflow sends (`reconnect` is the previous poll's result, absent the first time). */
 export const ConfirmReconnectInput = z.strictObject({
@@ -12,14 +14,17 @@ export const ConfirmReconnectInput = z.strictObject({
 });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
-export const createHandler = (opts?: HandlerOptions) =>
+export const createHandler = (opts?: HandlerOptions<ConfirmReconnectPorts>) =>
   makeHandler(
     'ConfirmReconnect',
     ConfirmReconnectInput,
     (input, ctx) =>
       confirmReconnect(input.run, input.plan, input.reconnect ?? undefined, ctx.topology, ctx.ports),
-    opts,
+    { ...opts, wire },
   );
+
+/** A metrics scrape of the target server, nothing else (no AWS client, no Redis). */
+const wire = (): ConfirmReconnectPorts => ({ clock: systemClock, metrics: httpMetrics });
 
 /** The Lambda entry point. */
 export const handler = createHandler();

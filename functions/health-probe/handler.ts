@@ -8,14 +8,16 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
-import { noStepPorts } from '#lib/approvals/step-ports.ts';
 import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
 import { systemClock } from '#lib/clock.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { type FenceResult, fenceStalePrimaries } from '#lib/fence.ts';
-import { type HandlerOptions, logger, makeHandler, portsFromEnv, tracer } from '#lib/handler.ts';
+import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { logger, tracer } from '#lib/powertools.ts';
 import { httpMetrics, netProbes } from '#lib/probes.ts';
 import type { Topology } from '#lib/topology.ts';
+import { redisLockPort } from '#lib/wire/lock.ts';
+import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { CloudWatchMetricPublisher } from './cloudwatch-publisher.ts';
 import { type HealthProbeDeps, type HealthProbeSettings, runHealthProbe } from './health-probe.ts';
 
@@ -38,8 +40,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): HealthPro
   };
 }
 
-// Clients built here (once per container) rather than taken from `#lib/aws/clients.ts`, which
-// would pull every AWS client into this bundle. Short timeouts: the probe runs every 10 s.
+// Clients built here (once per container) with shorter timeouts than `#lib/aws/clients/`: the
+// probe samples every 10 s.
 const clientSettings = {
   maxAttempts: 2,
   requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
@@ -66,9 +68,16 @@ export interface HealthProbeHandlerDeps {
   fence?: (t: Topology) => Promise<FenceResult>;
 }
 
-/** The fencing pass on the deployment's own Redis members. */
+let fencePorts: { topology: Topology; ports: Parameters<typeof fenceStalePrimaries>[1] } | undefined;
+
+/** The fencing pass on the deployment's own Redis members (promoter and lock built once per container). */
 async function defaultFence(t: Topology): Promise<FenceResult> {
-  return fenceStalePrimaries(t, await portsFromEnv(t));
+  if (fencePorts?.topology !== t)
+    fencePorts = {
+      topology: t,
+      ports: { promoter: redisPromoterPort(t, systemClock), lock: redisLockPort(t) },
+    };
+  return fenceStalePrimaries(t, fencePorts.ports);
 }
 
 /** Builds the health-probe handler. */
@@ -114,7 +123,7 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
         throw new Error(`no probe sample could be published: ${report.publishErrors[0]}`);
       return { samples: report.samples.length, recorded: report.recorded, fenced: fence.fenced };
     },
-    { topology: opts.topology, ports: noStepPorts },
+    { topology: opts.topology },
   );
 }
 

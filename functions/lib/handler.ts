@@ -1,50 +1,19 @@
 /**
  * The common shape of every step's Lambda handler: Powertools logger, metrics and tracer; the
  * payload parsed with zod (a bad payload ends the step with `InvalidInput` naming each bad field and
- * changes nothing); the topology loaded once per container.
+ * changes nothing); the topology loaded once per container; the step's own ports built once per
+ * container by the wiring its handler passes (tests and the sandbox inject theirs instead).
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { FailoverError, InvalidInput } from './errors.ts';
+import { parseInput } from './input.ts';
+import { logger, metrics, tracer } from './powertools.ts';
 import { parseTopology, type Topology } from './topology.ts';
-import type { Ports } from './wiring.ts';
-
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'gloo-failover';
-
-/** Structured JSON logs (level from POWERTOOLS_LOG_LEVEL). */
-export const logger = new Logger({ serviceName });
-/** CloudWatch EMF metrics, namespace `GlooFailover`. */
-export const metrics = new Metrics({
-  serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'GlooFailover',
-});
-/** X-Ray tracing (active only inside Lambda). */
-export const tracer = new Tracer({ serviceName });
-
-/** Formats zod issues as `path: message` lines (paths like `plan.source.server`). */
-export function describeIssues(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => ({
-    path: i.path.map(String).join('.') || '(input)',
-    message: i.message.replace(/^Invalid input: expected (.+), received undefined$/, 'missing: expected $1'),
-  }));
-}
-
-/** Parses `data` with `schema`; throws {@link InvalidInput} naming every bad field. */
-export function parseInput<S extends z.ZodType>(schema: S, data: unknown, what = 'input'): z.infer<S> {
-  const r = schema.safeParse(data);
-  if (r.success) return r.data;
-  const issues = describeIssues(r.error);
-  throw new InvalidInput(`invalid ${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, {
-    issues,
-  });
-}
 
 let cachedTopology: Topology | undefined;
 
@@ -61,27 +30,23 @@ export async function topologyFromEnv(): Promise<Topology> {
 }
 
 /** What a step's logic receives besides its parsed input. */
-export interface StepContext {
+export interface StepContext<P = unknown> {
   topology: Topology;
-  ports: Ports;
+  ports: P;
   lambda?: Context;
 }
 
-/** Options for {@link makeHandler}: where the topology and the ports come from (tests and the sandbox inject them). */
-export interface HandlerOptions {
+/** Where the topology and the ports come from (tests and the sandbox inject them). */
+export interface HandlerOptions<P = unknown> {
   topology?: () => Promise<Topology> | Topology;
-  ports?: (t: Topology) => Promise<Ports> | Ports;
+  /** The step's ports, asked on every invocation (default: the handler's own wiring, built once). */
+  ports?: (t: Topology) => Promise<P> | P;
 }
 
-let cachedPorts: Ports | undefined;
-
-/** The ports the topology selects (AWS or sandbox adapters), built once per container. */
-export async function portsFromEnv(t: Topology): Promise<Ports> {
-  if (!cachedPorts) {
-    const { portsFromTopology } = await import('./default-ports.ts');
-    cachedPorts = portsFromTopology(t);
-  }
-  return cachedPorts;
+/** What {@link makeHandler} is given besides the injectable options. */
+export interface HandlerWiring<P> extends HandlerOptions<P> {
+  /** Builds the ports this step uses from the topology: only the adapters it needs are imported. */
+  wire?: (t: Topology) => P;
 }
 
 /**
@@ -125,15 +90,22 @@ export function checkRunAgainstTopology(step: string, input: unknown, t: Topolog
 /**
  * Wraps a step's function as a Lambda handler: parse, log, trace, emit metrics. Errors propagate
  * with their `name` (Step Functions routes on it); unexpected errors are logged with their stack.
+ * Ports: `ports` when injected, else `wire` once per container (per topology), else none.
  */
-export function makeHandler<S extends z.ZodType, O>(
+export function makeHandler<S extends z.ZodType, O, P = Record<string, never>>(
   step: string,
   schema: S,
-  fn: (input: z.infer<S>, ctx: StepContext) => Promise<O>,
-  opts: HandlerOptions = {},
+  fn: (input: z.infer<S>, ctx: StepContext<P>) => Promise<O>,
+  opts: HandlerWiring<P> = {},
 ) {
   const getTopology = opts.topology ?? topologyFromEnv;
-  const getPorts = opts.ports ?? portsFromEnv;
+  let wired: { topology: Topology; ports: P } | undefined;
+  const getPorts =
+    opts.ports ??
+    ((t: Topology): P => {
+      if (wired?.topology !== t) wired = { topology: t, ports: opts.wire ? opts.wire(t) : ({} as P) };
+      return wired.ports;
+    });
   const base = async (event: unknown, context: Context): Promise<O> => {
     metrics.addMetric(`${step}Invocations`, 'Count', 1);
     const input = parseInput(schema, event, `${step} input`);

@@ -6,6 +6,9 @@ import type { DnsRecord, RedisState } from './ports.ts';
 import type { Region, Topology } from './topology.ts';
 import type { Ports } from './wiring.ts';
 
+/** The ports {@link observe} reads. */
+export type ObservePorts = Pick<Ports, 'promoter' | 'dns' | 'lock'>;
+
 /** The world as one read sees it. */
 export interface Observed {
   redis: RedisState | null;
@@ -36,7 +39,7 @@ export function normaliseRecordValue(v: string): string {
  * Reads lock, Redis roles and DNS. The lock is read from the Redis primary when it answers, else
  * from `fallbackRegion`'s member (a replica holds a copy).
  */
-export async function observe(t: Topology, ports: Ports, fallbackRegion: Region): Promise<Observed> {
+export async function observe(t: Topology, ports: ObservePorts, fallbackRegion: Region): Promise<Observed> {
   const out: Observed = { redis: null, lock: null, dns: null, dnsPointsTo: null };
   const [redis, dns] = await Promise.allSettled([ports.promoter.describe(), ports.dns.read()]);
   if (redis.status === 'fulfilled') out.redis = redis.value;
@@ -73,7 +76,7 @@ export async function observe(t: Topology, ports: Ports, fallbackRegion: Region)
   return out;
 }
 
-async function readLock(ports: Ports, region: Region) {
+async function readLock(ports: Pick<Ports, 'lock'>, region: Region) {
   const h = await ports.lock(region);
   try {
     return await h.lock.read();

@@ -1,6 +1,6 @@
 /**
  * The ports a step needs, bundled. Handlers build them from the topology once per container
- * ({@link portsFromTopology}); tests and the sandbox pass their own.
+ * (its handler's `wire`, from the factories in ./wire/); tests and the sandbox pass their own.
  */
 import type { Clock } from './clock.ts';
 import type {

@@ -5,14 +5,17 @@
  */
 import { iso } from '#lib/clock.ts';
 import { RunInProgress, TargetNotReady } from '#lib/errors.ts';
-import { observe } from '#lib/observe.ts';
+import { type ObservePorts, observe } from '#lib/observe.ts';
 import { parseRelayMetrics } from '#lib/relay-metrics.ts';
 import type { Plan, Run } from '#lib/state.ts';
 import { serverById, type Topology } from '#lib/topology.ts';
 import type { Ports, RunningRun } from '#lib/wiring.ts';
 
+/** The ports preflight reads. */
+export type PreflightPorts = ObservePorts & Pick<Ports, 'clock' | 'runs' | 'probes' | 'metrics' | 'registry'>;
+
 /** Preflight: see the module comment. */
-export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Plan> {
+export async function preflight(run: Run, t: Topology, ports: PreflightPorts): Promise<Plan> {
   const startedAt = iso(ports.clock);
   const { source, target } = run;
   const targetServer = serverById(t, target.server);
@@ -146,7 +149,7 @@ export async function preflight(run: Run, t: Topology, ports: Ports): Promise<Pl
 }
 
 /** The holder named by the lock in the source region's own Redis (null when unreadable or absent). */
-async function sourceLockHolder(run: Run, ports: Ports): Promise<string | null> {
+async function sourceLockHolder(run: Run, ports: Pick<Ports, 'lock'>): Promise<string | null> {
   try {
     const h = await ports.lock(run.source.region);
     try {
@@ -168,7 +171,11 @@ function startedBefore(o: RunningRun, run: Run): boolean {
 }
 
 /** The agent clusters connected to a server now, from its metrics page (empty when it does not answer). */
-async function connectedNow(metricsUrl: string, t: Topology, ports: Ports): Promise<string[]> {
+async function connectedNow(
+  metricsUrl: string,
+  t: Topology,
+  ports: Pick<Ports, 'metrics'>,
+): Promise<string[]> {
   try {
     const { clusters } = parseRelayMetrics(
       await ports.metrics.scrape(metricsUrl, t.verification.probeTimeoutMs),

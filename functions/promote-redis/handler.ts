@@ -1,7 +1,11 @@
 /** Lambda handler of promote-redis: `{ action: 'start', run }` or `{ action: 'poll', run, promotion }`. */
 import * as z from 'zod';
+import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Promotion, Run } from '#lib/state.ts';
+import type { Topology } from '#lib/topology.ts';
+import { redisPromoterPort } from '#lib/wire/promoter.ts';
+import type { Ports } from '#lib/wiring.ts';
 import { pollPromotion, startPromotion } from './promote-redis.ts';
 
 /** The payload the workflow sends. */
@@ -11,7 +15,7 @@ export const PromoteRedisInput = z.discriminatedUnion('action', [
 ]);
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
-export const createHandler = (opts?: HandlerOptions) =>
+export const createHandler = (opts?: HandlerOptions<PromoteRedisPorts>) =>
   makeHandler(
     'PromoteRedis',
     PromoteRedisInput,
@@ -19,8 +23,17 @@ export const createHandler = (opts?: HandlerOptions) =>
       input.action === 'start'
         ? startPromotion(input.run, ctx.ports)
         : pollPromotion(input.run, input.promotion, ctx.ports),
-    opts,
+    { ...opts, wire },
   );
+
+/** The ports promote-redis uses. */
+export type PromoteRedisPorts = Pick<Ports, 'promoter' | 'clock'>;
+
+/** The topology's Redis promoter (ElastiCache Global Datastore or `REPLICAOF`). */
+const wire = (t: Topology): PromoteRedisPorts => ({
+  clock: systemClock,
+  promoter: redisPromoterPort(t, systemClock),
+});
 
 /** The Lambda entry point. */
 export const handler = createHandler();

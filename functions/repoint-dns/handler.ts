@@ -1,7 +1,11 @@
 /** Lambda handler of repoint-dns: `{ action: 'change', run }` or `{ action: 'poll', run, dns }`. */
 import * as z from 'zod';
+import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { DnsResult, Run } from '#lib/state.ts';
+import type { Topology } from '#lib/topology.ts';
+import { dnsPointerPort } from '#lib/wire/dns.ts';
+import type { Ports } from '#lib/wiring.ts';
 import { pollDns, repointDns } from './repoint-dns.ts';
 
 /** The payload the workflow sends. */
@@ -11,7 +15,7 @@ export const RepointDnsInput = z.discriminatedUnion('action', [
 ]);
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
-export const createHandler = (opts?: HandlerOptions) =>
+export const createHandler = (opts?: HandlerOptions<RepointDnsPorts>) =>
   makeHandler(
     'RepointDns',
     RepointDnsInput,
@@ -19,8 +23,14 @@ export const createHandler = (opts?: HandlerOptions) =>
       input.action === 'change'
         ? repointDns(input.run, ctx.topology, ctx.ports)
         : pollDns(input.dns, ctx.ports),
-    opts,
+    { ...opts, wire },
   );
+
+/** The ports repoint-dns uses. */
+export type RepointDnsPorts = Pick<Ports, 'dns' | 'clock'>;
+
+/** The relay record's pointer, nothing else. */
+const wire = (t: Topology): RepointDnsPorts => ({ clock: systemClock, dns: dnsPointerPort(t) });
 
 /** The Lambda entry point. */
 export const handler = createHandler();

@@ -1,8 +1,10 @@
 /** Lambda handler of report: builds the run report from the workflow state and publishes it (SNS when configured). */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
-import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
+import { systemClock } from '#lib/clock.ts';
+import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { OUTCOMES } from '#lib/outcomes.ts';
+import { logger, tracer } from '#lib/powertools.ts';
 import {
   CaughtError,
   DnsResult,
@@ -13,7 +15,11 @@ import {
   ReportedRun,
   Verification,
 } from '#lib/state.ts';
-import { buildReport, type RunReport, type RunState } from './report.ts';
+import type { Topology } from '#lib/topology.ts';
+import { dnsPointerPort } from '#lib/wire/dns.ts';
+import { redisLockPort } from '#lib/wire/lock.ts';
+import { redisPromoterPort } from '#lib/wire/promoter.ts';
+import { buildReport, type ReportPorts, type RunReport, type RunState } from './report.ts';
 
 /** The payload the workflow sends: everything it accumulated plus the outcome. */
 export const ReportInput = z.object({
@@ -62,7 +68,7 @@ function withoutNulls<T extends object>(o: T): T {
 }
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
-export const createHandler = (opts?: HandlerOptions) =>
+export const createHandler = (opts?: HandlerOptions<ReportPorts>) =>
   makeHandler(
     'Report',
     ReportInput,
@@ -72,8 +78,16 @@ export const createHandler = (opts?: HandlerOptions) =>
       await publish(report);
       return report;
     },
-    opts,
+    { ...opts, wire },
   );
+
+/** What the report reads to say how the world looks after the run: Redis roles, the lock, DNS. */
+const wire = (t: Topology): ReportPorts => ({
+  clock: systemClock,
+  promoter: redisPromoterPort(t, systemClock),
+  lock: redisLockPort(t),
+  dns: dnsPointerPort(t),
+});
 
 /** The Lambda entry point. */
 export const handler = createHandler();

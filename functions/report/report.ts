@@ -4,7 +4,7 @@
  * must still do. Read-only; a failure to read something is reported, never thrown.
  */
 import { iso } from '#lib/clock.ts';
-import { observe } from '#lib/observe.ts';
+import { type ObservePorts, observe } from '#lib/observe.ts';
 import { NOTHING_CHANGED, type Outcome } from '#lib/outcomes.ts';
 import type {
   DnsResult,
@@ -17,6 +17,9 @@ import type {
 } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
+
+/** The ports the report reads (the state of the world after the run). */
+export type ReportPorts = ObservePorts & Pick<Ports, 'clock'>;
 
 /** Everything the workflow accumulated. */
 export interface RunState {
@@ -94,7 +97,6 @@ export function causeMessage(cause: string | undefined): string {
   }
 }
 
-/** Builds the report (and reads the state after the run). */
 /** What an operator must do about Redis after a promotion that may have lost writes. */
 export function redisFollowUp(run: Run, promotion: Promotion | undefined): string[] {
   if (promotion?.mode !== 'unplanned') return [];
@@ -109,7 +111,8 @@ export function redisFollowUp(run: Run, promotion: Promotion | undefined): strin
   ];
 }
 
-export async function buildReport(s: RunState, t: Topology, ports: Ports): Promise<RunReport> {
+/** Builds the report (and reads the state after the run). */
+export async function buildReport(s: RunState, t: Topology, ports: ReportPorts): Promise<RunReport> {
   const { run, outcome } = s;
   const { source, target } = run;
   const seen = await observe(t, ports, target.region);

@@ -8,7 +8,6 @@ import type { Context } from 'aws-lambda';
 import { approvalLog, awsApprovalStore, awsSlackChat } from '#lib/approvals/aws.ts';
 import { ApprovalRequestSchema } from '#lib/approvals/model.ts';
 import type { ApprovalLog, ApprovalStore, ChatPoster } from '#lib/approvals/ports.ts';
-import { noStepPorts } from '#lib/approvals/step-ports.ts';
 import { type Clock, systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import type { Topology } from '#lib/topology.ts';
@@ -49,7 +48,7 @@ export function buildRequestApprovalHandler(deps: ApprovalHandlerDeps = {}) {
         },
         approvalSettingsFromTopology(topology),
       ),
-    { topology: deps.topology, ports: noStepPorts },
+    { topology: deps.topology },
   );
 }
 
@@ -69,7 +68,7 @@ export function buildApprovalTimeoutHandler(deps: ApprovalHandlerDeps = {}) {
         },
         approvalSettingsFromTopology(topology),
       ),
-    { topology: deps.topology, ports: noStepPorts },
+    { topology: deps.topology },
   );
 }
 

@@ -13,7 +13,6 @@ import {
   slackSigningSecret,
 } from '#lib/approvals/aws.ts';
 import type { ApprovalLog, ApprovalStore, ChatPoster, TaskCallbacks } from '#lib/approvals/ports.ts';
-import { noStepPorts } from '#lib/approvals/step-ports.ts';
 import { type Clock, systemClock } from '#lib/clock.ts';
 import { InvalidTopology } from '#lib/errors.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
@@ -70,7 +69,7 @@ export function buildSlackCallbackHandler(deps: SlackCallbackDeps = {}) {
         ...(deps.updateBudgetMs !== undefined ? { updateBudgetMs: deps.updateBudgetMs } : {}),
       });
     },
-    { topology: deps.topology, ports: noStepPorts },
+    { topology: deps.topology },
   );
 }
 

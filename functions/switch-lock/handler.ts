@@ -1,20 +1,24 @@
 /** Lambda handler of switch-lock: parses `{ run, plan }`, returns holder and epoch. */
 import * as z from 'zod';
+import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Plan, Run } from '#lib/state.ts';
-import { switchLock } from './switch-lock.ts';
+import type { Topology } from '#lib/topology.ts';
+import { redisLockPort } from '#lib/wire/lock.ts';
+import { type SwitchLockPorts, switchLock } from './switch-lock.ts';
 
 /** The payload the workflow sends. */
 export const SwitchLockInput = z.strictObject({ run: Run, plan: Plan });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */
-export const createHandler = (opts?: HandlerOptions) =>
-  makeHandler(
-    'SwitchLock',
-    SwitchLockInput,
-    (input, ctx) => switchLock(input.run, input.plan, ctx.ports),
-    opts,
-  );
+export const createHandler = (opts?: HandlerOptions<SwitchLockPorts>) =>
+  makeHandler('SwitchLock', SwitchLockInput, (input, ctx) => switchLock(input.run, input.plan, ctx.ports), {
+    ...opts,
+    wire,
+  });
+
+/** The lock on the Redis members, nothing else. */
+const wire = (t: Topology): SwitchLockPorts => ({ clock: systemClock, lock: redisLockPort(t) });
 
 /** The Lambda entry point. */
 export const handler = createHandler();

@@ -13,12 +13,11 @@ import type { LockSwitchResult } from '#lib/ports.ts';
 import type { LockResult, Plan, Run } from '#lib/state.ts';
 import type { Ports } from '#lib/wiring.ts';
 
+/** The ports switch-lock uses. */
+export type SwitchLockPorts = Pick<Ports, 'lock' | 'clock'>;
+
 /** Switches the lock to `run.target.server`; replays are no-ops; another holder -> `LockHeldByOther`. */
-export async function switchLock(
-  run: Run,
-  plan: Plan,
-  ports: Pick<Ports, 'lock' | 'clock'>,
-): Promise<LockResult> {
+export async function switchLock(run: Run, plan: Plan, ports: SwitchLockPorts): Promise<LockResult> {
   const startedAt = iso(ports.clock);
   const h = await ports.lock(run.target.region);
   try {

@@ -10,11 +10,13 @@
  * alarm went to ALARM again after that run stopped, the next attempt name (`<name>-r2`, `-r3` ...)
  * is started; a late duplicate of the event that started the ended run starts nothing.
  */
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { noStepPorts } from '#lib/approvals/step-ports.ts';
+import { DescribeExecutionCommand, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ownRegion } from '#lib/aws/clients/defaults.ts';
+import { sfnClientFor } from '#lib/aws/clients/sfn.ts';
 import { awsErrorName, classifyAwsError } from '#lib/aws/errors.ts';
 import { InvalidInput } from '#lib/errors.ts';
-import { type HandlerOptions, logger, makeHandler, tracer } from '#lib/handler.ts';
+import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { logger } from '#lib/powertools.ts';
 import { AlarmEvent, decide } from './trigger.ts';
 
 /** What the trigger did with one event. */
@@ -111,18 +113,6 @@ function parseAlarmTime(event: unknown): number {
   return (ts && Date.parse(ts)) || Date.parse(ev.time ?? '') || Date.now();
 }
 
-let defaultSfn: SFNClient | undefined;
-/**
- * This region's Step Functions client, built once per container. Built here rather than taken from
- * `#lib/aws/clients.ts`, which would pull every AWS client into this small bundle.
- */
-function sfnClient(): SFNClient {
-  defaultSfn ??= tracer.captureAWSv3Client(
-    new SFNClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } }),
-  );
-  return defaultSfn;
-}
-
 /** Builds the trigger handler. */
 export function buildTriggerHandler(deps: TriggerDeps = {}) {
   return makeHandler(
@@ -133,11 +123,17 @@ export function buildTriggerHandler(deps: TriggerDeps = {}) {
       const target = deps.targetServer ?? process.env.TARGET_SERVER;
       if (!arn) throw new InvalidInput('FAILOVER_STATE_MACHINE_ARN is not set');
       if (!target) throw new InvalidInput('TARGET_SERVER is not set');
-      const result = await startFailover(event, topology, (deps.sfn ?? sfnClient)(), arn, target);
+      const result = await startFailover(
+        event,
+        topology,
+        (deps.sfn ?? (() => sfnClientFor(ownRegion())))(),
+        arn,
+        target,
+      );
       if (!result.started && !result.alreadyRunning) logger.info('no failover started', { ...result });
       return result;
     },
-    { topology: deps.topology, ports: noStepPorts },
+    { topology: deps.topology },
   );
 }
 

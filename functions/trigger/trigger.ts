@@ -6,7 +6,7 @@
  * one outage start one run (Step Functions refuses a second execution with the same name).
  */
 import * as z from 'zod';
-import { parseInput } from '#lib/handler.ts';
+import { parseInput } from '#lib/input.ts';
 import type { ExecutionInput } from '#lib/state.ts';
 import { peerOf, type Topology } from '#lib/topology.ts';
 

@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { RunReport } from '#functions/report/report.ts';
 import { decide } from '#functions/trigger/trigger.ts';
-import { portsFromTopology } from '#lib/default-ports.ts';
 import { splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import type { DnsResult, LockResult, Plan, Promotion, Reconnect, Verification } from '#lib/state.ts';
 import type { Region, Topology } from '#lib/topology.ts';
+import { sandboxPorts } from '#local/sandbox/ports.ts';
 import { startLocalApprovals } from './approvals-local.ts';
 import { waitReplicating } from './redis-server.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
@@ -95,7 +95,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     const [clusterA, clusterB] = sb.clusters;
     let topology: Topology = sb.topology;
     if (o.approve) topology = withApprovalGates(topology);
-    const ports = portsFromTopology(topology);
+    const ports = sandboxPorts(topology);
     mark(
       `sandbox ready in ${sb.startupMs} ms: ${o.agents} agents on ${clusterA} (${regionA}); ${clusterB} (${regionB}) passive; DNS ${sb.dns.recordName} -> ${sb.dns.read()?.values.join(',')}`,
     );
@@ -299,7 +299,7 @@ function withApprovalGates(t: Topology): Topology {
 
 async function runOne(
   topology: Topology,
-  ports: ReturnType<typeof portsFromTopology>,
+  ports: ReturnType<typeof sandboxPorts>,
   direction: 'failover' | 'failback',
   targetServer: string,
   input: Record<string, unknown>,
@@ -414,7 +414,7 @@ function rtoOf(result: LocalRunResult, report: RunReport | null): Record<string,
 }
 
 async function waitForLastSeen(
-  ports: ReturnType<typeof portsFromTopology>,
+  ports: ReturnType<typeof sandboxPorts>,
   cluster: string,
   n: number,
 ): Promise<void> {

@@ -1,6 +1,8 @@
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { awsClients, CLIENT_DEFAULTS, elastiCacheClientFor, route53Client } from '#lib/aws/clients.ts';
+import { CLIENT_DEFAULTS, ownRegion } from '#lib/aws/clients/defaults.ts';
+import { elastiCacheClientFor } from '#lib/aws/clients/elasticache.ts';
+import { route53Client } from '#lib/aws/clients/route53.ts';
 
 describe('client factories', () => {
   afterEach(() => vi.unstubAllEnvs());
@@ -23,10 +25,11 @@ describe('client factories', () => {
     expect(await route53Client('us-gov-east-1').config.region()).toBe('us-gov-west-1');
   });
 
-  it("defaults to the Lambda's own region", async () => {
+  it("takes the Lambda's own region from AWS_REGION and refuses to guess without it", () => {
     vi.stubEnv('AWS_REGION', 'eu-west-1');
-    expect(awsClients.elasticache()).toBe(elastiCacheClientFor('eu-west-1'));
-    expect(await awsClients.cloudwatch().config.region()).toBe('eu-west-1');
-    expect(await awsClients.route53().config.region()).toBe('us-east-1');
+    expect(ownRegion()).toBe('eu-west-1');
+    vi.stubEnv('AWS_REGION', '');
+    vi.stubEnv('AWS_DEFAULT_REGION', '');
+    expect(() => ownRegion()).toThrow(/AWS_REGION is not set/);
   });
 });

@@ -24,7 +24,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { redisFollowUp } from '#functions/report/report.ts';
-import { elastiCacheWriteClientFor, route53WriteClient } from '#lib/aws/clients.ts';
+import { elastiCacheWriteClientFor } from '#lib/aws/clients/elasticache.ts';
+import { route53WriteClient } from '#lib/aws/clients/route53.ts';
 import { CloudWatchAlarmStates } from '#lib/aws/cloudwatch-alarms.ts';
 import { ElastiCacheGlobalPromoter } from '#lib/aws/elasticache-promoter.ts';
 import { Route53DnsPointer } from '#lib/aws/route53-dns.ts';
@@ -161,8 +162,8 @@ describe('ElastiCache Global Datastore (documented behaviour)', () => {
     expect([first.state, retried.state, done.state]).toEqual(['in-progress', 'in-progress', 'complete']);
     const run = {
       direction: 'failover',
-      source: { cluster: 'mgmt-east', region: 'us-east-1' },
-      target: { cluster: 'mgmt-west', region: 'us-west-2' },
+      source: { server: 'mgmt-east', region: 'us-east-1' },
+      target: { server: 'mgmt-west', region: 'us-west-2' },
       executionId: 'x',
       input: {
         trigger: 'manual',

@@ -19,13 +19,13 @@ import { createHandler as preflight } from '#functions/preflight/handler.ts';
 import { createHandler as promoteRedis } from '#functions/promote-redis/handler.ts';
 import { createHandler as repointDns } from '#functions/repoint-dns/handler.ts';
 import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
-import { portsFromTopology } from '#lib/default-ports.ts';
 import { type RedisEndpointOptions, splitHostPort, withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import { LOCAL_FUNCTIONS, type LocalRunOptions, type LocalRunResult, runWorkflow } from '#local/runner.ts';
 import { type Sandbox, type SandboxOptions, startSandbox } from '#local/sandbox/index.ts';
+import { sandboxPorts } from '#local/sandbox/ports.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
 
 /** A sandbox, the topology the run uses, and the ports the steps use on it. */
@@ -103,7 +103,7 @@ export async function faultWorld(
     verification: { ...base.verification, probeTimeoutMs: FAULT_PROBE_TIMEOUT_MS },
   };
   warmUp(t);
-  const ports = portsFromTopology(t);
+  const ports = sandboxPorts(t);
   await waitFor(
     'the sandbox to record the agents on A',
     async () => (await ports.registry.lastSeen(sb.clusters[0]))?.clusters.length === sb.agents.count,

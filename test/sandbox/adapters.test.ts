@@ -1,13 +1,13 @@
 import { Resolver } from 'node:dns/promises';
 import { describe, expect, it, vi } from 'vitest';
+import { isNamed } from '#lib/errors.ts';
+import { freePort } from '#local/redis-server.ts';
 import {
   SandboxAlarmStates,
   SandboxClusterRegistry,
   SandboxDnsPointer,
   SandboxHealthChecks,
-} from '#lib/adapters/sandbox.ts';
-import { isNamed } from '#lib/errors.ts';
-import { freePort } from '#local/redis-server.ts';
+} from '#local/sandbox/adapters.ts';
 import { useSandbox } from '#local/sandbox/testing.ts';
 import { recordValue, waitFor } from './support.ts';
 

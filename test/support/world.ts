@@ -2,11 +2,12 @@
  * A sandbox plus the ports the steps use on it, for end-to-end tests. The sandbox is stopped when
  * the test finishes (pass or fail).
  */
-import { portsFromTopology } from '#lib/default-ports.ts';
+
 import type { Run } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import type { Sandbox, SandboxOptions } from '#local/sandbox/index.ts';
+import { sandboxPorts } from '#local/sandbox/ports.ts';
 import { useSandbox } from '#local/sandbox/testing.ts';
 
 /** The sandbox and its ports. */
@@ -25,7 +26,7 @@ export async function useWorld(
 ): Promise<World> {
   const sb = await useSandbox({ agents: 5, ...opts });
   const t = topology ? topology(sb.topology) : sb.topology;
-  const ports = portsFromTopology(t);
+  const ports = sandboxPorts(t);
   const deadline = Date.now() + 5_000;
   for (;;) {
     const seen = await ports.registry.lastSeen(sb.clusters[0]);

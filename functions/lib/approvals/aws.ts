@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { InvalidInput, InvalidTopology } from '../errors.ts';
-import { logger, tracer } from '../handler.ts';
+import { logger, tracer } from '../powertools.ts';
 import { SlackChatPoster } from '../slack/chat.ts';
 import type { Topology } from '../topology.ts';
 import { DynamoDbApprovalStore } from './dynamodb-store.ts';

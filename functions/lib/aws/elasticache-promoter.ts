@@ -64,9 +64,9 @@ export interface ElastiCacheGlobalPromoterOptions extends DatastoreRef {
    * call; null or absent -> the static `globalReplicationGroupId` and `members` above.
    */
   registry?: () => Promise<DatastoreRef | null>;
-  /** The ElastiCache client of a region, for reads (SDK retries allowed). */
+  /** The ElastiCache client of a region, for reads (SDK retries allowed; see `aws/clients/elasticache.ts`). */
   clientFor: (region: Region) => ElastiCacheClient;
-  /** The client for mutating calls: no SDK retries (see clients.ts). Defaults to `clientFor`. */
+  /** The client for mutating calls: no SDK retries (see `aws/clients/defaults.ts`). Defaults to `clientFor`. */
   writeClientFor?: (region: Region) => ElastiCacheClient;
   /** Proves the member accepts a write (the step passes a Redis SET); a throw means "not yet". */
   writeProbe?: (region: Region) => Promise<void>;

@@ -7,7 +7,6 @@
  * the SDK version is the one the tests ran against; every bundle stays far under 1 MB.
  */
 import type { BuildOptions, Plugin } from 'esbuild';
-import { FUNCTION_SPECS, type FunctionKey } from './functions.ts';
 
 /** Whether the AWS SDK is in the bundle or taken from the Lambda runtime. */
 export type SdkMode = 'bundled' | 'runtime';
@@ -25,16 +24,9 @@ export const ESBUILD_TARGET = 'node24';
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
 
-/** The step-port wiring's file, left out of functions that bring their own ports. */
-export const STEP_PORTS_MODULE = './default-ports.ts';
-
 /** Modules left out of a function's bundle for a mode. */
-export function externalsFor(mode: SdkMode, key?: FunctionKey): string[] {
-  return [
-    ...(mode === 'runtime' ? ['@aws-sdk/*', '@smithy/*'] : []),
-    // Its dynamic import in #lib/handler.ts only runs when no ports are injected: never here.
-    ...(key && FUNCTION_SPECS[key].ownPorts ? [STEP_PORTS_MODULE] : []),
-  ];
+export function externalsFor(mode: SdkMode): string[] {
+  return mode === 'runtime' ? ['@aws-sdk/*', '@smithy/*'] : [];
 }
 
 /** The settings shared by NodejsFunction and the esbuild API. */
@@ -50,12 +42,7 @@ export const BUNDLE_SETTINGS = {
 } as const;
 
 /** esbuild API options that reproduce NodejsFunction's bundle of a function. */
-export function esbuildOptions(
-  key: FunctionKey,
-  entry: string,
-  outfile: string,
-  mode: SdkMode,
-): BuildOptions {
+export function esbuildOptions(entry: string, outfile: string, mode: SdkMode): BuildOptions {
   return {
     entryPoints: [entry],
     outfile,
@@ -68,7 +55,7 @@ export function esbuildOptions(
     sourcemap: BUNDLE_SETTINGS.sourcemap,
     mainFields: [...BUNDLE_SETTINGS.mainFields],
     banner: { js: BUNDLE_SETTINGS.banner },
-    external: externalsFor(mode, key),
+    external: externalsFor(mode),
     metafile: true,
     logLevel: 'warning',
   };

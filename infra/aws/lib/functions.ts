@@ -26,12 +26,6 @@ export interface FunctionSpec {
   timeoutSeconds: number;
   /** Placed in the VPC: it reaches Redis, the management servers' relay/metrics/health ports. */
   vpc: boolean;
-  /**
-   * Builds its own adapters (passes `ports` to `makeHandler`), so the step-port wiring
-   * (`functions/lib/default-ports.ts`, which pulls in every adapter: ioredis, ElastiCache, Route 53
-   * ...) is never loaded and is left out of its bundle.
-   */
-  ownPorts?: boolean;
 }
 
 /** Every function of a regional stack. */
@@ -98,7 +92,6 @@ export const FUNCTION_SPECS: Record<FunctionKey, FunctionSpec> = {
     memoryMB: 512,
     timeoutSeconds: 25,
     vpc: false,
-    ownPorts: true,
   },
   slackCallback: {
     dir: 'slack-callback',
@@ -106,7 +99,6 @@ export const FUNCTION_SPECS: Record<FunctionKey, FunctionSpec> = {
     memoryMB: 512,
     timeoutSeconds: 10,
     vpc: false,
-    ownPorts: true,
   },
   trigger: {
     dir: 'trigger',
@@ -114,7 +106,6 @@ export const FUNCTION_SPECS: Record<FunctionKey, FunctionSpec> = {
     memoryMB: 256,
     timeoutSeconds: 15,
     vpc: false,
-    ownPorts: true,
   },
   healthProbe: {
     dir: 'health-probe',

@@ -1,7 +1,7 @@
 /**
  * The sandbox control API: one JSON HTTP server on 127.0.0.1 serving what AWS serves the
  * orchestrator (the DNS record and its changes, alarm states, Route 53 health-check observations,
- * the last-seen clusters of each server). The sandbox adapters in functions/lib/adapters/sandbox.ts
+ * the last-seen clusters of each server). The sandbox adapters in ./adapters.ts
  * are its clients.
  *
  * - `GET  /dns/records/:name/:type` -> 200 `{ttl, values}` | 404

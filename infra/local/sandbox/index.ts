@@ -17,7 +17,6 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { portsFromTopology } from '#lib/default-ports.ts';
 import { fenceStalePrimaries } from '#lib/fence.ts';
 import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
@@ -30,6 +29,7 @@ import { type ControlApi, type ControlPlaneFaults, type LastSeen, startControlAp
 import { type CasResult, startSandboxDns, type ZoneRecord } from './dns.ts';
 import { InvariantMonitor } from './invariants.ts';
 import { SimServer } from './mgmt-server.ts';
+import { sandboxPorts } from './ports.ts';
 
 export type { RedisProcess } from '#local/redis-server.ts';
 export type { AgentFleet, Backoff, Placement } from './agents.ts';
@@ -450,7 +450,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     cleanups.push(() => clearInterval(recorder));
 
     if (opts.autoFence ?? true) {
-      const fencePorts = portsFromTopology(topology);
+      const fencePorts = sandboxPorts(topology);
       let busy = false;
       const fencer = setInterval(() => {
         if (busy) return;

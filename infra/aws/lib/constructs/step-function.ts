@@ -149,7 +149,7 @@ export class StepFunction extends Construct {
         sourceMap: BUNDLE_SETTINGS.sourcemap,
         mainFields: [...BUNDLE_SETTINGS.mainFields],
         banner: BUNDLE_SETTINGS.banner,
-        externalModules: externalsFor(sdkMode, props.key),
+        externalModules: externalsFor(sdkMode),
       },
       ...(inVpc
         ? {

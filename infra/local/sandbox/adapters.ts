@@ -1,15 +1,16 @@
 /**
  * Sandbox adapters: the ports AWS would serve (DNS record, alarm states, Route 53 health-check
  * observations, last-seen clusters), implemented as HTTP clients of the sandbox control API
- * (`topology.sandbox.controlUrl`, served by infra/local/sandbox/control-api.ts). They speak plain
- * JSON over `fetch` and import nothing from infra/.
+ * (`topology.sandbox.controlUrl`, served by ./control-api.ts), over plain JSON and `fetch`. The
+ * sandbox injects them into the steps ({@link sandboxPorts} in ./ports.ts), as tests do: production
+ * code never imports them.
  *
  * Errors: a 503 (the sandbox's injected control-plane fault), any other 5xx, a timeout or a refused
  * connection -> `TransientError` (the ASL retries it); a CAS answered 409 -> `DnsChangeConflict`.
  */
 
-import { sameDnsRecord, showDnsRecord } from '../dns-record.ts';
-import { DnsChangeConflict, FailoverError, InvalidInput, TransientError } from '../errors.ts';
+import { sameDnsRecord, showDnsRecord } from '#lib/dns-record.ts';
+import { DnsChangeConflict, FailoverError, InvalidInput, TransientError } from '#lib/errors.ts';
 import type {
   AlarmStates,
   AlarmStateValue,
@@ -18,7 +19,7 @@ import type {
   DnsRecord,
   DnsSwapResult,
   HealthCheckStatuses,
-} from '../ports.ts';
+} from '#lib/ports.ts';
 
 /** Options shared by the sandbox adapters. */
 export interface SandboxClientOptions {

@@ -1,0 +1,8 @@
+/** CloudWatch clients per region (alarms live where they were created). */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CLIENT_DEFAULTS, perRegion } from './defaults.ts';
+
+/** CloudWatch in a region, built once and traced. */
+export const cloudWatchClientFor = perRegion(
+  (region) => new CloudWatchClient({ region, ...CLIENT_DEFAULTS }),
+);

@@ -1,0 +1,8 @@
+/** Secrets Manager clients per region. */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CLIENT_DEFAULTS, perRegion } from './defaults.ts';
+
+/** Secrets Manager in a region, built once and traced. */
+export const secretsManagerClientFor = perRegion(
+  (region) => new SecretsManagerClient({ region, ...CLIENT_DEFAULTS }),
+);

@@ -1,0 +1,6 @@
+/** Step Functions clients per region. */
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { CLIENT_DEFAULTS, perRegion } from './defaults.ts';
+
+/** Step Functions in a region, built once and traced. */
+export const sfnClientFor = perRegion((region) => new SFNClient({ region, ...CLIENT_DEFAULTS }));

@@ -1,0 +1,51 @@
+/**
+ * The Redis promotion port the topology selects: an ElastiCache Global Datastore (SDK v3, with a
+ * write probe over ioredis) or self-managed members promoted with `REPLICAOF` (ioredis).
+ */
+import { elastiCacheClientFor, elastiCacheWriteClientFor } from '../aws/clients/elasticache.ts';
+import { ElastiCacheGlobalPromoter } from '../aws/elasticache-promoter.ts';
+import type { Clock } from '../clock.ts';
+import { withRedis } from '../redis/connect.ts';
+import { ReplicaOfPromoter } from '../redis/replicaof-promoter.ts';
+import type { Region, Topology } from '../topology.ts';
+import type { Ports } from '../wiring.ts';
+import { type RedisWiring, redisEndpointOf, redisEndpointOptions } from './redis.ts';
+
+/** The promoter of the topology's Redis. */
+export function redisPromoterPort(t: Topology, clock: Clock, w: RedisWiring = {}): Ports['promoter'] {
+  const r = t.redis;
+  const options = redisEndpointOptions(t, w);
+  if (r.kind === 'replicaof') {
+    const members = Object.fromEntries(
+      Object.entries(r.members).map(([region, m]) => [region, m.endpoint]),
+    ) as Partial<Record<Region, string>>;
+    return lazyPromoter(
+      async () => new ReplicaOfPromoter({ members, maxLagBytes: r.maxLagBytes, ...(await options()) }, clock),
+    );
+  }
+  return new ElastiCacheGlobalPromoter({
+    globalReplicationGroupId: r.globalReplicationGroupId,
+    members: r.members,
+    clientFor: elastiCacheClientFor,
+    writeClientFor: elastiCacheWriteClientFor,
+    writeProbe: async (region) => {
+      await withRedis(redisEndpointOf(t, region), await options(), (c) =>
+        c.set('{gloo-mesh}:failover:write-probe', String(clock.now()), 'PX', 60_000),
+      );
+    },
+  });
+}
+
+/** A promoter whose construction waits for async settings (Redis AUTH). */
+function lazyPromoter(make: () => Promise<ReplicaOfPromoter>): Ports['promoter'] {
+  let p: Promise<ReplicaOfPromoter> | undefined;
+  const get = () => {
+    p ??= make();
+    return p;
+  };
+  return {
+    describe: async () => (await get()).describe(),
+    promote: async (req) => (await get()).promote(req),
+    status: async (req) => (await get()).status(req),
+  };
+}

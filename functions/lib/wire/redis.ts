@@ -1,0 +1,38 @@
+/**
+ * How the Redis ports reach a member: its endpoint from the topology, TLS and timeouts, and Redis
+ * AUTH from the Secrets Manager secret `redis.authSecret` (read lazily, cached by `getRedisAuth`).
+ */
+
+import { ownRegion } from '../aws/clients/defaults.ts';
+import { secretsManagerClientFor } from '../aws/clients/secrets-manager.ts';
+import { getRedisAuth } from '../aws/secrets.ts';
+import type { RedisAuth, RedisEndpointOptions } from '../redis/connect.ts';
+import type { Region, Topology } from '../topology.ts';
+
+/** Options of the Redis port factories. */
+export interface RedisWiring {
+  /** Redis AUTH (default: the topology's `redis.authSecret` from Secrets Manager; none without one). */
+  auth?: () => Promise<RedisAuth | undefined>;
+}
+
+/** The connection options for every member of the topology's Redis. */
+export function redisEndpointOptions(t: Topology, w: RedisWiring = {}): () => Promise<RedisEndpointOptions> {
+  const r = t.redis;
+  const auth =
+    w.auth ??
+    (async () =>
+      r.authSecret ? getRedisAuth(secretsManagerClientFor(ownRegion()), r.authSecret) : undefined);
+  return async () => ({
+    tls: r.tls,
+    auth: await auth(),
+    connectTimeoutMs: r.connectTimeoutMs,
+    commandTimeoutMs: r.commandTimeoutMs,
+  });
+}
+
+/** The endpoint of a region's member; a region without one is a topology error. */
+export function redisEndpointOf(t: Topology, region: Region): string {
+  const m = t.redis.members[region];
+  if (!m) throw new Error(`no Redis member for region ${region}`);
+  return m.endpoint;
+}

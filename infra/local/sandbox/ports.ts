@@ -1,0 +1,49 @@
+/**
+ * Every port a step may use, for a sandbox topology: the sandbox's own adapters where AWS would
+ * serve the port (DNS record, alarm states, health checks, last-seen clusters), and the product's
+ * real Redis adapters (lock, `REPLICAOF` promotion), probes and metrics scraping on the local
+ * processes. The local runner, the drill, the bench and the tests inject these into the real
+ * handlers; production code builds its own per step and never sees this module.
+ */
+import { type Clock, systemClock } from '#lib/clock.ts';
+import { httpMetrics, netProbes } from '#lib/probes.ts';
+import type { Topology } from '#lib/topology.ts';
+import { redisLockPort } from '#lib/wire/lock.ts';
+import { redisPromoterPort } from '#lib/wire/promoter.ts';
+import type { Ports, RunRegistry } from '#lib/wiring.ts';
+import {
+  SandboxAlarmStates,
+  SandboxClusterRegistry,
+  SandboxDnsPointer,
+  SandboxHealthChecks,
+} from './adapters.ts';
+
+/** Options for {@link sandboxPorts}. */
+export interface SandboxPortOptions {
+  clock?: Clock;
+  /** Other runs in progress (default: none). */
+  runs?: RunRegistry;
+}
+
+const noOtherRuns: RunRegistry = { othersRunning: async () => [] };
+
+/** The ports of a sandbox topology (`topology.sandbox.controlUrl` names the control API). */
+export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports {
+  const url = t.sandbox?.controlUrl;
+  if (!url) throw new Error('sandboxPorts needs a sandbox topology (topology.sandbox.controlUrl)');
+  const clock = opts.clock ?? systemClock;
+  // The local redis-server processes run without AUTH: never ask Secrets Manager.
+  const redis = { auth: async () => undefined };
+  return {
+    clock,
+    probes: netProbes,
+    metrics: httpMetrics,
+    promoter: redisPromoterPort(t, clock, redis),
+    lock: redisLockPort(t, redis),
+    dns: new SandboxDnsPointer(url, t.dns.recordName, t.dns.recordType),
+    alarms: new SandboxAlarmStates(url),
+    healthChecks: new SandboxHealthChecks(url),
+    registry: new SandboxClusterRegistry(url),
+    runs: opts.runs ?? noOtherRuns,
+  };
+}
