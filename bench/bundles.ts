@@ -2,9 +2,10 @@
  * Bundle benchmark: builds every Lambda exactly as the CDK app does (infra/aws/lib/bundling.ts),
  * once with the AWS SDK bundled and once with it left to the runtime, and measures each bundle's
  * size and its cold import time: the median over several fresh `node` processes, each importing the
- * bundle once (module graph load, parse, top-level code). With the SDK left out, the import resolves
- * `@aws-sdk/*` from node_modules (CommonJS, as the runtime's copy is). Two what-if variants
- * (`+zodns`) measure the proposed `import * as z from 'zod'` (see bundling.ts); they are not deployed.
+ * bundle once (module graph load, parse, top-level code), and the whole process's wall time minus a
+ * bare `node` start measured in the same run. With the SDK left out, the import resolves
+ * `@aws-sdk/*` from node_modules (CommonJS, as the runtime's copy is). It also checks, per function,
+ * which packages are inside ({@link EXPECTED_PACKAGES}).
  *
  * Standalone: `npx node bench/bundles.ts` prints a table (`BENCH_RUNS=3` for a quicker run).
  */
@@ -14,25 +15,112 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
-import {
-  DEPLOYED_SDK_MODE,
-  esbuildOptions,
-  type SdkMode,
-  zodNamespaceImports,
-} from '../infra/aws/lib/bundling.ts';
+import { build, type Metafile } from 'esbuild';
+import { DEPLOYED_SDK_MODE, esbuildOptions, type SdkMode } from '../infra/aws/lib/bundling.ts';
 import { entryOf, FUNCTION_KEYS, type FunctionKey, REPO_ROOT } from '../infra/aws/lib/functions.ts';
 
 const run = promisify(execFile);
 
-/** A way of bundling: the SDK mode, and whether the zod what-if is applied. */
+/** A way of bundling: the SDK mode. */
 export interface BundleVariant {
   mode: SdkMode;
-  zodNamespace?: boolean;
 }
 
-/** The variant's short name (`bundled`, `runtime+zodns`, ...). */
-export const variantName = (v: BundleVariant) => `${v.mode}${v.zodNamespace ? '+zodns' : ''}`;
+/** The variant's short name (`bundled`, `runtime`). */
+export const variantName = (v: BundleVariant) => v.mode;
+
+/**
+ * Packages whose presence the bench checks: every AWS SDK client (and the DynamoDB document
+ * layer), ioredis, the Slack Web API. The shared runtime (zod, Powertools, middy, the SDK core) is
+ * in every bundle and is not listed.
+ */
+export function watchedPackage(pkg: string): boolean {
+  return (
+    /^@aws-sdk\/(client-|lib-dynamodb$|s3-request-presigner$)/.test(pkg) ||
+    ['ioredis', '@slack/web-api'].includes(pkg)
+  );
+}
+
+/**
+ * Per function, exactly the watched packages its bundle holds: what its ports need and nothing else
+ * (each handler builds only its own ports). A watched package not listed must be absent.
+ */
+export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
+  // Reads everything: other runs (Step Functions), last-seen clusters (DynamoDB), Redis roles and
+  // lock (ioredis; ElastiCache; Redis AUTH from Secrets Manager), the DNS record (Route 53).
+  preflight: [
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-elasticache',
+    '@aws-sdk/client-route-53',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-sfn',
+    '@aws-sdk/lib-dynamodb',
+    'ioredis',
+  ],
+  // The quorum: probes (no package), CloudWatch alarm states, Route 53 health checks.
+  verifyOutage: ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-route-53'],
+  verifyRecovered: ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-route-53'],
+  // Global Datastore failover (ElastiCache) or REPLICAOF, write probe over ioredis with AUTH.
+  promoteRedis: ['@aws-sdk/client-elasticache', '@aws-sdk/client-secrets-manager', 'ioredis'],
+  // The lock on Redis only (AUTH from Secrets Manager).
+  switchLock: ['@aws-sdk/client-secrets-manager', 'ioredis'],
+  repointDns: ['@aws-sdk/client-route-53'],
+  // A metrics scrape over fetch: no AWS client, no Redis.
+  confirmReconnect: [],
+  // Reads the world after the run (Redis, lock, DNS) and publishes to SNS.
+  report: [
+    '@aws-sdk/client-elasticache',
+    '@aws-sdk/client-route-53',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-sns',
+    'ioredis',
+  ],
+  requestApproval: [
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/lib-dynamodb',
+    '@slack/web-api',
+  ],
+  slackCallback: [
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-sfn',
+    '@aws-sdk/lib-dynamodb',
+    '@slack/web-api',
+  ],
+  trigger: ['@aws-sdk/client-sfn'],
+  // Probes, CloudWatch metrics, the clusters table, and the fencing pass on Redis.
+  healthProbe: [
+    '@aws-sdk/client-cloudwatch',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-elasticache',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/lib-dynamodb',
+    'ioredis',
+  ],
+};
+
+/** Bytes of each npm package in a bundle (`project` for the repository's own files), from esbuild's metafile. */
+export function packagesOf(metafile: Metafile): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const o of Object.values(metafile.outputs))
+    for (const [file, i] of Object.entries(o.inputs)) {
+      const m = file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/);
+      const key = m ? m[1]! : 'project';
+      out[key] = (out[key] ?? 0) + i.bytesInOutput;
+    }
+  return out;
+}
+
+/** How a bundle's watched packages differ from {@link EXPECTED_PACKAGES} (empty: as expected). */
+export function packageProblems(fn: FunctionKey, packages: Record<string, number>): string[] {
+  const inside = Object.keys(packages).filter(watchedPackage);
+  const expected = EXPECTED_PACKAGES[fn];
+  return [
+    ...expected.filter((p) => !inside.includes(p)).map((p) => `${p} missing`),
+    ...inside.filter((p) => !expected.includes(p)).map((p) => `${p} should not be inside`),
+  ];
+}
 
 /** Size and import time of one function's bundle in one variant. */
 export interface BundleRow {
@@ -50,6 +138,15 @@ export interface BundleRow {
   importCpuMs: number;
   /** Every run's import time in ms (wall clock). */
   runsMs: number[];
+  /**
+   * Median wall time of a whole fresh process that imports the bundle, minus the median of a bare
+   * `node` start measured in the same run (the issue's method).
+   */
+  processMinusBareMs: number;
+  /** The watched packages inside (see {@link EXPECTED_PACKAGES}). */
+  packages: string[];
+  /** Differences with {@link EXPECTED_PACKAGES}. */
+  packageProblems: string[];
   /** Why the bundle could not be built or imported (then `importMs` is NaN). */
   error?: string;
 }
@@ -58,9 +155,11 @@ export interface BundleRow {
 export interface BundleBench {
   rows: BundleRow[];
   limits: { bytes: number; importMs: number };
+  /** Median wall time of a bare `node` process start in this run (ms). */
+  bareNodeMs: number;
   /** Flat keys for bench reports: `bundles.<variant>.<fn>.bytes` and `bundles.<variant>.<fn>.import_ms`. */
   flat: Record<string, number>;
-  /** Rows of the deployed variant over a limit (import judged by CPU time) or that failed. */
+  /** Rows of the deployed variant over a limit, with unexpected packages, or that failed. */
   overLimit: BundleRow[];
 }
 
@@ -81,16 +180,41 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
+/** Builds one bundle; returns its path and the bytes of each package inside. */
+export async function buildBundleWithContents(
+  fn: FunctionKey,
+  variant: BundleVariant = { mode: DEPLOYED_SDK_MODE },
+  outDir = OUT_DIR,
+): Promise<{ file: string; packages: Record<string, number> }> {
+  const outfile = join(outDir, variantName(variant), fn, 'index.mjs');
+  const options = esbuildOptions(entryOf(fn), outfile, variant.mode);
+  const r = await build(options);
+  return { file: outfile, packages: packagesOf(r.metafile!) };
+}
+
 /** Builds one bundle; returns its path. */
 export async function buildBundle(
   fn: FunctionKey,
   variant: BundleVariant = { mode: DEPLOYED_SDK_MODE },
   outDir = OUT_DIR,
 ): Promise<string> {
-  const outfile = join(outDir, variantName(variant), fn, 'index.mjs');
-  const options = esbuildOptions(entryOf(fn), outfile, variant.mode);
-  await build(variant.zodNamespace ? { ...options, plugins: [zodNamespaceImports] } : options);
-  return outfile;
+  return (await buildBundleWithContents(fn, variant, outDir)).file;
+}
+
+const LAMBDA_LIKE_ENV = () => ({
+  PATH: process.env.PATH ?? '',
+  AWS_REGION: 'us-east-1',
+  NODE_ENV: 'production',
+});
+
+/** Wall time of a whole fresh `node` process running `script` (ms), as its parent sees it. */
+async function processMs(script: string): Promise<number> {
+  const t = performance.now();
+  await run(process.execPath, ['--input-type=module', '-e', script], {
+    env: LAMBDA_LIKE_ENV(),
+    cwd: REPO_ROOT,
+  });
+  return performance.now() - t;
 }
 
 /** Imports `file` in a fresh Node process and returns the import's wall-clock and CPU time in ms. */
@@ -98,7 +222,7 @@ export async function coldImport(file: string): Promise<{ wallMs: number; cpuMs:
   const script = `const c=process.cpuUsage();const t=performance.now();await import(${JSON.stringify(pathToFileURL(file).href)});const w=performance.now()-t;const u=process.cpuUsage(c);process.stdout.write(w+' '+(u.user+u.system)/1000);`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
     // A Lambda-like environment: a region, no credentials, no topology (nothing is read at import).
-    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1', NODE_ENV: 'production' },
+    env: LAMBDA_LIKE_ENV(),
     cwd: REPO_ROOT,
   });
   const [wallMs, cpuMs] = stdout.split(' ').map(Number);
@@ -108,16 +232,14 @@ export async function coldImport(file: string): Promise<{ wallMs: number; cpuMs:
 /** Builds and measures every function's bundle in each SDK mode. */
 export async function benchBundles(opts: BundleBenchOptions = {}): Promise<BundleBench> {
   const functions = opts.functions ?? FUNCTION_KEYS;
-  const variants = opts.variants ?? [
-    { mode: 'bundled' },
-    { mode: 'runtime' },
-    { mode: 'bundled', zodNamespace: true },
-    { mode: 'runtime', zodNamespace: true },
-  ];
+  const variants = opts.variants ?? [{ mode: 'bundled' }, { mode: 'runtime' }];
   const runs = opts.runs ?? 7;
-  const limits = { bytes: 1_000_000, importMs: 150 };
+  const limits = { bytes: 600_000, importMs: 150 };
   await rm(OUT_DIR, { recursive: true, force: true });
   await mkdir(OUT_DIR, { recursive: true });
+  const bare: number[] = [];
+  for (let i = 0; i < runs; i++) bare.push(await processMs(''));
+  const bareNodeMs = median(bare);
   const rows: BundleRow[] = [];
   for (const v of variants)
     for (const fn of functions) {
@@ -126,14 +248,20 @@ export async function benchBundles(opts: BundleBenchOptions = {}): Promise<Bundl
       let bytes = Number.NaN;
       const runsMs: number[] = [];
       const cpuMs: number[] = [];
+      const procMs: number[] = [];
+      let packages: Record<string, number> = {};
       try {
-        const file = await buildBundle(fn, v);
+        const built = await buildBundleWithContents(fn, v);
+        const { file } = built;
+        packages = built.packages;
         bytes = (await stat(file)).size;
+        const importOnly = `await import(${JSON.stringify(pathToFileURL(file).href)});`;
         // Processes run one after another: concurrent ones would measure the machine, not the bundle.
         for (let i = 0; i < runs; i++) {
           const r = await coldImport(file);
           runsMs.push(r.wallMs);
           cpuMs.push(r.cpuMs);
+          procMs.push(await processMs(importOnly));
         }
         const round = (x: number) => Math.round(x * 10) / 10;
         rows.push({
@@ -144,6 +272,9 @@ export async function benchBundles(opts: BundleBenchOptions = {}): Promise<Bundl
           importMs: round(median(runsMs)),
           importCpuMs: round(median(cpuMs)),
           runsMs,
+          processMinusBareMs: round(median(procMs) - bareNodeMs),
+          packages: Object.keys(packages).filter(watchedPackage).sort(),
+          packageProblems: mode === 'bundled' ? packageProblems(fn, packages) : [],
         });
       } catch (e) {
         const err = e as Error & { stderr?: string };
@@ -156,6 +287,9 @@ export async function benchBundles(opts: BundleBenchOptions = {}): Promise<Bundl
           importMs: Number.NaN,
           importCpuMs: Number.NaN,
           runsMs,
+          processMinusBareMs: Number.NaN,
+          packages: [],
+          packageProblems: [],
           error: why!.slice(0, 200),
         });
       }
@@ -165,13 +299,17 @@ export async function benchBundles(opts: BundleBenchOptions = {}): Promise<Bundl
     flat[`bundles.${r.variant}.${r.fn}.bytes`] = r.bytes;
     flat[`bundles.${r.variant}.${r.fn}.import_ms`] = r.importMs;
     flat[`bundles.${r.variant}.${r.fn}.import_cpu_ms`] = r.importCpuMs;
+    flat[`bundles.${r.variant}.${r.fn}.process_minus_bare_ms`] = r.processMinusBareMs;
   }
   const overLimit = rows.filter(
     (r) =>
       r.variant === DEPLOYED_SDK_MODE &&
-      (r.error || r.bytes > limits.bytes || r.importCpuMs > limits.importMs),
+      (r.error ||
+        r.bytes > limits.bytes ||
+        r.processMinusBareMs > limits.importMs ||
+        r.packageProblems.length > 0),
   );
-  return { rows, limits, flat, overLimit };
+  return { rows, limits, bareNodeMs, flat, overLimit };
 }
 
 if (import.meta.main) {
@@ -181,7 +319,9 @@ if (import.meta.main) {
   for (const r of result.rows) {
     const row = byFn.get(r.fn) ?? {};
     row[`${r.variant} KiB`] = Math.round(r.bytes / 102.4) / 10;
-    row[`${r.variant} ms`] = r.error ? 'error' : `${r.importMs} (cpu ${r.importCpuMs})`;
+    row[`${r.variant} ms`] = r.error
+      ? 'error'
+      : `${r.processMinusBareMs} (import ${r.importMs}, cpu ${r.importCpuMs})`;
     byFn.set(r.fn, row);
   }
   console.log(
@@ -190,11 +330,19 @@ if (import.meta.main) {
       .join(' ')}). Deployed: SDK ${DEPLOYED_SDK_MODE}.`,
   );
   console.table(Object.fromEntries(byFn));
+  console.log(
+    `bare node start: ${Math.round(result.bareNodeMs)} ms (ms column: process minus bare node start)`,
+  );
+  for (const r of result.rows.filter((x) => x.packageProblems.length))
+    console.log(`${r.fn} (${r.variant}): ${r.packageProblems.join(', ')}`);
   for (const r of result.rows.filter((x) => x.error)) console.log(`${r.fn} (${r.variant}): ${r.error}`);
   const { bytes, importMs } = result.limits;
   if (result.overLimit.length)
     console.log(
-      `over the targets (${bytes / 1e6} MB, ${importMs} ms): ${result.overLimit.map((r) => `${r.fn} (${r.error ?? `${r.bytes} B, cpu ${r.importCpuMs} ms`})`).join(', ')}`,
+      `over the targets (${bytes / 1e3} KB, ${importMs} ms) or unexpected packages: ${result.overLimit.map((r) => `${r.fn} (${r.error ?? `${r.bytes} B, ${r.processMinusBareMs} ms${r.packageProblems.length ? `, ${r.packageProblems.join(', ')}` : ''}`})`).join(', ')}`,
     );
-  else console.log(`every deployed bundle is under ${bytes / 1e6} MB and imports in under ${importMs} ms`);
+  else
+    console.log(
+      `every deployed bundle is under ${bytes / 1e3} KB, imports in under ${importMs} ms and holds only the packages its ports need`,
+    );
 }

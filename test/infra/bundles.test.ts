@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { buildBundle } from '../../bench/bundles.ts';
+import {
+  buildBundle,
+  buildBundleWithContents,
+  EXPECTED_PACKAGES,
+  packageProblems,
+} from '../../bench/bundles.ts';
+import { FUNCTION_KEYS } from '../../infra/aws/lib/functions.ts';
 
 const run = promisify(execFile);
 const outDir = mkdtempSync(join(tmpdir(), 'gloo-bundles-'));
@@ -35,10 +41,25 @@ async function invokeBundle(file: string, event: unknown, env: Record<string, st
 }
 
 describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
-  it('runs the trigger from its ESM bundle, built without the step-port wiring it never loads', async () => {
+  it('holds in each function exactly the SDK clients, Redis and Slack packages its own ports need', async () => {
+    // prepare
+    const problems: Record<string, string[]> = {};
+    // act
+    for (const fn of FUNCTION_KEYS) {
+      const { packages } = await buildBundleWithContents(fn, { mode: 'bundled' }, outDir);
+      const p = packageProblems(fn, packages);
+      if (p.length) problems[fn] = p;
+    }
+    // assess
+    expect(problems).toEqual({});
+    expect(EXPECTED_PACKAGES.switchLock).toEqual(['@aws-sdk/client-secrets-manager', 'ioredis']);
+    expect(EXPECTED_PACKAGES.confirmReconnect).toEqual([]);
+  }, 120_000);
+
+  it('runs the trigger from its ESM bundle, which holds no Redis code', async () => {
     const file = await buildBundle('trigger', { mode: 'bundled' }, outDir);
     const text = readFileSync(file, 'utf8');
-    expect(text).not.toContain('REPLICAOF'); // no Redis promoter: default-ports.ts stayed out
+    expect(text).not.toContain('REPLICAOF');
     const ok = JSON.parse(fixture);
     ok.detail.state.value = 'OK';
     const out = await invokeBundle(file, ok, {
@@ -51,7 +72,7 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
     });
   }, 60_000);
 
-  it('imports a step bundle with every adapter and refuses a bad payload naming the field', async () => {
+  it('imports the preflight bundle and refuses a bad payload naming the field', async () => {
     const file = await buildBundle('preflight', { mode: 'bundled' }, outDir);
     const out = await invokeBundle(file, { run: { direction: 'sideways' } }, {});
     expect(out).toMatchObject({ error: 'InvalidInput', message: expect.stringMatching(/run\.direction/) });

@@ -6,7 +6,7 @@
  * (tree-shaken, minified), not taken from the runtime. Bundled imports are faster at cold start and
  * the SDK version is the one the tests ran against; every bundle stays far under 1 MB.
  */
-import type { BuildOptions, Plugin } from 'esbuild';
+import type { BuildOptions } from 'esbuild';
 
 /** Whether the AWS SDK is in the bundle or taken from the Lambda runtime. */
 export type SdkMode = 'bundled' | 'runtime';
@@ -60,22 +60,3 @@ export function esbuildOptions(entry: string, outfile: string, mode: SdkMode): B
     logLevel: 'warning',
   };
 }
-
-/**
- * What-if (bench only, never deployed): rewrites `import { z } from 'zod'` to `import * as z from
- * 'zod'` in the project's files. zod 4's `z` export is a namespace object that esbuild must
- * materialise whole, all 60+ locales included; a namespace import lets it tree-shake them.
- */
-export const zodNamespaceImports: Plugin = {
-  name: 'zod-namespace-imports',
-  setup(build) {
-    build.onLoad({ filter: /\/(functions|workflows)\/.*\.ts$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(args.path, 'utf8');
-      return {
-        contents: text.replace(/import \{ z \} from 'zod';/g, "import * as z from 'zod';"),
-        loader: 'ts',
-      };
-    });
-  },
-};
