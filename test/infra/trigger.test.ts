@@ -47,7 +47,7 @@ const expectedInput = {
   dryRun: false,
   requestedBy: 'alarm:gloo-mgmt-east-relay-down',
   alarmName: 'gloo-mgmt-east-relay-down',
-  force: { lock: false, skipVerification: false, dns: false },
+  force: { lock: false, skipVerification: false, dns: false, detachRedis: false },
 };
 
 describe('alarm trigger', () => {
