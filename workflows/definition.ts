@@ -49,6 +49,11 @@ export interface WorkflowOptions {
   reconnect: PollBounds;
   /** TimeoutSeconds of the verification Task (probe attempts x interval plus margin). */
   verifyTimeoutSeconds?: number;
+  /**
+   * The AWS partition of service-integration ARNs (`aws`, `aws-us-gov`, `aws-cn`). CDK passes a
+   * `${partition}` placeholder substituted with the stack's partition. @default 'aws' (local runs)
+   */
+  partition?: string;
 }
 
 const FAIL_CAUSES: Record<(typeof FAIL_OUTCOMES)[number], string> = {
@@ -180,7 +185,7 @@ export function buildWorkflow(o: WorkflowOptions): {
   const gate = (name: string, gateId: string, next: string, changes: string) => {
     S[name] = {
       Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      Resource: `arn:${o.partition ?? 'aws'}:states:::lambda:invoke.waitForTaskToken`,
       Parameters: {
         FunctionName: fn.requestApproval,
         Payload: {
@@ -194,7 +199,9 @@ export function buildWorkflow(o: WorkflowOptions): {
           'detachRedis.$': '$.plan.detachRedis',
           source: o.source,
           target: o.target,
-          'evidence.$': '$.verify.evidence',
+          // The whole slot, never a path into it: $.verify is null on the re-run path, and a path
+          // into null is a States.Runtime error that no Catch handles (request-approval reads it).
+          'verify.$': '$.verify',
           changes: [changes],
         },
       },
@@ -207,7 +214,8 @@ export function buildWorkflow(o: WorkflowOptions): {
       ],
       Next: next,
     };
-    const proceed = o.approval.onTimeout === 'proceed-if-alarm';
+    // As request-approval's timeoutOutcome: only an alarm-triggered FAILOVER may proceed unanswered.
+    const proceed = o.approval.onTimeout === 'proceed-if-alarm' && isFailover;
     S[`Record${name}Timeout`] = {
       Type: 'Task',
       Resource: fn.requestApproval,

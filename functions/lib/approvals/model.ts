@@ -29,26 +29,45 @@ export function isApprovalId(s: unknown): s is string {
 
 const endpoint = EndpointRef;
 
+/** The evidence line of a gate reached without a verification in this execution. */
+export const NO_VERIFICATION_EVIDENCE =
+  'no verification in this execution: an earlier run already promoted Redis to the target (re-run after the point of no return)';
+
+/**
+ * The workflow sends the whole verification slot (`verify.$: $.verify`, null on the re-run path),
+ * never a path into it: a JSONPath into a null slot is a States.Runtime error that no Catch can
+ * handle. This turns it into the evidence lines.
+ */
+function evidenceFromVerify(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || !('verify' in raw)) return raw;
+  const { verify, ...rest } = raw as { verify: unknown } & Record<string, unknown>;
+  const lines = (verify as { evidence?: unknown } | null)?.evidence;
+  return { ...rest, evidence: verify == null ? [NO_VERIFICATION_EVIDENCE] : lines };
+}
+
 /** What the workflow's approval Task sends (`Payload` of `lambda:invoke.waitForTaskToken`). */
-export const ApprovalRequestSchema = z.object({
-  /** `$$.Task.Token`: stored server-side only, never sent to Slack. */
-  taskToken: z.string().min(1).max(2048),
-  gate: z.enum(GATES),
-  /** `$$.Execution.Id` (the execution ARN). */
-  executionId: z.string().min(1).max(2048),
-  direction: z.enum(['failover', 'failback']),
-  trigger: z.enum(['alarm', 'manual']),
-  incidentId: IncidentId,
-  source: endpoint,
-  target: endpoint,
-  /** What was verified before asking (one line each). */
-  evidence: z.array(z.string().max(2000)).max(100).default([]),
-  /** What the gated step will change (one line each). */
-  changes: z.array(z.string().max(2000)).max(100).default([]),
-  dryRun: z.boolean(),
-  /** The run was started with `force.detachRedis` (irreversible): the message says so. */
-  detachRedis: z.boolean().default(false),
-});
+export const ApprovalRequestSchema = z.preprocess(
+  evidenceFromVerify,
+  z.object({
+    /** `$$.Task.Token`: stored server-side only, never sent to Slack. */
+    taskToken: z.string().min(1).max(2048),
+    gate: z.enum(GATES),
+    /** `$$.Execution.Id` (the execution ARN). */
+    executionId: z.string().min(1).max(2048),
+    direction: z.enum(['failover', 'failback']),
+    trigger: z.enum(['alarm', 'manual']),
+    incidentId: IncidentId,
+    source: endpoint,
+    target: endpoint,
+    /** What was verified before asking (one line each). */
+    evidence: z.array(z.string().max(2000)).max(100).default([]),
+    /** What the gated step will change (one line each). */
+    changes: z.array(z.string().max(2000)).max(100).default([]),
+    dryRun: z.boolean(),
+    /** The run was started with `force.detachRedis` (irreversible): the message says so. */
+    detachRedis: z.boolean().default(false),
+  }),
+);
 
 /** A validated approval request. */
 export type ApprovalRequest = z.infer<typeof ApprovalRequestSchema>;
