@@ -188,7 +188,7 @@ function definitionOf(c: Combo): Asl {
   };
   return workflowFor(
     t,
-    { direction: c.direction, targetCluster: c.direction === 'failover' ? 'mgmt-west' : 'mgmt-east' },
+    { direction: c.direction, targetServer: c.direction === 'failover' ? 'mgmt-west' : 'mgmt-east' },
     LOCAL_FUNCTIONS,
   ) as Asl;
 }
