@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Match } from 'aws-cdk-lib/assertions';
+import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { describe, expect, it } from 'vitest';
 import { relayAlarmPeriodSeconds } from '../../infra/aws/lib/regional-stack.ts';
-import { synthTestApp } from './support.ts';
+import { CDK_JSON_CONTEXT, synthTestApp } from './support.ts';
 
 const run = promisify(execFile);
 
@@ -22,7 +23,7 @@ describe('CDK app entry (infra/aws)', () => {
       env: {
         PATH: process.env.PATH ?? '',
         CDK_OUTDIR: out,
-        CDK_CONTEXT_JSON: JSON.stringify({ 'aws:cdk:bundling-stacks': [] }),
+        CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] }),
       },
     });
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
@@ -87,6 +88,24 @@ describe('CDK app entry (infra/aws)', () => {
     expect(() => synthTestApp({ deploy: join(dir, 'deploy.json') })).toThrow(
       /regions\.us-west-2\.vpcId: expected a VPC id[\s\S]*regions\.us-west-2\.subnets/,
     );
+  });
+});
+
+describe('CDK feature flags (infra/aws/cdk.json)', () => {
+  it('sets every flag aws-cdk-lib recommends, at its recommended value but for two deliberate exceptions', () => {
+    // Unset flags make `cdk synth` print "N feature flags are not configured"; a new aws-cdk-lib
+    // that brings a flag fails this test until someone decides its value.
+    const exceptions: Record<string, unknown> = {
+      // Literal `aws` instead of ${AWS::Partition} in every ARN: no behaviour change in the aws
+      // partition, but the templates would stop being partition-agnostic and change everywhere.
+      '@aws-cdk/core:enablePartitionLiterals': false,
+      // No construct-level metadata (property names) sent to AWS with the template.
+      '@aws-cdk/core:enableAdditionalMetadataCollection': false,
+    };
+    const unset = Object.keys(CURRENTLY_RECOMMENDED_FLAGS).filter((k) => !(k in CDK_JSON_CONTEXT));
+    expect(unset).toEqual([]);
+    for (const [flag, recommended] of Object.entries(CURRENTLY_RECOMMENDED_FLAGS))
+      expect(CDK_JSON_CONTEXT[flag], flag).toEqual(flag in exceptions ? exceptions[flag] : recommended);
   });
 });
 

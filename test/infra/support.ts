@@ -3,7 +3,7 @@
  * `aws:cdk:bundling-stacks` context, as `cdk synth --exclusively` uses) so a synth takes seconds; the
  * bundles themselves are built and measured by bench/bundles.ts.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -19,11 +19,16 @@ export interface SynthedApp {
   templates: Map<string, Template>;
 }
 
+/** The context of infra/aws/cdk.json (the feature flags), as `cdk synth` passes it to the app. */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  readFileSync(new URL('../../infra/aws/cdk.json', import.meta.url), 'utf8'),
+).context;
+
 /** Builds the app from the example topology and deploy config (or the given context). */
 export function buildTestApp(context: Record<string, unknown> = {}): { app: App; stacks: RegionalStack[] } {
   const app = new App({
     outdir: mkdtempSync(join(tmpdir(), 'gloo-cdk-')),
-    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context },
   });
   const stacks = buildApp(app, inputsFromContext(app));
   return { app, stacks };

@@ -60,7 +60,9 @@ describe('approvals', () => {
     const table = resources(t, 'AWS::DynamoDB::Table')[0]![0];
     for (const role of ['SlackCallbackRole', 'RequestApprovalRole'])
       expect(
-        statementsOf(t, role).find((s) => [s.Action].flat().includes('dynamodb:UpdateItem')).Resource,
+        [
+          statementsOf(t, role).find((s) => [s.Action].flat().includes('dynamodb:UpdateItem')).Resource,
+        ].flat(),
       ).toContainEqual({ 'Fn::GetAtt': [table, 'Arn'] });
   });
 });

@@ -78,7 +78,7 @@ describe('health probe', () => {
     expect(put.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'GlooFailover/Probes' } });
     const dynamo = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('dynamodb:')));
     expect(dynamo.map((s) => s.Action)).toEqual(['dynamodb:PutItem']);
-    expect(dynamo[0].Resource).toContainEqual({
+    expect([dynamo[0].Resource].flat()).toContainEqual({
       'Fn::GetAtt': [resources(t, 'AWS::DynamoDB::Table')[0]![0], 'Arn'],
     });
     expect(probe.clustersTable).toBeDefined();

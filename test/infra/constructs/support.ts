@@ -12,6 +12,7 @@ import { parseTopology, type Topology } from '#lib/topology.ts';
 import { logicalIdWithoutConcerns } from '../../../infra/aws/lib/constructs/concern.ts';
 import { baseEnvironment, type FunctionDefaults } from '../../../infra/aws/lib/constructs/step-function.ts';
 import { type DeployConfig, loadDeployConfig } from '../../../infra/aws/lib/deploy-config.ts';
+import { CDK_JSON_CONTEXT } from '../support.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON and topology documents
 export type Json = any;
@@ -29,7 +30,9 @@ export const deploy: DeployConfig = loadDeployConfig('infra/aws/deploy.example.j
 /** A stack of `region` that allocates logical ids as the regional stack does. */
 export class TestStack extends Stack {
   constructor(region = 'us-west-2') {
-    super(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'test', { env: { region } });
+    super(new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [] } }), 'test', {
+      env: { region },
+    });
   }
   protected override allocateLogicalId(element: CfnElement): string {
     return logicalIdWithoutConcerns(this, element);
