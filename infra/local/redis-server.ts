@@ -1,14 +1,16 @@
 /**
  * Local `redis-server` processes on free loopback ports, for the sandbox and the tests.
- * Every process started here is tracked and killed on `stop()` and at process exit.
+ * Every process started here is tracked and killed on `stop()` and at process exit, and dies with
+ * this process however it ends, SIGKILL included (parent-death signal, see children.ts).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { parseInfo } from '#lib/redis/connect.ts';
+import { spawnOwned } from './children.ts';
 
 const live = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -127,7 +129,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisPro
     ];
     if (replicaOf) args.push('--replicaof', ...replicaOf.split(':'));
     args.push(...(opts.args ?? []));
-    proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawnOwned('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'], port });
     errText = '';
     proc.stderr?.on('data', (d) => {
       errText += String(d);

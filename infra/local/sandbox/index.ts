@@ -22,6 +22,7 @@ import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import { lockSettings, parseTopology, type Region, type Topology } from '#lib/topology.ts';
+import { reapStale } from '#local/children.ts';
 import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
 import { AgentFleet, type Backoff } from './agents.ts';
 import { AlarmEvaluator, type AlarmStateChangeEvent } from './alarms.ts';
@@ -278,6 +279,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
   };
   installExitHooks();
+  // Leftovers of sandboxes whose process died (pid, start time and command checked: see children.ts).
+  reapStale();
   const redisList: RedisProcess[] = [];
   const pids = () => redisList.map((r) => r.pid).filter((p) => p > 0);
   live.add(pids);
