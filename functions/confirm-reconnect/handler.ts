@@ -2,8 +2,8 @@
 import * as z from 'zod';
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
-import { httpMetrics } from '#lib/probes.ts';
 import { Plan, Reconnect, Run } from '#lib/state.ts';
+import { agentMetricsPort } from '#lib/wire/agent-metrics.ts';
 import { type ConfirmReconnectPorts, confirmReconnect } from './confirm-reconnect.ts';
 
 /** The payload the workflow sends (`reconnect` is the previous poll's result, absent the first time). */
@@ -23,8 +23,8 @@ export const createHandler = (opts?: HandlerOptions<ConfirmReconnectPorts>) =>
     { ...opts, wire },
   );
 
-/** A metrics scrape of the target server, nothing else (no AWS client, no Redis). */
-const wire = (): ConfirmReconnectPorts => ({ clock: systemClock, metrics: httpMetrics });
+/** The target's agent gauges (its pods, or its Prometheus), nothing else (no Redis). */
+const wire = (): ConfirmReconnectPorts => ({ clock: systemClock, agentMetrics: agentMetricsPort() });
 
 /** The Lambda entry point. */
 export const handler = createHandler();

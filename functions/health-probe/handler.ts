@@ -6,6 +6,7 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
@@ -13,8 +14,9 @@ import { systemClock } from '#lib/clock.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { type FenceResult, fenceStalePrimaries } from '#lib/fence.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { awsAgentMetrics } from '#lib/metrics/agent-metrics.ts';
 import { logger, tracer } from '#lib/powertools.ts';
-import { httpMetrics, netProbes } from '#lib/probes.ts';
+import { netProbes } from '#lib/probes.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
@@ -48,6 +50,12 @@ const clientSettings = {
 };
 let cloudwatch: CloudWatchClient | undefined;
 let dynamo: DynamoDBDocumentClient | undefined;
+let secrets: SecretsManagerClient | undefined;
+/** Secrets Manager, only for a Prometheus whose auth is a secret. */
+const secretsClient = () => {
+  secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient(clientSettings));
+  return secrets;
+};
 const cloudWatchClient = () => {
   cloudwatch ??= tracer.captureAWSv3Client(new CloudWatchClient(clientSettings));
   return cloudwatch;
@@ -89,7 +97,7 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
       const table = process.env.CLUSTER_TABLE_NAME;
       const deps: HealthProbeDeps = {
         probes: opts.deps?.probes ?? netProbes,
-        metrics: opts.deps?.metrics ?? httpMetrics,
+        agentMetrics: opts.deps?.agentMetrics ?? awsAgentMetrics(secretsClient),
         clock: opts.deps?.clock ?? systemClock,
         publisher: opts.deps?.publisher ?? new CloudWatchMetricPublisher(cloudWatchClient()),
         registry:

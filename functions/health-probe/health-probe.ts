@@ -6,8 +6,8 @@
  * are recorded as the server's last-seen set (read by preflight/confirm-reconnect for `last-seen`).
  */
 import { type Clock, iso } from '#lib/clock.ts';
-import type { ClusterRegistry, MetricsSource, Probes } from '#lib/ports.ts';
-import { parseRelayMetrics } from '#lib/relay-metrics.ts';
+import { type AgentMetrics, missingReplicas } from '#lib/metrics/reading.ts';
+import type { ClusterRegistry, Probes } from '#lib/ports.ts';
 import type { Region, Server, Topology } from '#lib/topology.ts';
 
 /** The CloudWatch namespace of the probe metrics. */
@@ -36,7 +36,7 @@ export interface MetricPublisher {
 /** What the probe needs from the world. */
 export interface HealthProbeDeps {
   probes: Probes;
-  metrics: MetricsSource;
+  agentMetrics: AgentMetrics;
   registry: ClusterRegistry;
   publisher: MetricPublisher;
   clock: Clock;
@@ -62,8 +62,12 @@ export interface HealthProbeSettings {
 export interface ServerSample {
   server: string;
   relay: { ok: boolean; detail: string; latencyMs: number };
-  /** Agent clusters with a push connection, sorted; null when the metrics page could not be read. */
+  /** Agent clusters with a push connection, sorted; null when no replica's gauges could be read. */
   connectedClusters: string[] | null;
+  /** Whether every replica answered (else the connected set is a lower bound: not published, not recorded). */
+  complete: boolean;
+  /** Replicas that did not answer. */
+  missingReplicas: string[];
   metricsError?: string;
 }
 
@@ -82,7 +86,7 @@ export async function probeServer(
 ): Promise<ServerSample> {
   const [relay, page] = await Promise.allSettled([
     deps.probes.tcpConnect(server.relayAddress, timeoutMs),
-    deps.metrics.scrape(server.metricsUrl, timeoutMs),
+    deps.agentMetrics.read(server, timeoutMs),
   ]);
   const sample: ServerSample = {
     server: server.id,
@@ -91,9 +95,13 @@ export async function probeServer(
         ? { ok: relay.value.ok, detail: relay.value.detail, latencyMs: relay.value.latencyMs }
         : { ok: false, detail: (relay.reason as Error).message, latencyMs: timeoutMs },
     connectedClusters: null,
+    complete: false,
+    missingReplicas: [],
   };
   if (page.status === 'fulfilled') {
-    const { clusters } = parseRelayMetrics(page.value);
+    const { clusters } = page.value;
+    sample.complete = page.value.complete;
+    sample.missingReplicas = missingReplicas(page.value);
     sample.connectedClusters = [...clusters]
       .filter(([, c]) => c.pushConnected > 0)
       .map(([name]) => name)
@@ -107,8 +115,9 @@ export function datapoints(servers: ServerSample[], probeRegion: string, at: num
   const out: ProbeDatum[] = [];
   for (const s of servers) {
     out.push({ metric: 'RelayReachable', cluster: s.server, probeRegion, value: s.relay.ok ? 1 : 0, at });
-    // No page, no datapoint: an unreadable page is not "zero agents" (the alarm treats it as missing).
-    if (s.connectedClusters)
+    // No page, no datapoint: an unreadable page is not "zero agents" (the alarm treats it as
+    // missing); nor is a sum with a replica missing (its agents are unknown, not gone).
+    if (s.connectedClusters && s.complete)
       out.push({
         metric: 'AgentsConnected',
         cluster: s.server,
@@ -145,7 +154,7 @@ export async function runHealthProbe(
       report.publishErrors.push((e as Error).message);
     }
     for (const r of results)
-      if (r.connectedClusters?.length)
+      if (r.connectedClusters?.length && r.complete)
         lastSeen.set(r.server, { clusters: r.connectedClusters, at: iso(deps.clock) });
     if (i === settings.samples - 1) break;
     const wait = started + settings.intervalMs - deps.clock.now();

@@ -146,7 +146,8 @@ export interface ProbeResult {
 /** Network probes, run from where the step runs. */
 export interface Probes {
   tcpConnect(hostPort: string, timeoutMs: number): Promise<ProbeResult>;
-  httpGet(url: string, timeoutMs: number): Promise<ProbeResult & { body?: string }>;
+  /** GET; `status` is set when an HTTP answer arrived (the body is read up to 64 KiB). */
+  httpGet(url: string, timeoutMs: number): Promise<ProbeResult & { status?: number; body?: string }>;
 }
 
 /** State of a CloudWatch alarm; `MISSING` when no alarm has that name. */
@@ -168,9 +169,4 @@ export interface ClusterRegistry {
   /** The clusters last seen connected to a server, recorded by the health probe. */
   lastSeen(serverCluster: string): Promise<{ clusters: string[]; at: string } | null>;
   record(serverCluster: string, clusters: string[], at: string): Promise<void>;
-}
-
-/** Fetches a management server's metrics page (Prometheus text format). */
-export interface MetricsSource {
-  scrape(metricsUrl: string, timeoutMs: number): Promise<string>;
 }

@@ -1,7 +1,8 @@
-/** Network probes and metrics scraping from where the step runs (Lambda in a VPC, or the sandbox). */
+/** Network probes from where the step runs (Lambda in a VPC, or the sandbox). */
 import { Socket } from 'node:net';
+import { readCapped } from './metrics/reading.ts';
 import { splitHostPort } from './net.ts';
-import type { MetricsSource, ProbeResult, Probes } from './ports.ts';
+import type { ProbeResult, Probes } from './ports.ts';
 
 /** TCP connect and HTTP GET probes with hard timeouts. */
 export const netProbes: Probes = {
@@ -23,9 +24,10 @@ export const netProbes: Probes = {
     const started = performance.now();
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-      const body = await res.text();
+      const body = await readCapped(res, 65_536, `the answer of ${url}`).catch(() => '');
       return {
         ok: res.ok,
+        status: res.status,
         detail: `HTTP ${res.status}`,
         latencyMs: Math.round(performance.now() - started),
         body,
@@ -36,14 +38,5 @@ export const netProbes: Probes = {
         err.name === 'TimeoutError' ? `timeout after ${timeoutMs} ms` : (err.cause?.code ?? err.message);
       return { ok: false, detail, latencyMs: Math.round(performance.now() - started) };
     }
-  },
-};
-
-/** Scrapes a metrics page over HTTP; throws when it cannot be read. */
-export const httpMetrics: MetricsSource = {
-  async scrape(metricsUrl, timeoutMs) {
-    const res = await fetch(metricsUrl, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new Error(`GET ${metricsUrl}: HTTP ${res.status}`);
-    return res.text();
   },
 };

@@ -7,6 +7,7 @@
  * never decide on its own, and a transient blip (some probes fail, some pass) does not count as down.
  */
 import { type Clock, iso } from './clock.ts';
+import { checkHealth, healthTarget } from './health-check.ts';
 import type { AlarmStates, HealthCheckStatuses, ProbeResult, Probes } from './ports.ts';
 import type { Signal, Verification } from './state.ts';
 import type { Server, Topology } from './topology.ts';
@@ -25,9 +26,12 @@ async function repeated(
   clock: Clock,
   probe: () => Promise<ProbeResult>,
 ): Promise<ProbeResult[]> {
+  // Attempts at fixed offsets from the first (not "interval after the previous answer"), so
+  // concurrent probe series sample the same instants whatever each probe's latency.
   const out: ProbeResult[] = [];
+  const start = clock.now();
   for (let i = 0; i < attempts; i++) {
-    if (i > 0) await clock.sleep(intervalMs);
+    if (i > 0) await clock.sleep(Math.max(0, start + i * intervalMs - clock.now()));
     out.push(await probe());
   }
   return out;
@@ -66,9 +70,16 @@ export async function evaluateSignals(
     repeated(v.probeAttempts, interval, ports.clock, () =>
       ports.probes.tcpConnect(server.relayAddress, v.probeTimeoutMs),
     ).then((r) => probeVerdict('relay', server.relayAddress, r, v.probeFailureShare)),
-    repeated(v.probeAttempts, interval, ports.clock, () =>
-      ports.probes.httpGet(server.healthUrl, v.probeTimeoutMs),
-    ).then((r) => probeVerdict('health', server.healthUrl, r, v.probeFailureShare)),
+    // A TCP health check is the relay probe again: one observation must not vote twice.
+    server.health.kind === 'tcp'
+      ? Promise.resolve<Signal>({
+          kind: 'health',
+          verdict: 'abstain',
+          detail: `health check is TCP on the relay port (${server.relayAddress}): counted once, as the relay signal`,
+        })
+      : repeated(v.probeAttempts, interval, ports.clock, () =>
+          checkHealth(server, ports.probes, v.probeTimeoutMs),
+        ).then((r) => probeVerdict('health', healthTarget(server), r, v.probeFailureShare)),
     alarmSignal(alarmNames, ports.alarms),
     healthCheckSignal(server.route53HealthCheckId, v.healthyCheckerShare, ports.healthChecks),
   ]);

@@ -162,6 +162,10 @@ export const Reconnect = z.object({
   connected: z.number(),
   fraction: z.number(),
   missing: z.array(z.object({ cluster: z.string(), reason: z.string() })),
+  /** Expected clusters whose state is unknown because a replica of the target did not answer. */
+  unknown: z.number().int().default(0),
+  /** The target's replicas that did not answer this poll (pod, address or Prometheus instance). */
+  missingReplicas: z.array(z.string()).default([]),
   polls: z.number().int(),
   maxPolls: z.number().int(),
   detail: z.string(),

@@ -85,6 +85,146 @@ const secretRef = z
     'expected a Secrets Manager secret ARN or name',
   );
 
+/** A Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`). */
+const labelName = z
+  .string()
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/, 'expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)');
+/** A label value for an equality matcher: printable, no quotes, backslashes or braces (no PromQL injection). */
+const labelValue = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9 _.:/@+-]{1,200}$/,
+    'expected 1-200 letters, digits, spaces or "_.:/@+-" (no quotes, backslashes or braces)',
+  );
+
+/** Scrape each replica's own metrics page (port 9091 is on the pod, not on the Service). */
+const ScrapeMetrics = z
+  .strictObject({
+    source: z.literal('scrape'),
+    /** The metrics URL of every management-server pod (one per replica). */
+    urls: z.array(httpUrl).min(1).max(50).optional(),
+    /**
+     * Or a headless Service: the URL's host name is resolved to all its A records (one per ready
+     * pod) and each address is scraped with the URL's port and path.
+     */
+    headlessServiceUrl: httpUrl.optional(),
+    /** DNS servers (`ip:port`) to resolve the headless name with (default: the system resolver). */
+    nameservers: z.array(hostPort).min(1).max(3).optional(),
+    /** A page larger than this is refused (read stops there); default 16 MiB. */
+    maxPageBytes: z.number().int().min(1_024).max(268_435_456).default(16_777_216),
+  })
+  .refine((m) => (m.urls === undefined) !== (m.headlessServiceUrl === undefined), {
+    message: 'expected exactly one of "urls" (pod metrics URLs) or "headlessServiceUrl"',
+  });
+
+/** A Prometheus HTTP API (in-cluster, Amazon Managed Prometheus, or compatible). */
+const PrometheusMetrics = z.strictObject({
+  source: z.literal('prometheus'),
+  /**
+   * The API base URL, the part before `/api/v1/query`: e.g. `http://prometheus.monitoring:9090`,
+   * or `https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-…` for Amazon Managed Prometheus.
+   */
+  url: httpUrl,
+  /**
+   * Label matchers that select THIS server's management-server scrape targets, added to every
+   * query (e.g. `{"job": "gloo-mesh-mgmt-server", "k8s_cluster": "mgmt-east"}`). Not `cluster`:
+   * the relay gauges use that label for the agent.
+   */
+  selector: z
+    .record(labelName, labelValue)
+    .refine((s) => Object.keys(s).length >= 1, 'expected at least one label matcher (e.g. "job")')
+    .refine(
+      (s) => !('cluster' in s),
+      '"cluster" is the agent label of the relay gauges; select by another label',
+    ),
+  /** The target label that names a replica in `up` (default `pod`, else `instance`). */
+  replicaLabel: labelName.default('pod'),
+  auth: z
+    .discriminatedUnion(
+      'kind',
+      [
+        /** SigV4 (Amazon Managed Prometheus: service `aps`), with the Lambda's own credentials. */
+        z.strictObject({
+          kind: z.literal('sigv4'),
+          region,
+          service: z
+            .string()
+            .regex(/^[a-z0-9-]{1,40}$/)
+            .default('aps'),
+        }),
+        /** `Authorization: Bearer <token>`; the secret holds `{"token": "..."}`. */
+        z.strictObject({ kind: z.literal('bearer'), secret: secretRef }),
+        /** Basic auth; the secret holds `{"username": "...", "password": "..."}`. */
+        z.strictObject({ kind: z.literal('basic'), secret: secretRef }),
+      ],
+      { error: 'expected auth.kind "sigv4", "bearer" or "basic"' },
+    )
+    .optional(),
+  /** An answer larger than this is refused; default 16 MiB. */
+  maxResponseBytes: z.number().int().min(1_024).max(268_435_456).default(16_777_216),
+});
+
+const metricsSchema = z.discriminatedUnion('source', [ScrapeMetrics, PrometheusMetrics], {
+  error: 'expected metrics.source "scrape" or "prometheus"',
+});
+
+/** An HTTP status code, or a class such as `2xx`. */
+const statusMatcher = z.union([
+  z.number().int().min(100).max(599),
+  z.enum(['1xx', '2xx', '3xx', '4xx', '5xx']),
+]);
+
+const healthSchema = z.discriminatedUnion(
+  'kind',
+  [
+    /** GET `url`; healthy when the status is one of `expectStatus`. */
+    z.strictObject({
+      kind: z.literal('http'),
+      url: httpUrl,
+      expectStatus: z.array(statusMatcher).min(1).max(20).default([200]),
+    }),
+    /**
+     * A TCP connect to the relay address, as the vendor's NLB examples check (TCP 9900). The
+     * verification quorum then counts the relay probe once, not twice.
+     */
+    z.strictObject({ kind: z.literal('tcp') }),
+  ],
+  { error: 'expected health.kind "http" or "tcp"' },
+);
+
+/** A PEM certificate bundle inline, or a Secrets Manager secret holding it (`{"ca.crt": "..."}`). */
+const pemOrSecret = z.union([
+  z.strictObject({
+    pem: z
+      .string()
+      .max(65_536)
+      .regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate (-----BEGIN CERTIFICATE-----)'),
+  }),
+  z.strictObject({ secret: secretRef }),
+]);
+
+const relayTlsSchema = z.strictObject({
+  /** The agents' root CA (`relay-root-tls-secret`, key `ca.crt`). */
+  rootCa: pemOrSecret,
+  /** `glooAgent.relay.authority`: the TLS server name agents send and expect in the certificate. */
+  authority: z
+    .string()
+    .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'expected a DNS name')
+    .default('gloo-mesh-mgmt-server.gloo-mesh'),
+});
+
+const telemetryGatewaySchema = z.strictObject({
+  /** `host:port` of the gateway (`gloo-telemetry-gateway`, OTLP gRPC 4317). */
+  address: hostPort,
+  /** Check TLS too (handshake with this CA and server name); omitted: TCP only. */
+  tls: z
+    .strictObject({
+      rootCa: pemOrSecret,
+      serverName: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'expected a DNS name'),
+    })
+    .optional(),
+});
+
 /** One management server (a Gloo management cluster). */
 export const ServerSchema = z
   .strictObject({
@@ -103,10 +243,14 @@ export const ServerSchema = z
     region,
     /** Relay address agents would use to reach this server directly (gRPC, usually :9900). */
     relayAddress: hostPort,
-    /** Prometheus metrics of the management server (usually :9091/metrics). */
-    metricsUrl: httpUrl,
-    /** Health endpoint of the management server (usually :8090). */
-    healthUrl: httpUrl,
+    /** Where the agent gauges of this server are read: its pods' pages, or a Prometheus. */
+    metrics: metricsSchema,
+    /** How this server's health is checked (preflight and the verification probes). */
+    health: healthSchema,
+    /** Relay TLS as the agents see it (root CA, authority); checked by preflight when set. */
+    relayTls: relayTlsSchema.optional(),
+    /** This server's telemetry gateway (OTLP gRPC, usually :4317); preflight checks the target's. */
+    telemetryGateway: telemetryGatewaySchema.optional(),
     /** Optional Route 53 health check watching this server. */
     route53HealthCheckId: z
       .string()
@@ -133,10 +277,32 @@ export function upgradeLegacyTopology(doc: unknown): unknown {
   if (Array.isArray(out.servers))
     out.servers = out.servers.map((server: unknown) => {
       if (!server || typeof server !== 'object' || Array.isArray(server)) return server;
-      const { cluster, ...rest } = server as Record<string, unknown>;
-      if (cluster === undefined || 'id' in rest) return server;
-      return { ...rest, id: cluster, glooClusterName: rest.glooClusterName ?? cluster };
+      return upgradeLegacyServer(upgradeLegacyId(server as Record<string, unknown>));
     });
+  return out;
+}
+
+function upgradeLegacyId(server: Record<string, unknown>): Record<string, unknown> {
+  const { cluster, ...rest } = server;
+  if (cluster === undefined || 'id' in rest) return server;
+  return { ...rest, id: cluster, glooClusterName: rest.glooClusterName ?? cluster };
+}
+
+/**
+ * First-release servers name one `metricsUrl` and one `healthUrl`. They keep working: the metrics
+ * URL becomes a scrape of that one target (right only when it reaches the single replica: behind a
+ * Service with several replicas each pod reports only its own agents), the health URL an HTTP
+ * check that accepts any 2xx, as before.
+ */
+function upgradeLegacyServer(server: Record<string, unknown>): Record<string, unknown> {
+  const { metricsUrl, healthUrl, ...rest } = server;
+  const out: Record<string, unknown> = { ...rest };
+  if (metricsUrl !== undefined)
+    if ('metrics' in rest) out.metricsUrl = metricsUrl;
+    else out.metrics = { source: 'scrape', urls: [metricsUrl] };
+  if (healthUrl !== undefined)
+    if ('health' in rest) out.healthUrl = healthUrl;
+    else out.health = { kind: 'http', url: healthUrl, expectStatus: ['2xx'] };
   return out;
 }
 
@@ -459,4 +625,29 @@ export function peerOf(t: Topology, id: string): Server {
 export function lockSettings(t: Topology): { key: string; epochKey: string; valueFormat: string } {
   const l = t.redis.lock;
   return { key: l.key, epochKey: l.epochKey ?? `${l.key}:epoch`, valueFormat: l.valueFormat };
+}
+
+/**
+ * The TCP ports a function reaches on a server (relay, metrics pods or Prometheus, HTTP health,
+ * telemetry gateway) and the UDP ports of the DNS servers named for a headless Service, so the
+ * stack opens exactly those.
+ */
+export function serverEgressPorts(s: Server): { tcp: number[]; udp: number[] } {
+  const urlPort = (u: string) => {
+    const url = new URL(u);
+    return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  };
+  const hostPortOf = (hp: string) => Number(hp.slice(hp.lastIndexOf(':') + 1));
+  const tcp = new Set<number>([hostPortOf(s.relayAddress)]);
+  const udp = new Set<number>();
+  const m = s.metrics;
+  if (m.source === 'prometheus') tcp.add(urlPort(m.url));
+  else {
+    for (const u of m.urls ?? []) tcp.add(urlPort(u));
+    if (m.headlessServiceUrl) tcp.add(urlPort(m.headlessServiceUrl));
+    for (const ns of m.nameservers ?? []) udp.add(hostPortOf(ns));
+  }
+  if (s.health.kind === 'http') tcp.add(urlPort(s.health.url));
+  if (s.telemetryGateway) tcp.add(hostPortOf(s.telemetryGateway.address));
+  return { tcp: [...tcp], udp: [...udp] };
 }

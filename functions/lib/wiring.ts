@@ -3,13 +3,13 @@
  * (its handler's `wire`, from the factories in ./wire/); tests and the sandbox pass their own.
  */
 import type { Clock } from './clock.ts';
+import type { AgentMetrics } from './metrics/reading.ts';
 import type {
   AlarmStates,
   ClusterRegistry,
   DnsPointer,
   GlobalLock,
   HealthCheckStatuses,
-  MetricsSource,
   Probes,
   RedisPromoter,
 } from './ports.ts';
@@ -38,7 +38,8 @@ export interface RunRegistry {
 export interface Ports {
   clock: Clock;
   probes: Probes;
-  metrics: MetricsSource;
+  /** The relay gauges of a server, from its pods or its Prometheus (the topology says which). */
+  agentMetrics: AgentMetrics;
   promoter: RedisPromoter;
   /** Opens the global lock on a region's Redis member. */
   lock(region: Region): Promise<LockHandle>;

@@ -2,9 +2,10 @@
 import * as z from 'zod';
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
-import { httpMetrics, netProbes } from '#lib/probes.ts';
+import { netProbes } from '#lib/probes.ts';
 import { Run } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
+import { agentMetricsPort } from '#lib/wire/agent-metrics.ts';
 import { dnsPointerPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
@@ -26,7 +27,7 @@ export const createHandler = (opts?: HandlerOptions<PreflightPorts>) =>
 const wire = (t: Topology): PreflightPorts => ({
   clock: systemClock,
   probes: netProbes,
-  metrics: httpMetrics,
+  agentMetrics: agentMetricsPort(),
   promoter: redisPromoterPort(t, systemClock),
   lock: redisLockPort(t),
   dns: dnsPointerPort(t),

@@ -5,14 +5,15 @@
  */
 import { iso } from '#lib/clock.ts';
 import { RunInProgress, TargetNotReady } from '#lib/errors.ts';
+import { checkHealth, healthTarget } from '#lib/health-check.ts';
+import { describeReading } from '#lib/metrics/reading.ts';
 import { type ObservePorts, observe } from '#lib/observe.ts';
-import { parseRelayMetrics } from '#lib/relay-metrics.ts';
 import type { Plan, Run } from '#lib/state.ts';
-import { serverById, type Topology } from '#lib/topology.ts';
+import { type Server, serverById, type Topology } from '#lib/topology.ts';
 import type { Ports, RunningRun } from '#lib/wiring.ts';
 
 /** The ports preflight reads. */
-export type PreflightPorts = ObservePorts & Pick<Ports, 'clock' | 'runs' | 'probes' | 'metrics' | 'registry'>;
+export type PreflightPorts = ObservePorts & Pick<Ports, 'clock' | 'runs' | 'probes' | 'agentMetrics' | 'registry'>;
 
 /** Preflight: see the module comment. */
 export async function preflight(run: Run, t: Topology, ports: PreflightPorts): Promise<Plan> {
@@ -47,12 +48,14 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
   // Readiness of the target: its server answers, its Redis member answers and can be promoted safely.
   const readiness: string[] = [];
   const problems: string[] = [];
-  const health = await ports.probes.httpGet(targetServer.healthUrl, t.verification.probeTimeoutMs);
+  const health = await checkHealth(targetServer, ports.probes, t.verification.probeTimeoutMs);
   if (health.ok)
-    readiness.push(`target server ${target.server} health: ${health.detail} in ${health.latencyMs} ms`);
+    readiness.push(
+      `target server ${target.server} health (${healthTarget(targetServer)}): ${health.detail} in ${health.latencyMs} ms`,
+    );
   else
     problems.push(
-      `target server ${target.server} is not healthy (${targetServer.healthUrl}: ${health.detail})`,
+      `target server ${target.server} is not healthy (${healthTarget(targetServer)}: ${health.detail})`,
     );
 
   if (!seen.redis) problems.push(`cannot read the Redis topology: ${seen.redisError}`);
@@ -106,7 +109,7 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
         warnings.push(`cannot read the last-seen clusters: ${e.message}`);
         return null;
       }),
-      connectedNow(serverById(t, source.server).metricsUrl, t, ports),
+      connectedNow(serverById(t, source.server), t, ports, warnings),
     ]);
     expectedClusters = [...new Set([...(last?.clusters ?? []), ...live])].sort();
     const from = [
@@ -170,17 +173,23 @@ function startedBefore(o: RunningRun, run: Run): boolean {
   return a < b || (a === b && o.id < run.executionId);
 }
 
-/** The agent clusters connected to a server now, from its metrics page (empty when it does not answer). */
+/**
+ * The agent clusters connected to a server now, summed over its replicas (empty when none answers).
+ * A replica that does not answer is named in the warnings: its agents are unknown, not gone.
+ */
 async function connectedNow(
-  metricsUrl: string,
+  server: Server,
   t: Topology,
-  ports: Pick<Ports, 'metrics'>,
+  ports: Pick<Ports, 'agentMetrics'>,
+  warnings: string[],
 ): Promise<string[]> {
   try {
-    const { clusters } = parseRelayMetrics(
-      await ports.metrics.scrape(metricsUrl, t.verification.probeTimeoutMs),
-    );
-    return [...clusters].filter(([, c]) => c.pushConnected > 0 || c.pullConnected > 0).map(([name]) => name);
+    const reading = await ports.agentMetrics.read(server, t.verification.probeTimeoutMs);
+    if (!reading.complete || reading.rejectedCount)
+      warnings.push(`agents on ${server.id}: ${describeReading(reading)}`);
+    return [...reading.clusters]
+      .filter(([, c]) => c.pushConnected > 0 || c.pullConnected > 0)
+      .map(([name]) => name);
   } catch {
     return [];
   }

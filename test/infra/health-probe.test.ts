@@ -17,13 +17,33 @@ import {
 } from '#functions/health-probe/health-probe.ts';
 import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
 import { ManualClock } from '#lib/clock.ts';
+import type { AgentMetrics } from '#lib/metrics/reading.ts';
+import { ScrapeAgentMetrics } from '#lib/metrics/scrape.ts';
 import type { ClusterRegistry } from '#lib/ports.ts';
-import { httpMetrics, netProbes } from '#lib/probes.ts';
+import { netProbes } from '#lib/probes.ts';
+import { parseRelayMetrics } from '#lib/relay-metrics.ts';
 import { loadTopology, type Topology } from '#lib/topology.ts';
 import { localLambdaContext } from '#local/slack-standin.ts';
 
 const topology = loadTopology('infra/topology.example.json');
 const page = readFileSync(new URL('../fixtures/gloo-mgmt-server-metrics.txt', import.meta.url), 'utf8');
+/** Agent gauges from one page per server (one replica each, all answering); a missing page: no answer. */
+function pagesBy(pages: Record<string, string>): AgentMetrics {
+  return {
+    read: async (server) => {
+      const p = pages[server.id];
+      if (p === undefined) throw new Error(`no replica of ${server.id} answered: connect ECONNREFUSED`);
+      return {
+        source: 'scrape',
+        clusters: parseRelayMetrics(p).clusters,
+        replicas: [{ name: `${server.id}-0`, ok: true, detail: 'scraped' }],
+        complete: true,
+        rejected: [],
+        rejectedCount: 0,
+      };
+    },
+  };
+}
 const settings = { probeRegion: 'us-west-2', samples: 3, intervalMs: 10_000, timeoutMs: 2_000 };
 
 /** A registry and publisher that remember what they were given. */
@@ -62,12 +82,7 @@ function fakeDeps(
           : { ok: false, detail: 'ECONNREFUSED', latencyMs: 1 },
       httpGet: async () => ({ ok: false, detail: 'unused', latencyMs: 0 }),
     },
-    metrics: {
-      scrape: async (url) => {
-        if (url.includes('mgmt-east')) return page;
-        throw new Error(`GET ${url}: connect ECONNREFUSED`);
-      },
-    },
+    agentMetrics: pagesBy({ 'mgmt-east': page }),
     ...extra,
   };
 }
@@ -119,7 +134,7 @@ describe('health probe', () => {
       },
     ]);
     const empty = fakeDeps(new ManualClock(), {
-      metrics: { scrape: async () => '# no relay clients\n' },
+      agentMetrics: pagesBy({ 'mgmt-east': '# no relay clients\n', 'mgmt-west': '# no relay clients\n' }),
     });
     await runHealthProbe(topology, settings, empty);
     expect(empty.recorded).toEqual([]);
@@ -168,9 +183,17 @@ describe('health probe', () => {
       await new Promise<void>((r) => closed.close(() => r()));
       t = structuredClone(topology);
       t.servers[0]!.relayAddress = `127.0.0.1:${relayPort}`;
-      t.servers[0]!.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+      t.servers[0]!.metrics = {
+        source: 'scrape',
+        urls: [`http://127.0.0.1:${metricsPort}/metrics`],
+        maxPageBytes: 16_777_216,
+      };
       t.servers[1]!.relayAddress = `127.0.0.1:${closedPort}`;
-      t.servers[1]!.metricsUrl = `http://127.0.0.1:${closedPort}/metrics`;
+      t.servers[1]!.metrics = {
+        source: 'scrape',
+        urls: [`http://127.0.0.1:${closedPort}/metrics`],
+        maxPageBytes: 16_777_216,
+      };
     });
     afterAll(async () => {
       await new Promise<void>((r) => relay.close(() => r()));
@@ -185,7 +208,7 @@ describe('health probe', () => {
         {
           ...r,
           probes: netProbes,
-          metrics: httpMetrics,
+          agentMetrics: new ScrapeAgentMetrics(),
           clock: new ManualClock(),
         },
       );

@@ -95,7 +95,7 @@ describe('sandbox fault injection', () => {
     expect(parseInfo(await redis.info('replication')).role).toBe('master');
     expect(await redis.dbsize()).toBe(0);
     await waitFor('the healed server to read the (absent) lock', async () => {
-      const health = (await (await fetch(sb.topology.servers[0]!.healthUrl)).json()) as {
+      const health = (await (await fetch(sb.regions[sb.regionNames[0]].server.healthUrl)).json()) as {
         active: boolean;
         redis: string;
       };
@@ -144,7 +144,7 @@ describe('sandbox fault injection', () => {
     );
     expect(sb.agents.stats.missedAcks).toBeGreaterThanOrEqual(10);
     expect((await netProbes.tcpConnect(server.relayAddress, 300)).ok).toBe(true);
-    const health = await netProbes.httpGet(server.healthUrl, 300);
+    const health = await netProbes.httpGet(sb.regions[server.region].server.healthUrl, 300);
     expect(health).toMatchObject({ ok: false, detail: 'timeout after 300 ms' });
     const obs = (await (
       await fetch(`${sb.controlUrl}/health-checks/${server.route53HealthCheckId}`)

@@ -51,11 +51,11 @@ describe('sandbox lifecycle and failover', () => {
     const [east, west] = sb.topology.servers;
     expect(sb.dns.read()).toEqual({ ttl: 1, values: [recordValue(sb, east!.id)] });
     expect(new Set(Object.values(sb.agents.placement()))).toEqual(new Set([east!.id]));
-    const active = await scrape(east!.metricsUrl);
+    const active = await scrape(sb.regions[east!.region].server.metricsUrl);
     expect(active.connected).toHaveLength(20);
     expect(active.warmed).toHaveLength(20);
     expect(active.holder).toBe(1);
-    const passive = await scrape(west!.metricsUrl);
+    const passive = await scrape(sb.regions[west!.region].server.metricsUrl);
     expect(passive.connected).toEqual([]);
     expect(passive.holder).toBe(0);
   });
@@ -137,8 +137,8 @@ describe('sandbox lifecycle and failover', () => {
     const tcp = [
       ...sb.topology.servers.map((s) => splitHostPort(s.relayAddress)),
       ...sb.topology.servers.map((s) => ({
-        host: new URL(s.metricsUrl).hostname,
-        port: Number(new URL(s.metricsUrl).port),
+        host: new URL(sb.regions[s.region].server.metricsUrl).hostname,
+        port: Number(new URL(sb.regions[s.region].server.metricsUrl).port),
       })),
       ...sb.regionNames.map((r) => splitHostPort(sb.regions[r].redis.endpoint)),
       { host: '127.0.0.1', port: Number(new URL(sb.controlUrl).port) },

@@ -23,7 +23,7 @@ describe('sandbox at 1,000 agents', () => {
     // assess
     console.log(`1,000 agents reconnected ${reconnectMs} ms after the kill`);
     const metrics = await waitFor('1,000 agents warmed on the new server', async () => {
-      const m = await scrape(sb.topology.servers[1]!.metricsUrl);
+      const m = await scrape(sb.regions[sb.regionNames[1]].server.metricsUrl);
       return m.warmed.length === 1_000 ? m : null;
     });
     expect(metrics.connected).toHaveLength(1_000);

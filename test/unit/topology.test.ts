@@ -33,7 +33,7 @@ describe('topology', () => {
     doc.dns.ttl = '30';
     doc.servers[0].region = 'us-moon-1';
     doc.servers[1].id = 'mgmt-east';
-    doc.servers[1].metricsUrl = 'mgmt-west:9091/metrics';
+    doc.servers[0].metrics.headlessServiceUrl = 'mgmt-east:9091/metrics';
     const issues = issuesOf(doc);
     const paths = issues.map((i) => i.path);
     expect(paths).toEqual(
@@ -42,7 +42,7 @@ describe('topology', () => {
         'dns.ttl',
         'servers[0].region',
         'servers[1].id',
-        'servers[1].metricsUrl',
+        'servers[0].metrics.headlessServiceUrl',
       ]),
     );
     expect(issues.find((i) => i.path === 'name')?.message).toMatch(/missing: expected string/);
@@ -51,7 +51,9 @@ describe('topology', () => {
     expect(issues.find((i) => i.path === 'servers[1].id')?.message).toMatch(
       /duplicate server id "mgmt-east"/,
     );
-    expect(issues.find((i) => i.path === 'servers[1].metricsUrl')?.message).toMatch(/http\(s\) URL/);
+    expect(issues.find((i) => i.path === 'servers[0].metrics.headlessServiceUrl')?.message).toMatch(
+      /http\(s\) URL/,
+    );
   });
 
   it('accepts two servers that share one Gloo cluster name (the vendor demo: common.cluster identical on both)', () => {

@@ -24,6 +24,7 @@ import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import { lockSettings, parseTopology, type Region, type Topology } from '#lib/topology.ts';
 import { reapStale } from '#local/children.ts';
 import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
+import { type PrometheusStandin, startPrometheusStandin } from '../prometheus-standin.ts';
 import { AgentFleet, type Backoff } from './agents.ts';
 import { AlarmEvaluator, type AlarmStateChangeEvent } from './alarms.ts';
 import { type ControlApi, type ControlPlaneFaults, type LastSeen, startControlApi } from './control-api.ts';
@@ -74,6 +75,29 @@ export interface SandboxOptions {
   loopbackNet?: string;
   /** Wait for every agent to be connected and warmed before resolving (default true). */
   waitForAgents?: boolean;
+  /** Replicas (pods) per management server, agents split between them (default 2). */
+  replicas?: number;
+  /**
+   * Where the orchestrator reads the agent gauges (default: `SANDBOX_METRICS_SOURCE`, else
+   * `scrape`): `scrape` lists each pod's URL, `headless` resolves a headless-Service name in the
+   * sandbox DNS to the pod IPs, `prometheus` queries the Prometheus stand-in scraping the pods.
+   */
+  metricsSource?: SandboxMetricsSource;
+  /** The servers' health check (default `http` on `/health`, expecting 200). */
+  healthCheck?: 'http' | 'tcp';
+}
+
+/** How the sandbox topology reads the agent gauges. */
+export type SandboxMetricsSource = 'scrape' | 'headless' | 'prometheus';
+
+/** The metrics source named by `SANDBOX_METRICS_SOURCE` (so a suite can run under each), else `scrape`. */
+export function metricsSourceFromEnv(env: NodeJS.ProcessEnv = process.env): SandboxMetricsSource {
+  const v = env.SANDBOX_METRICS_SOURCE ?? 'scrape';
+  if (v !== 'scrape' && v !== 'headless' && v !== 'prometheus')
+    throw new Error(
+      `SANDBOX_METRICS_SOURCE must be scrape, headless or prometheus, got ${JSON.stringify(v)}`,
+    );
+  return v;
 }
 
 /** One region's processes. */
@@ -137,6 +161,9 @@ export interface Sandbox {
   faults: { controlPlane: ControlPlaneFaults };
   /** Invariant monitor (split brain, epoch never decreasing, agent placement history). */
   invariants: InvariantMonitor;
+  /** How the topology reads the agent gauges, and the Prometheus stand-in when that is the source. */
+  metricsSource: SandboxMetricsSource;
+  prometheus: PrometheusStandin | null;
   /** Milliseconds from `startSandbox` to every agent connected and warmed (0 with `waitForAgents: false`). */
   startupMs: number;
   /** The region of a management cluster. */
@@ -171,6 +198,8 @@ function randomLoopbackNet(): string {
   return `127.${octet()}.${octet()}`;
 }
 const RECORD_NAME = 'mgmt-server.sandbox.gloo.test';
+/** The headless-Service name of a server's pods in the sandbox zone. */
+const podsRecordName = (cluster: string) => `${cluster}-pods.sandbox.gloo.test`;
 const CHECKERS = 8;
 
 // Every live sandbox's Redis pids, killed synchronously if the process exits or is signalled.
@@ -301,7 +330,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const redisA = await startRedis({ host: redisHosts[0], port: redisPortA });
     redisList.push(redisA);
     cleanups.push(() => redisA.stop());
-    const httpPort = await freeSharedPort(HOSTS, [relayPort]);
+    const replicas = opts.replicas ?? 2;
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9)
+      throw new Error(`sandbox: replicas must be 1-9, got ${replicas}`);
+    const metricsSource = opts.metricsSource ?? metricsSourceFromEnv();
+    // Pod IPs: .31, .32, ... for A's replicas, .41, .42, ... for B's.
+    const podHosts = [0, 1].map((s) =>
+      Array.from({ length: replicas }, (_, r) => `${net}.${31 + s * 10 + r}`),
+    );
+    const httpPort = await freeSharedPort([...HOSTS, ...podHosts.flat()], [relayPort]);
     // Distinct ports too: ReplicaOfPromoter matches a replica to its primary by port.
     const redisPortB = await freeSharedPort([redisHosts[1]], [redisPortA]);
     const redisB = await startRedis({ host: redisHosts[1], port: redisPortB, replicaOf: redisA.endpoint });
@@ -312,7 +349,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const values = { [clusters[0]]: HOSTS[0], [clusters[1]]: HOSTS[1] };
     const dns = await startSandboxDns({
       propagationMs: opts.dnsPropagationMs ?? 300,
-      records: [{ name: RECORD_NAME, type: 'A', record: { ttl, values: [HOSTS[0]] } }],
+      records: [
+        { name: RECORD_NAME, type: 'A', record: { ttl, values: [HOSTS[0]] } },
+        // Headless Services of the management servers: one A record per pod.
+        ...[0, 1].map((i) => ({
+          name: podsRecordName(clusters[i as 0 | 1]),
+          type: 'A' as const,
+          record: { ttl: 1, values: podHosts[i]! },
+        })),
+      ],
     });
     cleanups.push(() => dns.close());
 
@@ -337,6 +382,41 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     });
     cleanups.push(() => control.close());
 
+    // A Prometheus scraping every pod of both servers, as a per-region Prometheus (or AMP) would.
+    const prometheus =
+      metricsSource === 'prometheus'
+        ? await startPrometheusStandin({
+            host: '127.0.0.1',
+            targets: [0, 1].flatMap((i) =>
+              podHosts[i]!.map((h, r) => ({
+                url: `http://${h}:${httpPort}/metrics`,
+                labels: {
+                  job: 'gloo-mesh-mgmt-server',
+                  namespace: 'gloo-mesh',
+                  mgmt_server: clusters[i as 0 | 1],
+                  pod: `gloo-mesh-mgmt-server-${r}`,
+                  instance: `${h}:${httpPort}`,
+                },
+              })),
+            ),
+          })
+        : null;
+    if (prometheus) cleanups.push(() => prometheus.close());
+    const metricsFor = (i: number) =>
+      metricsSource === 'prometheus'
+        ? {
+            source: 'prometheus',
+            url: prometheus!.url,
+            selector: { job: 'gloo-mesh-mgmt-server', mgmt_server: clusters[i as 0 | 1] },
+          }
+        : metricsSource === 'headless'
+          ? {
+              source: 'scrape',
+              headlessServiceUrl: `http://${podsRecordName(clusters[i as 0 | 1])}:${httpPort}/metrics`,
+              nameservers: [dns.server],
+            }
+          : { source: 'scrape', urls: podHosts[i]!.map((h) => `http://${h}:${httpPort}/metrics`) };
+
     const topology = parseTopology(
       {
         name: 'sandbox',
@@ -346,8 +426,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           glooClusterName: clusters[i as 0 | 1],
           region: regionNames[i as 0 | 1],
           relayAddress: `${HOSTS[i as 0 | 1]}:${relayPort}`,
-          metricsUrl: `http://${HOSTS[i as 0 | 1]}:${httpPort}/metrics`,
-          healthUrl: `http://${HOSTS[i as 0 | 1]}:${httpPort}/health`,
+          metrics: metricsFor(i),
+          health:
+            (opts.healthCheck ?? 'http') === 'tcp'
+              ? { kind: 'tcp' }
+              : { kind: 'http', url: `http://${HOSTS[i as 0 | 1]}:${httpPort}/health`, expectStatus: [200] },
           route53HealthCheckId: healthCheckIds[i as 0 | 1],
           alarmNames: [`sandbox-${clusters[i as 0 | 1]}-relay-down`],
         })),
@@ -395,6 +478,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           relayPort,
           httpPort,
           redisEndpoint: redis.endpoint,
+          replicaHosts: podHosts[i]!,
           lock: lockFormat,
           passiveGraceMs: opts.passiveGraceMs ?? 1_500,
         }),
@@ -538,6 +622,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       },
       faults,
       invariants,
+      metricsSource,
+      prometheus,
       startupMs,
       dns: {
         server: dns.server,

@@ -46,6 +46,12 @@ export interface SimServerOptions {
   relayPort: number;
   /** Port of the HTTP endpoints (`/metrics`, `/health`, `POST /write`). */
   httpPort: number;
+  /**
+   * The pod IPs of this server's replicas (default: one replica on `host`). Like Gloo with several
+   * replicas behind one Service, each agent connection lands on one replica (round robin over the
+   * live ones) and each replica's own `/metrics` on `<podIp>:<httpPort>` reports only its agents.
+   */
+  replicaHosts?: string[];
   /** `host:port` of this region's Redis. */
   redisEndpoint: string;
   lock: LockFormat;
@@ -81,6 +87,8 @@ export interface WriteNowResult {
 
 interface Session {
   socket: Socket;
+  /** The replica holding this connection. */
+  replica: number;
   cluster: string | null;
   snapshot: string | null;
   warmed: boolean;
@@ -117,6 +125,10 @@ export class SimServer extends EventEmitter {
   private sessions = new Set<Session>();
   private timers: NodeJS.Timeout[] = [];
   private heldRequests: (() => void)[] = [];
+  private replicaHttp: (HttpServer | null)[] = [];
+  /** Per replica: `up`, `metrics-down` (its metrics endpoint refuses connections) or `killed`. */
+  private replicaState: ('up' | 'metrics-down' | 'killed')[] = [];
+  private nextReplica = 0;
   private polling = false;
   /** Rises on every start and kill, so work begun by an earlier incarnation is ignored. */
   private generation = 0;
@@ -178,6 +190,64 @@ export class SimServer extends EventEmitter {
   get healthUrl(): string {
     return `http://${this.host}:${this.httpPort}/health`;
   }
+  /** The pod IPs of the replicas. */
+  get replicaHosts(): string[] {
+    return this.opts.replicaHosts?.length ? this.opts.replicaHosts : [this.host];
+  }
+  /** Each replica's own metrics URL (`http://<podIp>:<httpPort>/metrics`). */
+  get replicaMetricsUrls(): string[] {
+    return this.replicaHosts.map((h) => `http://${h}:${this.httpPort}/metrics`);
+  }
+  /** The agent clusters connected to one replica, sorted. */
+  replicaClusters(replica: number): string[] {
+    return [...this.sessions].flatMap((s) => (s.cluster && s.replica === replica ? [s.cluster] : [])).sort();
+  }
+
+  /** Stops (or restarts) one replica's metrics endpoint: connections are refused; its agents stay. */
+  async setReplicaMetricsDown(replica: number, down: boolean): Promise<void> {
+    this.checkReplica(replica);
+    if (this.replicaState[replica] === 'killed') return;
+    this.replicaState[replica] = down ? 'metrics-down' : 'up';
+    if (down) {
+      const h = this.replicaHttp[replica] ?? null;
+      this.replicaHttp[replica] = null;
+      h?.closeAllConnections();
+      await close(h);
+    } else if (!this.replicaHttp[replica] && this.modeValue !== 'killed') await this.listenReplica(replica);
+  }
+
+  /** Kills one replica (its pod): its agent connections drop and reconnect to the others. */
+  async killReplica(replica: number): Promise<void> {
+    await this.setReplicaMetricsDown(replica, true);
+    this.replicaState[replica] = 'killed';
+    for (const s of this.sessions) if (s.replica === replica) s.socket.destroy();
+  }
+
+  private checkReplica(replica: number): void {
+    if (!Number.isInteger(replica) || replica < 0 || replica >= this.replicaHosts.length)
+      throw new Error(
+        `sandbox: ${this.cluster} has replicas 0..${this.replicaHosts.length - 1}, not ${replica}`,
+      );
+  }
+
+  private async listenReplica(i: number): Promise<void> {
+    const h = createHttpServer((req, res) => {
+      const handle = () => {
+        if (req.method === 'GET' && new URL(req.url ?? '/', 'http://sandbox').pathname === '/metrics') {
+          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+          res.end(this.metricsText(i));
+        } else {
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end('{"error":"not found"}');
+        }
+      };
+      if (this.modeValue === 'frozen') this.heldRequests.push(handle);
+      else handle();
+    });
+    h.keepAliveTimeout = 1_000;
+    await listen(h, this.replicaHosts[i]!, this.httpPort);
+    this.replicaHttp[i] = h;
+  }
 
   /** Agent clusters connected now (hello received), sorted. */
   connectedClusters(): string[] {
@@ -216,9 +286,12 @@ export class SimServer extends EventEmitter {
     this.relay = createTcpServer((socket) => this.onConnection(socket));
     this.http = createHttpServer((req, res) => this.onRequest(req, res));
     this.http.keepAliveTimeout = 1_000;
+    this.replicaState = this.replicaHosts.map(() => 'up');
+    this.replicaHttp = this.replicaHosts.map(() => null);
     await Promise.all([
       listen(this.relay, this.host, this.relayPort),
       listen(this.http, this.host, this.httpPort),
+      ...this.replicaHosts.map((_, i) => this.listenReplica(i)),
     ]);
     this.modeValue = 'running';
     await this.redis.connect().catch(() => {});
@@ -240,10 +313,12 @@ export class SimServer extends EventEmitter {
     this.heldRequests = [];
     const relay = this.relay;
     const http = this.http;
+    const pods = this.replicaHttp.splice(0);
     this.relay = null;
     this.http = null;
     http?.closeAllConnections();
-    await Promise.all([close(relay), close(http)]);
+    for (const p of pods) p?.closeAllConnections();
+    await Promise.all([close(relay), close(http), ...pods.map((p) => close(p))]);
     this.redis?.disconnect();
     this.redis = null;
     if (this.holder) this.setHolder(false);
@@ -306,9 +381,14 @@ export class SimServer extends EventEmitter {
     };
   }
 
-  /** The metrics page (Prometheus text, Gloo's metric names plus `sandbox_*`). */
-  metricsText(): string {
-    const sessions = [...this.sessions].filter((s) => s.cluster);
+  /**
+   * The metrics page (Prometheus text, Gloo's metric names plus `sandbox_*`): of one replica (its
+   * own agents only, as each Gloo pod reports), or of all replicas together when none is given.
+   */
+  metricsText(replica?: number): string {
+    const sessions = [...this.sessions].filter(
+      (s) => s.cluster && (replica === undefined || s.replica === replica),
+    );
     const gauge = (name: string, help: string, value: (s: Session) => number) => [
       `# HELP ${name} ${help}`,
       `# TYPE ${name} gauge`,
@@ -466,7 +546,14 @@ export class SimServer extends EventEmitter {
   }
 
   private onConnection(socket: Socket): void {
-    const session: Session = { socket, cluster: null, snapshot: null, warmed: false };
+    // Like the Service in front of the pods: the next live replica takes the connection.
+    const live = this.replicaHosts.map((_, i) => i).filter((i) => this.replicaState[i] !== 'killed');
+    if (live.length === 0) {
+      socket.destroy();
+      return;
+    }
+    const replica = live[this.nextReplica++ % live.length]!;
+    const session: Session = { socket, replica, cluster: null, snapshot: null, warmed: false };
     this.sessions.add(session);
     socket.setNoDelay(true);
     socket.on('error', () => {});

@@ -6,7 +6,10 @@
  * handlers; production code builds its own per step and never sees this module.
  */
 import { type Clock, systemClock } from '#lib/clock.ts';
-import { httpMetrics, netProbes } from '#lib/probes.ts';
+import { agentMetricsBySource } from '#lib/metrics/agent-metrics.ts';
+import { PrometheusAgentMetrics } from '#lib/metrics/prometheus.ts';
+import { ScrapeAgentMetrics } from '#lib/metrics/scrape.ts';
+import { netProbes } from '#lib/probes.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
@@ -37,7 +40,11 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
   return {
     clock,
     probes: netProbes,
-    metrics: httpMetrics,
+    // The pods' pages (named DNS servers honoured), or the Prometheus stand-in (no auth).
+    agentMetrics: agentMetricsBySource({
+      scrape: new ScrapeAgentMetrics(),
+      prometheus: new PrometheusAgentMetrics(),
+    }),
     promoter: redisPromoterPort(t, clock, redis),
     lock: redisLockPort(t, redis),
     dns: new SandboxDnsPointer(url, t.dns.recordName, t.dns.recordType),

@@ -6,7 +6,7 @@
 import { Annotations, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
-import type { Topology } from '#lib/topology.ts';
+import { serverEgressPorts, type Topology } from '#lib/topology.ts';
 import type { DeployConfig } from '../deploy-config.ts';
 import { acknowledge } from '../nag.ts';
 import { Concern } from './concern.ts';
@@ -19,10 +19,6 @@ export interface NetworkProps {
 }
 
 const portOf = (hostPort: string) => Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
-const urlPort = (u: string) => {
-  const url = new URL(u);
-  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-};
 
 /** The VPC placement of the stack's region, or none (with a synth warning). */
 export class Network extends Concern {
@@ -68,14 +64,17 @@ export class Network extends Concern {
       allowAllOutbound: false,
     });
     const ports = new Set<number>([443]);
+    const udp = new Set<number>();
     for (const s of t.servers) {
-      ports.add(portOf(s.relayAddress));
-      ports.add(urlPort(s.metricsUrl));
-      ports.add(urlPort(s.healthUrl));
+      const e = serverEgressPorts(s);
+      for (const p of e.tcp) ports.add(p);
+      for (const p of e.udp) udp.add(p);
     }
     for (const m of Object.values(t.redis.members)) if (m) ports.add(portOf(m.endpoint));
     for (const p of [...ports].sort((a, b) => a - b))
       sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(p), `to port ${p} (topology endpoint or AWS API)`);
+    for (const p of [...udp].sort((a, b) => a - b))
+      sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.udp(p), `to DNS port ${p} (headless Service resolution)`);
     this.placement = { vpc, subnets, securityGroups: [sg] };
   }
 }
