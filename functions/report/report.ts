@@ -192,11 +192,20 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
       );
       nextActions.push(...redisFollowUp(run, s.promotion));
       break;
-    case 'ReconnectIncomplete':
-      nextActions.push(
-        `Lock and DNS point at ${target.server}, but these agents did not reconnect: ${(s.reconnect?.missing ?? []).map((m) => `${m.cluster} (${m.reason})`).join(', ') || 'see the confirm-reconnect output'}. Check their relay connectivity and TLS (both management clusters must share the relay root CA, identity token and authority).`,
-      );
+    case 'ReconnectIncomplete': {
+      const missing = s.reconnect?.missing ?? [];
+      const gone = missing.filter((m) => !m.reason.startsWith('unknown'));
+      const unknown = missing.filter((m) => m.reason.startsWith('unknown'));
+      if (gone.length || !unknown.length)
+        nextActions.push(
+          `Lock and DNS point at ${target.server}, but these agents did not reconnect: ${gone.map((m) => `${m.cluster} (${m.reason})`).join(', ') || 'see the confirm-reconnect output'}. Check their relay connectivity and TLS (both management clusters must share the relay root CA, identity token and authority).`,
+        );
+      if (unknown.length)
+        nextActions.push(
+          `Lock and DNS point at ${target.server}; the state of ${unknown.length} expected agent cluster(s) is UNKNOWN, not disconnected: ${unknown.map((m) => m.cluster).join(', ')} (${unknown[0]!.reason}). Check that replica, then re-run confirm (re-run the ${run.direction}: every step is a no-op until the confirmation).`,
+        );
       break;
+    }
     case 'PromotionFailed':
       nextActions.push(
         `Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`,
@@ -214,6 +223,10 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     default:
       if (NOTHING_CHANGED.includes(outcome.name)) nextActions.push('Nothing changed.');
   }
+  if (s.reconnect?.missingReplicas.length && outcome.name !== 'ReconnectIncomplete')
+    nextActions.push(
+      `Replica ${s.reconnect.missingReplicas.join(', ')} of ${target.server} did not answer the last agent check: ${s.reconnect.unknown} expected cluster(s) counted unknown. Check the pod.`,
+    );
   if (readErrors.length)
     nextActions.push(`Some state could not be read after the run: ${readErrors.join('; ')}`);
 

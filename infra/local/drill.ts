@@ -22,7 +22,12 @@ import { sandboxPorts } from '#local/sandbox/ports.ts';
 import { startLocalApprovals } from './approvals-local.ts';
 import { waitReplicating } from './redis-server.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
-import { type AlarmStateChangeEvent, type Sandbox, startSandbox } from './sandbox/index.ts';
+import {
+  type AlarmStateChangeEvent,
+  type Sandbox,
+  type SandboxMetricsSource,
+  startSandbox,
+} from './sandbox/index.ts';
 import { renderForTerminal } from './slack-standin.ts';
 
 /** Options of {@link runDrill}. */
@@ -37,6 +42,10 @@ export interface DrillOptions {
   print?: boolean;
   /** Wait scale for the local runner (default 0.2). */
   waitScale?: number;
+  /** Where the orchestrator reads the agent gauges (default: the sandbox's, `SANDBOX_METRICS_SOURCE` or scrape). */
+  metrics?: SandboxMetricsSource;
+  /** The servers' health check (default http). */
+  health?: 'http' | 'tcp';
 }
 
 /** One workflow run of the drill. */
@@ -86,7 +95,11 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     `Gloo management-plane failover drill (scenario: ${o.scenario}, ${o.agents} agents${o.dryRun ? ', dry run' : ''}${o.failback ? ', then failback' : ''})`,
   );
   out('');
-  const sb = await startSandbox({ agents: o.agents });
+  const sb = await startSandbox({
+    agents: o.agents,
+    ...(o.metrics ? { metricsSource: o.metrics } : {}),
+    ...(o.health ? { healthCheck: o.health } : {}),
+  });
   const sandboxStartMs = sb.startupMs;
   const runs: DrillRun[] = [];
   const rto: Record<string, number> = {};
@@ -97,7 +110,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     if (o.approve) topology = withApprovalGates(topology);
     const ports = sandboxPorts(topology);
     mark(
-      `sandbox ready in ${sb.startupMs} ms: ${o.agents} agents on ${clusterA} (${regionA}); ${clusterB} (${regionB}) passive; DNS ${sb.dns.recordName} -> ${sb.dns.read()?.values.join(',')}`,
+      `sandbox ready in ${sb.startupMs} ms: ${o.agents} agents on ${clusterA} (${regionA}); ${clusterB} (${regionB}) passive; DNS ${sb.dns.recordName} -> ${sb.dns.read()?.values.join(',')}; ${sb.regions[regionA].server.replicaHosts.length} replicas per server, metrics via ${sb.metricsSource}, health ${topology.servers[0]!.health.kind}`,
     );
     // As in AWS, where the health probe records the clusters on each server: wait for the first record.
     await waitForLastSeen(ports, clusterA, o.agents);
@@ -563,12 +576,14 @@ async function main(): Promise<void> {
       scenario: { type: 'string', default: 'outage' },
       json: { type: 'string' },
       approve: { type: 'string' },
+      metrics: { type: 'string' },
+      health: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject|slack] [--json FILE]\n',
+      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE]\n',
     );
     return;
   }
@@ -579,7 +594,13 @@ async function main(): Promise<void> {
     throw new Error(`--scenario: expected outage or blip, got ${values.scenario}`);
   if (values.approve !== undefined && !['auto', 'reject', 'slack'].includes(values.approve))
     throw new Error(`--approve: expected auto, reject or slack, got ${values.approve}`);
+  if (values.metrics !== undefined && !['scrape', 'headless', 'prometheus'].includes(values.metrics))
+    throw new Error(`--metrics: expected scrape, headless or prometheus, got ${values.metrics}`);
+  if (values.health !== undefined && !['http', 'tcp'].includes(values.health))
+    throw new Error(`--health: expected http or tcp, got ${values.health}`);
   const report = await runDrill({
+    ...(values.metrics ? { metrics: values.metrics as SandboxMetricsSource } : {}),
+    ...(values.health ? { health: values.health as 'http' | 'tcp' } : {}),
     agents,
     scenario: values.scenario,
     failback: values.failback ?? false,

@@ -134,4 +134,55 @@ describe('topology', () => {
     expect(() => loadTopology('/nonexistent/topology.json')).toThrow(/cannot read topology file/);
     expect(() => loadTopology('package-lock.json.nope')).toThrow(/cannot read/);
   });
+
+  it('keeps a first-release server working: metricsUrl becomes a scrape of that one target, healthUrl an HTTP check accepting any 2xx', () => {
+    // prepare
+    const doc = example();
+    for (const s of doc.servers) {
+      delete s.metrics;
+      delete s.health;
+      s.metricsUrl = `http://${s.id}.example.com:9091/metrics`;
+      s.healthUrl = `http://${s.id}.example.com:8090/health`;
+    }
+    // act
+    const t = parseTopology(doc);
+    // assess
+    expect(t.servers[0]!.metrics).toEqual({
+      source: 'scrape',
+      urls: ['http://mgmt-east.example.com:9091/metrics'],
+      maxPageBytes: 16_777_216,
+    });
+    expect(t.servers[0]!.health).toEqual({
+      kind: 'http',
+      url: 'http://mgmt-east.example.com:8090/health',
+      expectStatus: ['2xx'],
+    });
+  });
+
+  it('refuses Prometheus selectors that could inject PromQL, the agent label "cluster", and ambiguous scrape targets', () => {
+    // prepare
+    const doc = example();
+    doc.servers[1].metrics.selector = { job: 'x"} or vector(1) #', cluster: 'mgmt-west' };
+    doc.servers[0].metrics.urls = ['http://10.0.0.1:9091/metrics'];
+    // act
+    const issues = issuesOf(doc);
+    // assess
+    expect(issues.find((i) => i.path === 'servers[1].metrics.selector.job')?.message).toMatch(
+      /no quotes, backslashes or braces/,
+    );
+    expect(issues.find((i) => i.path === 'servers[1].metrics.selector')?.message).toMatch(
+      /"cluster" is the agent label/,
+    );
+    expect(issues.find((i) => i.path === 'servers[0].metrics')?.message).toMatch(/exactly one of "urls"/);
+  });
+
+  it('accepts a TCP-only health check and expected HTTP codes or classes; refuses a bad one', () => {
+    const doc = example();
+    doc.servers[0].health = { kind: 'tcp' };
+    doc.servers[1].health.expectStatus = [200, '3xx'];
+    const t = parseTopology(doc);
+    expect(t.servers[0]!.health).toEqual({ kind: 'tcp' });
+    doc.servers[1].health.expectStatus = [99];
+    expect(issuesOf(doc).map((i) => i.path)).toContain('servers[1].health.expectStatus[0]');
+  });
 });

@@ -128,7 +128,7 @@ export class SimServer extends EventEmitter {
   private replicaHttp: (HttpServer | null)[] = [];
   /** Per replica: `up`, `metrics-down` (its metrics endpoint refuses connections) or `killed`. */
   private replicaState: ('up' | 'metrics-down' | 'killed')[] = [];
-  private nextReplica = 0;
+
   private polling = false;
   /** Rises on every start and kill, so work begun by an earlier incarnation is ignored. */
   private generation = 0;
@@ -221,6 +221,21 @@ export class SimServer extends EventEmitter {
     await this.setReplicaMetricsDown(replica, true);
     this.replicaState[replica] = 'killed';
     for (const s of this.sessions) if (s.replica === replica) s.socket.destroy();
+  }
+
+  private liveReplicas(): number[] {
+    return this.replicaHosts.map((_, i) => i).filter((i) => this.replicaState[i] !== 'killed');
+  }
+
+  /**
+   * The replica that holds an agent's connection: a stable hash of its name over the live replicas
+   * (the sandbox's stand-in for the load balancer, so a test knows which agents share a pod).
+   */
+  replicaFor(cluster: string): number {
+    const live = this.liveReplicas();
+    let h = 0;
+    for (const ch of cluster) h = (h + ch.charCodeAt(0)) % 9973;
+    return live[h % live.length] ?? 0;
   }
 
   private checkReplica(replica: number): void {
@@ -546,14 +561,11 @@ export class SimServer extends EventEmitter {
   }
 
   private onConnection(socket: Socket): void {
-    // Like the Service in front of the pods: the next live replica takes the connection.
-    const live = this.replicaHosts.map((_, i) => i).filter((i) => this.replicaState[i] !== 'killed');
-    if (live.length === 0) {
+    if (this.liveReplicas().length === 0) {
       socket.destroy();
       return;
     }
-    const replica = live[this.nextReplica++ % live.length]!;
-    const session: Session = { socket, replica, cluster: null, snapshot: null, warmed: false };
+    const session: Session = { socket, replica: 0, cluster: null, snapshot: null, warmed: false };
     this.sessions.add(session);
     socket.setNoDelay(true);
     socket.on('error', () => {});
@@ -576,6 +588,7 @@ export class SimServer extends EventEmitter {
             other.socket.destroy();
           }
         s.cluster = m.cluster;
+        s.replica = this.replicaFor(m.cluster);
         sendMessage(s.socket, { t: 'welcome', server: this.cluster, active: this.holder });
         if (!this.holder && this.lockKnown) this.scheduleGoaway(s);
         break;
