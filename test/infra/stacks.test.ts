@@ -335,7 +335,7 @@ describe('regional stacks', () => {
     // Without security groups in the deploy config, the stack makes one with egress to the topology's ports only.
     east.hasResourceProperties('AWS::EC2::SecurityGroup', {
       VpcId: 'vpc-0a1b2c3d4e5f60718',
-      SecurityGroupEgress: [443, 6379, 8090, 9091, 9900].map((p) =>
+      SecurityGroupEgress: [443, 4317, 6379, 8090, 9091, 9900].map((p) =>
         Match.objectLike({ IpProtocol: 'tcp', FromPort: p, ToPort: p, CidrIp: '0.0.0.0/0' }),
       ),
     });

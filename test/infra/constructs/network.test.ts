@@ -44,7 +44,7 @@ describe('network placement', () => {
     t.resourceCountIs('AWS::EC2::SecurityGroup', 1);
     t.hasResourceProperties('AWS::EC2::SecurityGroup', {
       VpcId: 'vpc-0a1b2c3d4e5f60718',
-      SecurityGroupEgress: [443, 6379, 8090, 9091, 9900, 9901].map((p) =>
+      SecurityGroupEgress: [443, 4317, 6379, 8090, 9091, 9900, 9901].map((p) =>
         Match.objectLike({ IpProtocol: 'tcp', FromPort: p, ToPort: p }),
       ),
     });
