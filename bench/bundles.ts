@@ -65,8 +65,9 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   // The lock on Redis only (AUTH from Secrets Manager).
   switchLock: ['@aws-sdk/client-secrets-manager', 'ioredis'],
   repointDns: ['@aws-sdk/client-route-53'],
-  // A metrics scrape over fetch: no AWS client, no Redis.
-  confirmReconnect: [],
+  // The target's agent gauges: its pods over fetch, or its Prometheus (auth from Secrets Manager,
+  // or SigV4 with the function's credentials); no Redis.
+  confirmReconnect: ['@aws-sdk/client-secrets-manager'],
   // Reads the world after the run (Redis, lock, DNS) and publishes to SNS.
   report: [
     '@aws-sdk/client-elasticache',

@@ -13,7 +13,8 @@ import { type Server, serverById, type Topology } from '#lib/topology.ts';
 import type { Ports, RunningRun } from '#lib/wiring.ts';
 
 /** The ports preflight reads. */
-export type PreflightPorts = ObservePorts & Pick<Ports, 'clock' | 'runs' | 'probes' | 'agentMetrics' | 'registry'>;
+export type PreflightPorts = ObservePorts &
+  Pick<Ports, 'clock' | 'runs' | 'probes' | 'agentMetrics' | 'registry'>;
 
 /** Preflight: see the module comment. */
 export async function preflight(run: Run, t: Topology, ports: PreflightPorts): Promise<Plan> {
