@@ -36,13 +36,47 @@ export interface RunState {
   reconnect?: Reconnect;
 }
 
-/** One row of the step table. */
+/** The RTO phase a step belongs to (the Gantt colours and the RTO breakdown use these). */
+export type Phase =
+  | 'preflight'
+  | 'verification'
+  | 'approval'
+  | 'promotion'
+  | 'lock'
+  | 'DNS'
+  | 'reconnection'
+  | 'report';
+
+/** One row of the step table (one bar of the timeline). */
 export interface StepRow {
   step: string;
+  /** The RTO phase of the step. */
+  phase: Phase;
+  /** The workflow states the step spans (a Task and its polling Task). */
+  states: string[];
   startedAt: string;
   endedAt: string;
   durationMs: number;
   result: string;
+}
+
+/** Lock, Redis, DNS and agents at one moment (before: as preflight read them; after: re-read now). */
+export interface Snapshot {
+  lockHolder: string | null;
+  lockEpoch: number | null;
+  redisPrimary: string | null;
+  dnsValues: string[] | null;
+  dnsPointsTo: string | null;
+  /** Agents on the server that was active (before) or became active (after), as far as known. */
+  agents: { cluster: string; count: number; of?: number; source: string } | null;
+}
+
+/** Who decided an approval gate, and when. */
+export interface ApprovalRecord {
+  decision: 'approved' | 'rejected' | 'timed out';
+  by: string;
+  at: string | null;
+  detail: string;
 }
 
 /** The run report. */
@@ -55,30 +89,46 @@ export interface RunReport {
   incidentId: string;
   trigger: string;
   dryRun: boolean;
+  requestedBy: string;
+  executionId: string;
+  /** When the execution started (Step Functions' `$$.Execution.StartTime`), when known. */
+  startedAt: string | null;
   steps: StepRow[];
   changed: { what: string; before: string; after: string }[];
   error?: { name: string; message: string };
   /** What the Redis promotion may have lost (an unplanned promotion or a forced detach), in words. */
   redisDataLoss?: string;
   nextActions: string[];
-  after: {
-    lockHolder: string | null;
-    lockEpoch: number | null;
-    redisPrimary: string | null;
-    dnsPointsTo: string | null;
-    readErrors: string[];
-  };
+  /** The verification quorum and each signal's verdict (the evidence an approver saw). */
+  verification: {
+    want: 'down' | 'up';
+    confirmed: boolean;
+    skipped: boolean;
+    votes: number;
+    quorum: number;
+    signals: { kind: string; verdict: string; detail: string }[];
+    evidence: string[];
+  } | null;
+  approvals: ApprovalRecord[];
+  before: Snapshot | null;
+  after: Snapshot & { readErrors: string[] };
+  /** A presigned link to the report page, when the page was stored (AWS). */
+  pageUrl?: string;
   reportedAt: string;
 }
 
 function row(
   step: string,
+  phase: Phase,
+  states: string[],
   t: { startedAt: string; endedAt: string } | undefined,
   result: string,
 ): StepRow | null {
   if (!t) return null;
   return {
     step,
+    phase,
+    states,
     startedAt: t.startedAt,
     endedAt: t.endedAt,
     durationMs: Date.parse(t.endedAt) - Date.parse(t.startedAt),
@@ -113,16 +163,26 @@ export function redisFollowUp(run: Run, promotion: Promotion | undefined): strin
 
 /** Builds the report (and reads the state after the run). */
 export async function buildReport(s: RunState, t: Topology, ports: ReportPorts): Promise<RunReport> {
+  const reportStarted = iso(ports.clock);
   const { run, outcome } = s;
   const { source, target } = run;
   const seen = await observe(t, ports, target.region);
   const readErrors = [seen.redisError, seen.lockError, seen.dnsError].filter((e): e is string => !!e);
   const before = s.plan?.before;
 
+  const polled = (n: number | undefined, first: string, poll: string) => (n ? [first, poll] : [first]);
   const steps = [
-    row('preflight', s.plan, s.plan ? (s.plan.alreadyActive ? 'already active' : 'plan recorded') : ''),
+    row(
+      'preflight',
+      'preflight',
+      ['RunPreflight'],
+      s.plan,
+      s.plan ? (s.plan.alreadyActive ? 'already active' : 'plan recorded') : '',
+    ),
     row(
       run.direction === 'failover' ? 'verify-outage' : 'verify-recovered',
+      'verification',
+      [run.direction === 'failover' ? 'VerifySourceOutage' : 'VerifyTargetRecovered'],
       s.verify,
       s.verify
         ? s.verify.skipped
@@ -132,11 +192,15 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     ),
     row(
       'promote-redis',
+      'promotion',
+      polled(s.promotion?.polls, 'StartRedisPromotion', 'PollRedisPromotion'),
       s.promotion,
       s.promotion ? `${s.promotion.state} (${s.promotion.mode}) ${s.promotion.detail}` : '',
     ),
     row(
       'switch-lock',
+      'lock',
+      ['SwitchGlobalLock'],
       s.lock,
       s.lock
         ? `${s.lock.outcome}: ${s.lock.previousHolder ?? 'nobody'}@${s.lock.previousEpoch} -> ${s.lock.holder}@${s.lock.epoch}`
@@ -144,11 +208,23 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     ),
     row(
       'repoint-dns',
+      'DNS',
+      polled(s.dns?.polls, 'RepointDns', 'PollDnsChange'),
       s.dns,
       s.dns ? `${s.dns.outcome} ${s.dns.status}: ${s.dns.before.join(',')} -> ${s.dns.after.join(',')}` : '',
     ),
-    row('confirm-reconnect', s.reconnect, s.reconnect ? s.reconnect.detail : ''),
+    row(
+      'confirm-reconnect',
+      'reconnection',
+      ['ConfirmAgentsReconnected'],
+      s.reconnect,
+      s.reconnect ? s.reconnect.detail : '',
+    ),
   ].filter((r): r is StepRow => r !== null);
+  const approvals = approvalRecords(s);
+  const gateRow = approvalRow(approvals[0], steps, s.lock);
+  if (gateRow) steps.push(gateRow);
+  steps.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
 
   const changed: RunReport['changed'] = [];
   const redisAfter = seen.redis?.primaryRegion ?? null;
@@ -230,6 +306,7 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
   if (readErrors.length)
     nextActions.push(`Some state could not be read after the run: ${readErrors.join('; ')}`);
 
+  const reportedAt = iso(ports.clock);
   const summary = {
     FailedOver: `${run.direction} ${source.server} (${source.region}) -> ${target.server} (${target.region}) complete`,
     AlreadyActive: `${target.server} was already active; nothing to do`,
@@ -252,19 +329,130 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     target,
     incidentId: String(run.input.incidentId ?? '(none)').slice(0, 64),
     trigger: String(run.input.trigger ?? '(none)').slice(0, 16),
+    requestedBy: String((run.input as { requestedBy?: unknown }).requestedBy ?? '(unknown)').slice(0, 128),
+    executionId: run.executionId,
+    startedAt: run.startedAt ?? null,
     dryRun: run.input.dryRun === true,
-    steps,
+    steps: [...steps, reportRow(reportStarted, reportedAt)],
     changed,
     ...(err ? { error: err } : {}),
     ...(s.promotion?.possibleDataLoss ? { redisDataLoss: s.promotion.possibleDataLoss.detail } : {}),
     nextActions,
+    verification: s.verify
+      ? {
+          want: s.verify.want,
+          confirmed: s.verify.confirmed,
+          skipped: s.verify.skipped,
+          votes: s.verify.votes,
+          quorum: s.verify.quorum,
+          signals: s.verify.signals.map((g) => ({ kind: g.kind, verdict: g.verdict, detail: g.detail })),
+          evidence: s.verify.evidence,
+        }
+      : null,
+    approvals,
+    before: before
+      ? {
+          lockHolder: before.lock?.holder ?? null,
+          lockEpoch: before.lock?.epoch ?? null,
+          redisPrimary: before.redisPrimary,
+          dnsValues: before.dns?.values ?? null,
+          dnsPointsTo: before.dnsPointsTo,
+          agents: s.plan
+            ? {
+                cluster: before.dnsPointsTo ?? source.cluster,
+                count: s.plan.expectedClusters.length,
+                source: s.plan.expectedClustersSource,
+              }
+            : null,
+        }
+      : null,
     after: {
       lockHolder: seen.lock?.holder ?? null,
       lockEpoch: seen.lock?.epoch ?? null,
       redisPrimary: redisAfter,
+      dnsValues: seen.dns?.values ?? null,
       dnsPointsTo: seen.dnsPointsTo,
+      agents: s.reconnect
+        ? {
+            cluster: target.cluster,
+            count: s.reconnect.connected,
+            of: s.reconnect.expected,
+            source: 'connected and warmed (confirm-reconnect)',
+          }
+        : null,
       readErrors,
     },
-    reportedAt: iso(ports.clock),
+    reportedAt,
+  };
+}
+
+/** The approval decisions of the run: approved (by whom, when), rejected (the cause names who) or timed out. */
+function approvalRecords(s: RunState): ApprovalRecord[] {
+  const a = s.approval;
+  if (a?.decision === 'approved')
+    return [
+      {
+        decision: 'approved',
+        by: a.byName && a.byName !== a.by ? `${a.byName} (${a.by})` : (a.by ?? 'unknown'),
+        at: a.at ?? null,
+        detail: a.by === 'timeout-policy' ? 'the timeout policy proceeded' : 'approved in Slack',
+      },
+    ];
+  if (a?.timedOut || s.approvalTimeoutError)
+    return [
+      { decision: 'timed out', by: 'nobody', at: a?.at ?? null, detail: 'no decision before the timeout' },
+    ];
+  if (s.outcome.error?.Error === 'ApprovalRejected') {
+    let cause: { by?: string; at?: string; reason?: string } = {};
+    try {
+      cause = JSON.parse(s.outcome.error.Cause ?? '{}');
+    } catch {
+      cause = { reason: s.outcome.error.Cause };
+    }
+    return [
+      {
+        decision: 'rejected',
+        by: cause.by ?? 'unknown',
+        at: cause.at ?? null,
+        detail: cause.reason ?? 'rejected',
+      },
+    ];
+  }
+  return [];
+}
+
+/** The approval gate as a timeline bar: from the end of the step before it to the decision. */
+function approvalRow(
+  a: ApprovalRecord | undefined,
+  steps: StepRow[],
+  lock: LockResult | undefined,
+): StepRow | null {
+  if (!a?.at || Number.isNaN(Date.parse(a.at))) return null;
+  const at = Date.parse(a.at);
+  const before = steps
+    .filter((r) => Date.parse(r.endedAt) <= at)
+    .sort((x, y) => Date.parse(y.endedAt) - Date.parse(x.endedAt))[0];
+  if (!before) return null;
+  const afterLock = lock && Date.parse(lock.endedAt) <= at;
+  return {
+    step: 'approval',
+    phase: 'approval',
+    states: [afterLock ? 'ApproveDnsChange' : 'ApproveSwitch'],
+    startedAt: before.endedAt,
+    endedAt: a.at,
+    durationMs: at - Date.parse(before.endedAt),
+    result: `${a.decision} by ${a.by}`,
+  };
+}
+
+function reportRow(startedAt: string, endedAt: string): StepRow {
+  return {
+    step: 'report',
+    phase: 'report',
+    states: ['WriteReport'],
+    startedAt,
+    endedAt,
+    durationMs: Date.parse(endedAt) - Date.parse(startedAt),
+    result: 'report written',
   };
 }

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { renderReportPage } from '#functions/report/html.ts';
 import type { RunReport } from '#functions/report/report.ts';
 import { decide } from '#functions/trigger/trigger.ts';
 import { splitHostPort, withRedis } from '#lib/redis/connect.ts';
@@ -55,6 +56,8 @@ export interface DrillRun {
   status: string;
   transitions: number;
   wallMs: number;
+  /** The Task states the run entered, in order (a repeated poll once). */
+  taskStates: string[];
   report: RunReport | null;
 }
 
@@ -253,6 +256,7 @@ async function localApprovals(
   topology: Topology,
   mode: 'auto' | 'reject' | 'slack',
   mark: (e: string) => void,
+  print: boolean,
 ): Promise<{
   approve: ApprovalResolver;
   onTimeout: (p: unknown) => Promise<unknown>;
@@ -263,7 +267,7 @@ async function localApprovals(
   const off = a.standIn.onPost((m) => {
     void (async () => {
       mark(`Slack: approval message posted to ${m.channel}`);
-      process.stdout.write(`${renderForTerminal(m, { users })}\n`);
+      if (print || mode === 'slack') process.stdout.write(`${renderForTerminal(m, { users })}\n`);
       let action: 'approve' | 'reject' = mode === 'reject' ? 'reject' : 'approve';
       if (mode === 'slack') action = await ask('Type approve or reject: ');
       else await sleep(500);
@@ -319,7 +323,7 @@ async function runOne(
   o: DrillOptions,
   mark: (e: string) => void,
 ): Promise<{ run: DrillRun; result: LocalRunResult }> {
-  const approvals = o.approve ? await localApprovals(topology, o.approve, mark) : undefined;
+  const approvals = o.approve ? await localApprovals(topology, o.approve, mark, o.print ?? true) : undefined;
   const started = performance.now();
   const result = await runWorkflow({
     topology,
@@ -341,6 +345,11 @@ async function runOne(
       status: result.status,
       transitions: result.transitions,
       wallMs: Math.round(performance.now() - started),
+      taskStates: [
+        ...new Set(
+          result.events.filter((e) => e.kind === 'state-entered' && e.type === 'Task').map((e) => e.state!),
+        ),
+      ],
       report,
     },
     result,
@@ -554,17 +563,31 @@ function printTables(runs: DrillRun[], rto: Record<string, number>, out: (s?: st
   }
   out('');
   out('RTO breakdown (failover, sandbox)');
-  const rows: [string, string][] = [
-    ['detection', 'detectionMs'],
-    ['verification', 'verificationMs'],
-    ['promotion', 'promotionMs'],
-    ['lock', 'lockMs'],
-    ['DNS', 'dnsMs'],
-    ['reconnection', 'reconnectionMs'],
-    ['outage -> all agents on new server', 'totalMs'],
-  ];
-  for (const [label, key] of rows)
+  for (const [label, key] of RTO_ROWS)
     if (rto[key] !== undefined) out(`  ${label.padEnd(36)} ${`${rto[key]} ms`.padStart(9)}`);
+}
+
+const RTO_ROWS: [string, string][] = [
+  ['detection', 'detectionMs'],
+  ['verification', 'verificationMs'],
+  ['promotion', 'promotionMs'],
+  ['lock', 'lockMs'],
+  ['DNS', 'dnsMs'],
+  ['reconnection', 'reconnectionMs'],
+  ['outage -> all agents on new server', 'totalMs'],
+];
+
+/** The drill as the run report page (`--html`): the same page the report step stores in AWS, plus the drill's own figures. */
+export function drillPage(d: DrillReport): string {
+  return renderReportPage({
+    title: `Failover drill (${d.scenario}, ${d.agents} agents${d.dryRun ? ', dry run' : ''}): ${d.converged ? 'converged' : 'did not converge'}`,
+    runs: d.runs.flatMap((r) => (r.report ? [r.report] : [])),
+    drill: {
+      rto: RTO_ROWS.flatMap(([label, key]) => (d.rto[key] !== undefined ? [{ label, ms: d.rto[key] }] : [])),
+      checks: d.checks,
+      timeline: d.timeline,
+    },
+  });
 }
 
 async function main(): Promise<void> {
@@ -575,6 +598,7 @@ async function main(): Promise<void> {
       'dry-run': { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'outage' },
       json: { type: 'string' },
+      html: { type: 'string' },
       approve: { type: 'string' },
       metrics: { type: 'string' },
       health: { type: 'string' },
@@ -583,7 +607,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE]\n',
+      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE] [--html FILE]\n',
     );
     return;
   }
@@ -610,6 +634,10 @@ async function main(): Promise<void> {
   if (values.json) {
     writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
     process.stdout.write(`report written to ${values.json}\n`);
+  }
+  if (values.html) {
+    writeFileSync(values.html, drillPage(report));
+    process.stdout.write(`report page written to ${values.html}\n`);
   }
   process.exitCode = report.converged ? 0 : 1;
 }
