@@ -68,12 +68,16 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   // The target's agent gauges: its pods over fetch, or its Prometheus (auth from Secrets Manager,
   // or SigV4 with the function's credentials); no Redis.
   confirmReconnect: ['@aws-sdk/client-secrets-manager'],
-  // Reads the world after the run (Redis, lock, DNS) and publishes to SNS.
+  // Reads the world after the run (Redis, lock, DNS), stores the page in S3 with a presigned link,
+  // publishes to SNS and posts the link to Slack (bot token from Secrets Manager).
   report: [
     '@aws-sdk/client-elasticache',
     '@aws-sdk/client-route-53',
+    '@aws-sdk/client-s3',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-sns',
+    '@aws-sdk/s3-request-presigner',
+    '@slack/web-api',
     'ioredis',
   ],
   requestApproval: [

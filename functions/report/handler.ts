@@ -1,10 +1,22 @@
-/** Lambda handler of report: builds the run report from the workflow state and publishes it (SNS when configured). */
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+/**
+ * Lambda handler of report: builds the run report from the workflow state, stores its page in S3
+ * (`REPORT_BUCKET`) and publishes it with the page's presigned link to SNS (`NOTIFY_TOPIC_ARN`) and
+ * Slack (`REPORT_SLACK_CHANNEL`, the topology's bot token). Each destination is on only when its
+ * variable is set (the CDK stack sets them; the sandbox leaves them out or injects its own).
+ */
+import { PublishCommand } from '@aws-sdk/client-sns';
 import * as z from 'zod';
+import { cachedSecretReader } from '#lib/approvals/secrets.ts';
+import { ownRegion } from '#lib/aws/clients/defaults.ts';
+import { s3ClientFor } from '#lib/aws/clients/s3.ts';
+import { secretsManagerClientFor } from '#lib/aws/clients/secrets-manager.ts';
+import { snsClientFor } from '#lib/aws/clients/sns.ts';
+import { S3ReportPageStore } from '#lib/aws/report-pages.ts';
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { OUTCOMES } from '#lib/outcomes.ts';
-import { logger, tracer } from '#lib/powertools.ts';
+import { logger } from '#lib/powertools.ts';
+import { SlackChatPoster } from '#lib/slack/chat.ts';
 import {
   CaughtError,
   DnsResult,
@@ -19,7 +31,8 @@ import type { Topology } from '#lib/topology.ts';
 import { dnsPointerPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
-import { buildReport, type ReportPorts, type RunReport, type RunState } from './report.ts';
+import { publishReport, type ReportDestinations } from './publish.ts';
+import { buildReport, type ReportPorts, type RunState } from './report.ts';
 
 /** The payload the workflow sends: everything it accumulated plus the outcome. */
 export const ReportInput = z.object({
@@ -43,23 +56,41 @@ export const ReportInput = z.object({
   approvalTimeoutError: CaughtError.nullish(),
 });
 
-const topicArn = process.env.NOTIFY_TOPIC_ARN;
-const sns = topicArn ? tracer.captureAWSv3Client(new SNSClient({})) : undefined;
+/** Default link lifetime: 12 hours (capped by the role session that signs it). */
+const DEFAULT_LINK_SECONDS = 43_200;
 
-/** Publishes the report to the run-notification topic (best effort: a failed publish is logged). */
-async function publish(report: RunReport): Promise<void> {
-  if (!sns || !topicArn) return;
-  try {
-    await sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: `[gloo-failover] ${report.outcome}: ${report.summary}`.slice(0, 99),
-        Message: JSON.stringify(report, null, 2),
-      }),
+let readSecret: ((name: string) => Promise<string>) | undefined;
+
+/** The destinations the environment turns on (AWS). */
+export function destinationsFromEnv(t: Topology, env = process.env): ReportDestinations {
+  const to: ReportDestinations = { log: { error: (m, e) => logger.error(m, e as Error) } };
+  if (env.REPORT_BUCKET)
+    to.pages = new S3ReportPageStore(
+      s3ClientFor(ownRegion()),
+      env.REPORT_BUCKET,
+      Number(env.REPORT_LINK_EXPIRY_SECONDS ?? DEFAULT_LINK_SECONDS),
     );
-  } catch (e) {
-    logger.error('could not publish the run report', e as Error);
+  const topicArn = env.NOTIFY_TOPIC_ARN;
+  if (topicArn) {
+    const client = snsClientFor(ownRegion());
+    to.topic = {
+      publish: async (Subject, Message) => {
+        await client.send(new PublishCommand({ TopicArn: topicArn, Subject, Message }));
+      },
+    };
   }
+  const channel = env.REPORT_SLACK_CHANNEL;
+  const slack = t.approvals.slack;
+  if (channel && slack)
+    to.slack = {
+      post: async (text, blocks) => {
+        readSecret ??= cachedSecretReader(secretsManagerClientFor(ownRegion()));
+        const token = await readSecret(slack.botTokenSecret);
+        const base = env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {};
+        await new SlackChatPoster({ ...base, token }).post(channel, text, blocks);
+      },
+    };
+  return to;
 }
 
 /** The workflow initialises every step's slot to null; the report treats null as "did not run". */
@@ -67,16 +98,18 @@ function withoutNulls<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null)) as T;
 }
 
-/** Builds the handler (options inject the topology and ports in tests and the sandbox). */
-export const createHandler = (opts?: HandlerOptions<ReportPorts>) =>
+/** Builds the handler (options inject the topology and ports in tests and the sandbox; `destinations` the report's destinations). */
+export const createHandler = (
+  opts?: HandlerOptions<ReportPorts>,
+  destinations?: (t: Topology) => ReportDestinations,
+) =>
   makeHandler(
     'Report',
     ReportInput,
     async (input, ctx) => {
       const report = await buildReport(withoutNulls(input) as RunState, ctx.topology, ctx.ports);
       logger.info('run report', { report });
-      await publish(report);
-      return report;
+      return publishReport(report, (destinations ?? destinationsFromEnv)(ctx.topology));
     },
     { ...opts, wire },
   );

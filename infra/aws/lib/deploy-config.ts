@@ -74,6 +74,15 @@ export const DeployConfigSchema = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
+  /** The run report pages (S3, one bucket per region). */
+  reports: z
+    .strictObject({
+      /** Days a page is kept (bucket lifecycle). */
+      retentionDays: z.number().int().min(1).max(3650).default(90),
+      /** Lifetime of the presigned link in Slack and SNS, in hours (SigV4: at most 7 days). */
+      linkExpiryHours: z.number().int().min(1).max(168).default(12),
+    })
+    .prefault({}),
   /** A customer-managed KMS key that encrypts the Secrets Manager secrets (decrypt is granted with reads). */
   secretsKmsKeyArn: z
     .string()

@@ -27,6 +27,7 @@ import { Dashboard } from './constructs/dashboard.ts';
 import { Network } from './constructs/network.ts';
 import { Notifications } from './constructs/notifications.ts';
 import { Probe } from './constructs/probe.ts';
+import { RunReports } from './constructs/run-reports.ts';
 import { baseEnvironment, type FunctionDefaults, type StepFunction } from './constructs/step-function.ts';
 import { Trigger } from './constructs/trigger.ts';
 import { Workflow } from './constructs/workflow.ts';
@@ -75,6 +76,8 @@ export class RegionalStack extends Stack {
   readonly alarmRule?: events.Rule;
   /** The relay alarm about the peer (the probe's, M of N). */
   readonly relayAlarm: cloudwatch.Alarm;
+  /** The run report pages bucket. */
+  readonly reports: RunReports;
   /** The Slack interactivity endpoint (absent when approvals.slack is not configured). */
   readonly slackCallbackUrl?: lambda.FunctionUrl;
 
@@ -138,6 +141,14 @@ export class RegionalStack extends Stack {
       trigger: trigger.function,
       healthProbe: probe.function,
     };
+    const slack = t.approvals.slack;
+    this.reports = new RunReports(this, 'RunReports', {
+      writer: steps.functions.report!,
+      retentionDays: deploy.reports.retentionDays,
+      linkExpiry: Duration.hours(deploy.reports.linkExpiryHours),
+      deploy,
+      ...(slack ? { slack: { channel: slack.channel, botTokenSecret: slack.botTokenSecret } } : {}),
+    });
     const workflow = (route: Route) =>
       new Workflow(this, pascal(route.direction), {
         topology: t,
