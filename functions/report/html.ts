@@ -134,7 +134,7 @@ function snapshotRows(before: Snapshot | null, after: Snapshot): string[][] {
     s ? `${s.dnsValues?.join(', ') ?? 'unknown'}${s.dnsPointsTo ? ` (${s.dnsPointsTo})` : ''}` : '—';
   const agents = (s: Snapshot | null) =>
     s?.agents
-      ? `${s.agents.count}${s.agents.of !== undefined ? ` of ${s.agents.of}` : ''} on ${s.agents.cluster} (${s.agents.source})`
+      ? `${s.agents.count}${s.agents.of !== undefined ? ` of ${s.agents.of}` : ''} on ${s.agents.server} (${s.agents.source})`
       : '—';
   const rows: [string, string, string][] = [
     ['global lock', lock(before), lock(after)],
@@ -154,7 +154,7 @@ function runSection(r: RunReport, i: number): string {
   const meta: [string, string][] = [
     [
       'direction',
-      `${r.direction}: ${r.source.cluster} (${r.source.region}) → ${r.target.cluster} (${r.target.region})`,
+      `${r.direction}: ${r.source.server} (${r.source.region}) → ${r.target.server} (${r.target.region})`,
     ],
     ['incident', r.incidentId],
     ['trigger', `${r.trigger}, requested by ${r.requestedBy}`],
@@ -297,5 +297,5 @@ export function renderReportPage(page: ReportPage): string {
 
 /** The page title of a single run. */
 export function runTitle(r: RunReport): string {
-  return `${r.direction} into ${r.target.cluster}: ${r.outcome} (${r.incidentId})`;
+  return `${r.direction} into ${r.target.server}: ${r.outcome} (${r.incidentId})`;
 }

@@ -68,7 +68,7 @@ export interface Snapshot {
   dnsValues: string[] | null;
   dnsPointsTo: string | null;
   /** Agents on the server that was active (before) or became active (after), as far as known. */
-  agents: { cluster: string; count: number; of?: number; source: string } | null;
+  agents: { server: string; count: number; of?: number; source: string } | null;
 }
 
 /** Who decided an approval gate, and when. */
@@ -359,7 +359,7 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
           dnsPointsTo: before.dnsPointsTo,
           agents: s.plan
             ? {
-                cluster: before.dnsPointsTo ?? source.cluster,
+                server: before.dnsPointsTo ?? source.server,
                 count: s.plan.expectedClusters.length,
                 source: s.plan.expectedClustersSource,
               }
@@ -374,7 +374,7 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
       dnsPointsTo: seen.dnsPointsTo,
       agents: s.reconnect
         ? {
-            cluster: target.cluster,
+            server: target.server,
             count: s.reconnect.connected,
             of: s.reconnect.expected,
             source: 'connected and warmed (confirm-reconnect)',

@@ -123,8 +123,8 @@ describe('the run report page in headless Chromium', () => {
       `${report.after.lockHolder} (epoch ${report.after.lockEpoch})`,
     ]);
     expect((await row('Redis primary'))[1]).toBe('us-west-2');
-    expect((await row('DNS answer'))[1]).toContain(report.target.cluster);
-    expect((await row('agents'))[1]).toContain(`3 of 3 on ${report.target.cluster}`);
+    expect((await row('DNS answer'))[1]).toContain(report.target.server);
+    expect((await row('agents'))[1]).toContain(`3 of 3 on ${report.target.server}`);
     expect(await page.locator('#run-0 table.signals tbody tr').count()).toBe(
       report.verification!.signals.length,
     );
