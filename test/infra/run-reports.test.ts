@@ -69,7 +69,7 @@ describe('the run report pages bucket', () => {
     );
     const s3 = statements.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     expect(s3).toHaveLength(1);
-    expect(s3[0].Action).toEqual(['s3:PutObject', 's3:GetObject']);
+    expect([...s3[0].Action].sort()).toEqual(['s3:GetObject', 's3:PutObject']);
     expect(s3[0].Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/runs/*']] });
     west.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Step 8'),
