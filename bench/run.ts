@@ -138,7 +138,7 @@ async function measuredFailover(agents: number) {
     if (!decision.start) throw new Error(decision.reason);
 
     const route = { direction: 'failover' as const, targetServer: decision.targetServer };
-    const sandboxPolls = { promotion: { seconds: 1, maxPolls: 30 }, dns: { seconds: 1, maxPolls: 30 } };
+    const sandboxPolls = { promotion: { seconds: 1, maxPolls: 30 } };
     const definition = workflowFor(t, route, LOCAL_FUNCTIONS, sandboxPolls);
 
     let handlerMs = 0;

@@ -5,9 +5,13 @@
  * name; a test proves they mirror each other. Lambda ARNs are parameters, so the same object is
  * deployed by CDK, validated by asl-validator and run locally by aws-local-stepfunctions.
  *
- * Saga shape: nothing changes before StartRedisPromotion (every earlier failure ends with "nothing
- * changed"); after it, a failure ends HaltedAfterPromotion, and a re-run converges because every
- * step reads state first and is idempotent (preflight sees Redis promoted and skips straight to it).
+ * Saga shape: nothing changes before the first switch step (every earlier failure ends with
+ * "nothing changed"). A failover overlaps (see {@link defaultOrder}): RepointDns, then the
+ * promotion while the record propagates, then the lock; a failure of the DNS change ends
+ * DnsChangeFailed (nothing else changed), of the promotion PromotionFailed (DNS already on the
+ * target, the lock not moved). A failback is strict: promotion, lock, DNS. After the promotion, a
+ * failure ends HaltedAfterPromotion, and a re-run converges because every step reads state first
+ * and is idempotent (preflight sees Redis promoted and skips straight to the first switch step).
  */
 import { FAIL_OUTCOMES, SUCCEED_OUTCOMES } from '#lib/outcomes.ts';
 import type { EndpointRef } from '#lib/state.ts';
@@ -34,6 +38,24 @@ export interface PollBounds {
   maxPolls: number;
 }
 
+/**
+ * How the switch steps are ordered. `overlapped`: repoint DNS, promote Redis, switch the lock (the
+ * record propagates and agents retry while Redis is promoted). `strict`: promote Redis, switch the
+ * lock, repoint DNS. Reconnection is polled right after the last of them in both.
+ */
+export type SwitchOrder = 'overlapped' | 'strict';
+
+/**
+ * Failover overlaps (the source is verified down: agents that reach the target early retry, no
+ * one is served by it before; the vendor's runbook switches DNS first). Failback keeps the strict
+ * order: its source is healthy and serving, and DNS first would move agents off a working writer
+ * onto a server whose Redis is still a read-only replica. A `before-dns` gate also keeps the strict
+ * order: the operator asked to approve the DNS change after seeing the promotion.
+ */
+export function defaultOrder(direction: 'failover' | 'failback', gates: readonly string[]): SwitchOrder {
+  return direction === 'failover' && !gates.includes('before-dns') ? 'overlapped' : 'strict';
+}
+
 /** Everything that shapes a workflow. */
 export interface WorkflowOptions {
   direction: 'failover' | 'failback';
@@ -44,7 +66,8 @@ export interface WorkflowOptions {
   gates: readonly ('before-promotion' | 'before-dns' | 'before-failback')[];
   approval: { timeoutSeconds: number; onTimeout: 'reject' | 'proceed-if-alarm' };
   promotion?: PollBounds;
-  dns?: PollBounds;
+  /** The switch order (default: {@link defaultOrder}). */
+  order?: SwitchOrder;
   /** From topology.reconnection: pollIntervalSeconds and ceil(timeoutSeconds / pollIntervalSeconds). */
   reconnect: PollBounds;
   /** TimeoutSeconds of the verification Task (probe attempts x interval plus margin). */
@@ -59,7 +82,10 @@ export interface WorkflowOptions {
 const FAIL_CAUSES: Record<(typeof FAIL_OUTCOMES)[number], string> = {
   InvalidInput: 'The execution input is invalid; nothing changed. See the report in the execution output.',
   TargetNotReady: 'The target is not ready to take over; nothing changed. See the report.',
-  PromotionFailed: 'Redis promotion failed or timed out; the lock and DNS were not switched. See the report.',
+  PromotionFailed:
+    'Redis promotion failed or timed out; the lock was not switched (in an overlapped failover the relay DNS record was already repointed to the target). See the report.',
+  DnsChangeFailed:
+    'The relay DNS record could not be repointed; Redis was not promoted and the lock did not move. See the report for where the record points.',
   HaltedAfterPromotion:
     'Redis was promoted, then a later step failed. Fix the cause and re-run or redrive: the run converges. See the report.',
   ReconnectIncomplete:
@@ -99,10 +125,11 @@ export function buildWorkflow(o: WorkflowOptions): {
   const fn = o.functions;
   const isFailover = o.direction === 'failover';
   const promotion = o.promotion ?? { seconds: 15, maxPolls: 40 };
-  const dns = o.dns ?? { seconds: 15, maxPolls: 20 };
   const verifyName = isFailover ? 'VerifySourceOutage' : 'VerifyTargetRecovered';
   const notConfirmed = isFailover ? 'OutageNotConfirmed' : 'RecoveryNotConfirmed';
   const firstGate = isFailover ? 'before-promotion' : 'before-failback';
+  const overlapped = (o.order ?? defaultOrder(o.direction, o.gates)) === 'overlapped';
+  const firstSwitch = overlapped ? 'RepointDns' : 'StartRedisPromotion';
   const S: Record<string, State> = {};
 
   const task = (
@@ -163,13 +190,14 @@ export function buildWorkflow(o: WorkflowOptions): {
     Type: 'Choice',
     Choices: [
       { Variable: '$.plan.alreadyActive', BooleanEquals: true, Next: 'SetOutcomeAlreadyActive' },
-      // A re-run after the point of no return: Redis is already promoted, go straight on.
-      { Variable: '$.plan.redisPromoted', BooleanEquals: true, Next: 'StartRedisPromotion' },
+      // A re-run after the point of no return: Redis is already promoted, go straight on (every
+      // switch step is idempotent: what is done already is a no-op).
+      { Variable: '$.plan.redisPromoted', BooleanEquals: true, Next: firstSwitch },
     ],
     Default: verifyName,
   };
 
-  const afterVerify = o.gates.includes(firstGate) ? 'ApproveSwitch' : 'StartRedisPromotion';
+  const afterVerify = o.gates.includes(firstGate) ? 'ApproveSwitch' : firstSwitch;
   task(
     verifyName,
     isFailover ? fn.verifyOutage : fn.verifyRecovered,
@@ -249,9 +277,30 @@ export function buildWorkflow(o: WorkflowOptions): {
     gate(
       'ApproveSwitch',
       firstGate,
-      'StartRedisPromotion',
+      firstSwitch,
       `promote Redis in ${o.target.region}, move the global lock to ${o.target.server}, repoint DNS to ${o.target.server}`,
     );
+
+  // The switch. Overlapped (failover): DNS first, as the vendor's runbook does, then the
+  // promotion while the record propagates, then the lock; strict (failback, or a before-dns gate):
+  // promotion, lock, DNS. Either way the lock moves only after the promotion, and reconnection is
+  // polled as soon as the last switch step is done, without waiting for DNS INSYNC.
+  const afterPromotion = 'SwitchGlobalLock';
+  const afterLock = overlapped
+    ? 'CheckDryRun'
+    : o.gates.includes('before-dns')
+      ? 'ApproveDnsChange'
+      : 'RepointDns';
+
+  task(
+    'RepointDns',
+    fn.repointDns,
+    { action: 'change', 'run.$': '$.run' },
+    '$.dns',
+    overlapped ? 'StartRedisPromotion' : 'CheckDryRun',
+    60,
+    [catchTo(overlapped ? 'DnsChangeFailed' : 'HaltedAfterPromotion')],
+  );
 
   // Promotion: start, then poll with Wait + Choice, bounded.
   task(
@@ -266,9 +315,9 @@ export function buildWorkflow(o: WorkflowOptions): {
   S.CheckRedisPromotion = {
     Type: 'Choice',
     Choices: [
-      { Variable: '$.promotion.state', StringEquals: 'complete', Next: 'SwitchGlobalLock' },
-      { Variable: '$.promotion.state', StringEquals: 'noop', Next: 'SwitchGlobalLock' },
-      { Variable: '$.promotion.state', StringEquals: 'would-promote', Next: 'SwitchGlobalLock' },
+      { Variable: '$.promotion.state', StringEquals: 'complete', Next: afterPromotion },
+      { Variable: '$.promotion.state', StringEquals: 'noop', Next: afterPromotion },
+      { Variable: '$.promotion.state', StringEquals: 'would-promote', Next: afterPromotion },
       {
         Variable: '$.promotion.polls',
         NumericGreaterThanEquals: promotion.maxPolls,
@@ -288,43 +337,16 @@ export function buildWorkflow(o: WorkflowOptions): {
     [catchTo('PromotionFailed')],
   );
 
-  const afterLock = o.gates.includes('before-dns') ? 'ApproveDnsChange' : 'RepointDns';
   task('SwitchGlobalLock', fn.switchLock, { 'run.$': '$.run', 'plan.$': '$.plan' }, '$.lock', afterLock, 30, [
     catchTo('HaltedAfterPromotion'),
   ]);
-  if (o.gates.includes('before-dns'))
+  if (!overlapped && o.gates.includes('before-dns'))
     gate(
       'ApproveDnsChange',
       'before-dns',
       'RepointDns',
       `repoint the relay DNS record to ${o.target.server}`,
     );
-
-  task('RepointDns', fn.repointDns, { action: 'change', 'run.$': '$.run' }, '$.dns', 'CheckDnsInSync', 60, [
-    catchTo('HaltedAfterPromotion'),
-  ]);
-  S.CheckDnsInSync = {
-    Type: 'Choice',
-    Choices: [
-      { Variable: '$.dns.status', StringEquals: 'INSYNC', Next: 'CheckDryRun' },
-      {
-        Variable: '$.dns.polls',
-        NumericGreaterThanEquals: dns.maxPolls,
-        Next: 'SetOutcomeHaltedAfterPromotion',
-      },
-    ],
-    Default: 'WaitForDnsInSync',
-  };
-  S.WaitForDnsInSync = { Type: 'Wait', Seconds: dns.seconds, Next: 'PollDnsChange' };
-  task(
-    'PollDnsChange',
-    fn.repointDns,
-    { action: 'poll', 'run.$': '$.run', 'dns.$': '$.dns' },
-    '$.dns',
-    'CheckDnsInSync',
-    30,
-    [catchTo('HaltedAfterPromotion')],
-  );
 
   S.CheckDryRun = {
     Type: 'Choice',
@@ -343,12 +365,24 @@ export function buildWorkflow(o: WorkflowOptions): {
   S.CheckReconnection = {
     Type: 'Choice',
     Choices: [
-      { Variable: '$.reconnect.done', BooleanEquals: true, Next: 'SetOutcomeFailedOver' },
+      { Variable: '$.reconnect.done', BooleanEquals: true, Next: 'RecordDnsChangeStatus' },
       { Variable: '$.reconnect.final', BooleanEquals: true, Next: 'SetOutcomeReconnectIncomplete' },
     ],
     Default: 'WaitForAgents',
   };
   S.WaitForAgents = { Type: 'Wait', Seconds: o.reconnect.seconds, Next: 'ConfirmAgentsReconnected' };
+  // For the report: where Route 53 has got to (INSYNC by now, normally). Informational: a failed
+  // read does not change the outcome.
+  S.RecordDnsChangeStatus = {
+    Type: 'Task',
+    Resource: fn.repointDns,
+    Parameters: { action: 'poll', 'run.$': '$.run', 'dns.$': '$.dns' },
+    ResultPath: '$.dns',
+    TimeoutSeconds: 30,
+    Retry: retry,
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'SetOutcomeFailedOver' }],
+    Next: 'SetOutcomeFailedOver',
+  };
 
   // Outcomes: record the name, write the report, end in the state of that name.
   const outcomes = [...SUCCEED_OUTCOMES, ...FAIL_OUTCOMES].filter(

@@ -16,6 +16,7 @@ export const SUCCEED_OUTCOMES = [
 export const FAIL_OUTCOMES = [
   'InvalidInput',
   'TargetNotReady',
+  'DnsChangeFailed',
   'PromotionFailed',
   'HaltedAfterPromotion',
   'ReconnectIncomplete',

@@ -252,6 +252,8 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     });
 
   const nextActions: string[] = [];
+  // An overlapped failover repoints DNS before promoting Redis.
+  const dnsRepointed = s.dns?.outcome === 'changed' || s.dns?.outcome === 'already';
   const err = outcome.error
     ? { name: outcome.error.Error, message: causeMessage(outcome.error.Cause) }
     : undefined;
@@ -284,8 +286,15 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     }
     case 'PromotionFailed':
       nextActions.push(
-        `Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`,
+        dnsRepointed
+          ? `The lock was not switched; the relay DNS record already points at ${target.server} (repointed before the promotion: the source was verified down). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run: the DNS step is a no-op on re-run.`
+          : `Nothing was switched (lock and DNS unchanged). Check the Redis/global datastore state in ${target.region} (${err?.message ?? ''}) and re-run.`,
         `Only if the promotion cannot complete and you accept losing data: re-run with "force": {"detachRedis": true}. IRREVERSIBLE: the Redis in ${target.region} leaves the global datastore for good, every write the old primary had not replicated is lost, and the datastore must be re-protected before any failback.`,
+      );
+      break;
+    case 'DnsChangeFailed':
+      nextActions.push(
+        `Redis was not promoted and the lock did not move. The relay DNS record could not be repointed (${err?.name ?? 'error'}: ${err?.message ?? ''}); check who changed it and re-run.`,
       );
       break;
     case 'InvalidInput':
@@ -316,7 +325,8 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     Rejected: `${run.direction} rejected${s.approval?.timedOut || s.approvalTimeoutError ? ' (approval timed out)' : ''}; nothing changed`,
     TargetNotReady: `${target.server} not ready; nothing changed`,
     InvalidInput: 'the execution input is invalid; nothing changed',
-    PromotionFailed: `Redis promotion in ${target.region} failed or timed out; lock and DNS not switched`,
+    PromotionFailed: `Redis promotion in ${target.region} failed or timed out; lock ${dnsRepointed ? 'not switched, DNS already repointed' : 'and DNS not switched'}`,
+    DnsChangeFailed: `relay DNS record not repointed to ${target.server}; Redis and the lock unchanged`,
     HaltedAfterPromotion: `halted after promoting Redis in ${target.region}; re-run to converge`,
     ReconnectIncomplete: `switched to ${target.server}, but not every agent reconnected`,
   }[outcome.name];

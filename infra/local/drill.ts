@@ -366,7 +366,7 @@ const STEP_LABELS: Record<string, string> = {
   PollRedisPromotion: 'poll Redis promotion',
   SwitchGlobalLock: 'switch global lock',
   RepointDns: 'repoint DNS (compare-and-swap)',
-  PollDnsChange: 'poll DNS change',
+  RecordDnsChangeStatus: 'DNS change status (for the report)',
   ConfirmAgentsReconnected: 'confirm agents reconnected',
   WriteReport: 'report',
 };
@@ -384,7 +384,7 @@ type StepOutputs = Partial<{
 /** Prints the workflow's events as timeline lines; repeated polls print only when their result changes. */
 function timelinePrinter(mark: (s: string) => void): (e: TimelineEvent) => void {
   const lastLine = new Map<string, string>();
-  const polls = new Set(['PollRedisPromotion', 'PollDnsChange', 'ConfirmAgentsReconnected']);
+  const polls = new Set(['PollRedisPromotion', 'ConfirmAgentsReconnected']);
   return (e) =>
     describeEvent(e, (line) => {
       if (e.state && polls.has(e.state)) {
@@ -414,7 +414,7 @@ function describeEvent(e: TimelineEvent, mark: (s: string) => void): void {
         `${o.lock?.outcome}: ${o.lock?.previousHolder}@${o.lock?.previousEpoch} -> ${o.lock?.holder}@${o.lock?.epoch}`,
       RepointDns: () =>
         `${o.dns?.outcome}: ${o.dns?.before?.join(',')} -> ${o.dns?.after?.join(',')} (${o.dns?.status})`,
-      PollDnsChange: () => `${o.dns?.status}`,
+      RecordDnsChangeStatus: () => `${o.dns?.status}`,
       ConfirmAgentsReconnected: () => `${o.reconnect?.detail}`,
     };
     const s = summary[e.state!];

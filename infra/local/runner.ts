@@ -98,10 +98,8 @@ export interface LocalRunResult {
 /** Runs one execution to its end. */
 export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   const started = performance.now();
-  // The sandbox's Redis and DNS settle in well under a second: poll them every (scaled) second.
-  const sandboxPolls = o.topology.sandbox
-    ? { promotion: { seconds: 1, maxPolls: 30 }, dns: { seconds: 1, maxPolls: 30 } }
-    : {};
+  // The sandbox's Redis settles in well under a second: poll it every (scaled) second.
+  const sandboxPolls = o.topology.sandbox ? { promotion: { seconds: 1, maxPolls: 30 } } : {};
   const definition = workflowFor(
     o.topology,
     { direction: o.direction, targetServer: o.targetServer },

@@ -1,7 +1,8 @@
 /**
  * Fault scenarios where the run must halt at a safe point: the Redis promotion fails or never
- * completes (halt before the lock and DNS switch), and the DNS record changes under the run (halt
- * with DnsChangeConflict, overwrite nothing). The faults are injected at the PORTS the real handlers
+ * completes (halt before the lock switch; in the overlapped failover the DNS record was already
+ * repointed to the target, the source being verified down), and the DNS record changes under the
+ * run (halt with DnsChangeConflict before the promotion, overwrite nothing, change nothing else). The faults are injected at the PORTS the real handlers
  * use (a control plane that refuses or never finishes, a third party writing the record), so the
  * real step code, the ASL Retry/Catch and the report are what is tested.
  */
@@ -32,7 +33,7 @@ async function outage(w: World): Promise<void> {
 // Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
 describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
   describe('promotion fails or times out', () => {
-    it('halts before the lock and DNS switch when the control plane refuses the promotion; the report says so', async (ctx) => {
+    it('halts before the lock switch when the control plane refuses the promotion; DNS already on the target; the report says so', async (ctx) => {
       // prepare: the promoter answers as ElastiCache does for a group in the wrong state
       const w = await faultWorld(ctx);
       await outage(w);
@@ -56,18 +57,17 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       expectEnd(res, 'PromotionFailed');
       expect(caughtError(res).Error).toBe('PromotionFailed');
       expect(statesEntered(res)).not.toContain('SwitchGlobalLock');
-      expect(statesEntered(res)).not.toContain('RepointDns');
       const report = reportOf(res);
-      expect(report.summary).toMatch(/lock and DNS not switched/);
+      expect(report.summary).toMatch(/lock not switched, DNS already repointed/);
       expect(report.nextActions[0]).toMatch(
-        /Nothing was switched \(lock and DNS unchanged\).*InvalidGlobalReplicationGroupState/,
+        /lock was not switched; the relay DNS record already points at mgmt-west.*InvalidGlobalReplicationGroupState/,
       );
-      expect(report.changed).toEqual([]);
-      expect(await systemState(w)).toEqual(before);
+      expect(report.changed.map((c) => c.what)).toEqual([expect.stringMatching(/^DNS/)]);
+      expect(await systemState(w)).toEqual({ ...before, dns: [w.t.dns.values[w.sb.clusters[1]]] });
       expectInvariants(w);
     });
 
-    it('halts before the lock and DNS switch when the promotion never completes (bounded polls)', async (ctx) => {
+    it('halts before the lock switch when the promotion never completes (bounded polls); DNS already on the target', async (ctx) => {
       // prepare: the promotion starts and stays in progress, as a stuck global datastore would
       const w = await faultWorld(ctx);
       await outage(w);
@@ -100,8 +100,8 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       expectEnd(res, 'PromotionFailed');
       expect(polls).toBe(4);
       expect(statesEntered(res)).not.toContain('SwitchGlobalLock');
-      expect(reportOf(res).summary).toMatch(/failed or timed out; lock and DNS not switched/);
-      expect(await systemState(w)).toEqual(before);
+      expect(reportOf(res).summary).toMatch(/failed or timed out; lock not switched, DNS already repointed/);
+      expect(await systemState(w)).toEqual({ ...before, dns: [w.t.dns.values[w.sb.clusters[1]]] });
       expectInvariants(w);
     });
   });
@@ -129,9 +129,10 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       // assess
       expectEnd(res, 'HaltedAfterPromotion');
       expect(caughtError(res).Error).toBe('LockHeldByOther');
-      expect(statesEntered(res)).not.toContain('RepointDns');
+      const entered = statesEntered(res);
+      expect(entered.indexOf('RepointDns')).toBeLessThan(entered.indexOf('StartRedisPromotion'));
       expect((await systemState(w)).locks[b]).toEqual({ holder: 'mgmt-south', epoch: 1 });
-      expect(w.sb.dns.read()?.values).toEqual([w.t.dns.values[w.sb.clusters[0]]]);
+      expect(w.sb.dns.read()?.values).toEqual([w.t.dns.values[w.sb.clusters[1]]]);
       expectInvariants(w);
     });
   });
@@ -141,9 +142,9 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
     const maintenance = (w: World) =>
       `${w.sb.topology.dns.values[w.sb.clusters[0]]!.replace(/\.\d+$/, '.99')}`;
 
-    it('halts with DnsChangeConflict when the record changes between the read and the swap; nothing overwritten', async (ctx) => {
-      // prepare: after the lock switch, the next DNS read arms a third party that changes the record
-      // right after the step has read it (before its compare-and-swap)
+    it('halts with DnsChangeConflict when the record changes between the read and the swap; nothing overwritten, nothing else changed', async (ctx) => {
+      // prepare: the DNS step's read arms a third party that changes the record right after the
+      // step has read it (before its compare-and-swap)
       const w = await faultWorld(ctx);
       await outage(w);
       let armed = false;
@@ -164,57 +165,55 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
           changeStatus: (id) => w.ports.dns.changeStatus(id),
         },
       };
-      const switchLock = realStep(w, 'switchLock', ports);
+      const repointDns = realStep(w, 'repointDns', ports);
+      const before = await systemState(w);
       // act
       const res = await runFailover(w, {
         ports,
         input: { trigger: 'alarm', incidentId: 'dns-race' },
         overrides: {
-          SwitchGlobalLock: async (p) => {
-            const out = await switchLock(p);
+          RepointDns: async (p) => {
             armed = true;
-            return out;
+            return repointDns(p);
           },
         },
       });
       // assess
-      expectEnd(res, 'HaltedAfterPromotion');
+      expectEnd(res, 'DnsChangeFailed');
       expect(caughtError(res).Error).toBe('DnsChangeConflict');
       expect(caughtError(res).Cause).toMatch(/nothing was changed/);
+      expect(statesEntered(res)).not.toContain('StartRedisPromotion');
       expect(w.sb.dns.read()).toEqual(foreign);
+      expect(await systemState(w)).toEqual({ ...before, dns: [maintenance(w)] });
       // the report re-reads the world: the record changed, but to the third party's value, not ours
       const report = reportOf(res);
-      expect(report.changed.map((c) => c.what)).toEqual([
-        'Redis primary',
-        'global lock',
-        expect.stringMatching(/^DNS/),
-      ]);
-      expect(report.changed[2]!.after).toBe(maintenance(w));
+      expect(report.changed.map((c) => c.what)).toEqual([expect.stringMatching(/^DNS/)]);
+      expect(report.changed[0]!.after).toBe(maintenance(w));
       expect(report.nextActions[0]).toMatch(/re-run/);
       expectInvariants(w);
     });
 
     it('halts when the record was pointed elsewhere between steps; the foreign value is not overwritten', async (ctx) => {
-      // prepare: a person repoints the record by hand right after the lock switch
+      // prepare: a person repoints the record by hand right before the DNS step
       const w = await faultWorld(ctx);
       await outage(w);
-      const switchLock = realStep(w, 'switchLock');
+      const repointDns = realStep(w, 'repointDns');
       let foreign: DnsRecord | null = null;
       // act
       const res = await runFailover(w, {
         input: { trigger: 'alarm', incidentId: 'dns-hand' },
         overrides: {
-          SwitchGlobalLock: async (p) => {
-            const out = await switchLock(p);
+          RepointDns: async (p) => {
             const current = w.sb.dns.read()!;
             foreign = { ttl: current.ttl, values: [maintenance(w)] };
             expect(w.sb.dns.compareAndSwap(current, foreign).ok).toBe(true);
-            return out;
+            return repointDns(p);
           },
         },
       });
       // assess
-      expectEnd(res, 'HaltedAfterPromotion');
+      expectEnd(res, 'DnsChangeFailed');
+      expect(statesEntered(res)).not.toContain('StartRedisPromotion');
       expect(caughtError(res).Error).toBe('DnsRecordUnexpected');
       expect(caughtError(res).Cause).toMatch(/neither server; pass force\.dns/);
       expect(w.sb.dns.read()).toEqual(foreign);

@@ -52,7 +52,10 @@ describe('workflow definition', () => {
     expect(validate(allGates)).toEqual({ isValid: true, errors: [] });
   });
 
-  it('makes failback the mirror of failover: same steps, regions swapped, recovery check instead of outage check', () => {
+  it('makes failback the mirror of a failover in the same switch order: same steps, regions swapped, recovery check instead of outage check', () => {
+    const strictFailover = workflowFor(t, { direction: 'failover', targetServer: 'mgmt-west' }, functions, {
+      order: 'strict',
+    });
     const swap = (s: string) =>
       s
         .replaceAll('VerifySourceOutage', 'VERIFY')
@@ -80,8 +83,54 @@ describe('workflow definition', () => {
     expect(failover.States).toHaveProperty('VerifySourceOutage');
     expect(failback.States).toHaveProperty('VerifyTargetRecovered');
     expect(normalise(failback, ['mgmt-west', 'us-west-2'], ['mgmt-east', 'us-east-1'])).toBe(
-      normalise(failover, ['mgmt-east', 'us-east-1'], ['mgmt-west', 'us-west-2']),
+      normalise(strictFailover, ['mgmt-east', 'us-east-1'], ['mgmt-west', 'us-west-2']),
     );
+  });
+
+  /** The Task states from the first switch step to the reconnection check, following `Next` and the success branches. */
+  const switchPath = (def: typeof failover) => {
+    const states = def.States as Record<
+      string,
+      { Type: string; Next?: string; Default?: string; Choices?: { Next: string }[] }
+    >;
+    const path: string[] = [];
+    let name: string | undefined = (states.CheckAlreadyActive!.Choices ?? [])[1]!.Next;
+    while (name && name !== 'ConfirmAgentsReconnected' && path.length < 30) {
+      const st: (typeof states)[string] = states[name]!;
+      if (st.Type === 'Task') path.push(name);
+      // Choice: the first rule is the success branch (complete / dry run); Wait loops are skipped.
+      name = st.Type === 'Choice' ? (name === 'CheckDryRun' ? st.Default : st.Choices![0]!.Next) : st.Next;
+    }
+    return path;
+  };
+
+  it('overlaps a failover (DNS first, then the promotion, then the lock) and keeps a failback strict; the lock always moves after the promotion', () => {
+    // prepare
+    const withDnsGate = workflowFor(
+      { ...t, approvals: { ...t.approvals, gates: ['before-dns'] } },
+      { direction: 'failover', targetServer: 'mgmt-west' },
+      functions,
+    );
+    // act
+    const paths = {
+      failover: switchPath(failover),
+      failback: switchPath(failback),
+      withDnsGate: switchPath(withDnsGate),
+    };
+    // assess
+    expect(paths).toEqual({
+      failover: ['RepointDns', 'StartRedisPromotion', 'SwitchGlobalLock'],
+      failback: ['StartRedisPromotion', 'SwitchGlobalLock', 'RepointDns'],
+      withDnsGate: ['StartRedisPromotion', 'SwitchGlobalLock', 'ApproveDnsChange', 'RepointDns'],
+    });
+    for (const def of [failover, failback, withDnsGate]) {
+      // reconnection is polled right after the last switch step: no INSYNC wait in between
+      expect(Object.keys(def.States)).not.toContain('WaitForDnsInSync');
+      expect(def.States.CheckDryRun).toMatchObject({ Default: 'ConfirmAgentsReconnected' });
+    }
+    // a DNS failure before the promotion changed nothing else; after it, the run halted after it
+    expect(failover.States.RepointDns).toMatchObject({ Catch: [{ Next: 'SetOutcomeDnsChangeFailed' }] });
+    expect(failback.States.RepointDns).toMatchObject({ Catch: [{ Next: 'SetOutcomeHaltedAfterPromotion' }] });
   });
 
   it('puts a TimeoutSeconds and a jittered, bounded Retry on every Task', () => {

@@ -147,7 +147,7 @@ describe('failover workflow end states (local runner, sandbox)', () => {
     expect(await state(w)).toEqual(before);
   });
 
-  it('PromotionFailed when the promotion never completes: lock and DNS untouched', async () => {
+  it('PromotionFailed when the promotion never completes: the lock untouched, DNS already on the target (overlapped failover)', async () => {
     const w = await useWorld();
     await w.sb.killRegion('us-east-1');
     const stuck = async () => ({
@@ -171,10 +171,11 @@ describe('failover workflow end states (local runner, sandbox)', () => {
     expect(res.endState).toBe('PromotionFailed');
     const s = await state(w);
     expect(s.holder).toBe('mgmt-east');
-    expect(s.dns).toBe(w.t.dns.values['mgmt-east']);
+    expect(s.dns).toBe(w.t.dns.values['mgmt-west']);
+    expect((res.output.report as { summary: string }).summary).toMatch(/DNS already repointed/);
   });
 
-  it('HaltedAfterPromotion when a later step fails, and a re-run converges', async () => {
+  it('DnsChangeFailed when the DNS change is refused before the promotion: nothing else changed', async () => {
     const w = await useWorld();
     await w.sb.killRegion('us-east-1');
     const res = await run(w, {
@@ -184,17 +185,36 @@ describe('failover workflow end states (local runner, sandbox)', () => {
         },
       },
     });
+    expect(res.endState).toBe('DnsChangeFailed');
+    expect(res.events.some((e) => e.state === 'StartRedisPromotion')).toBe(false);
+    const s = await state(w);
+    expect(s).toMatchObject({ holder: 'mgmt-east', dns: w.t.dns.values['mgmt-east'] });
+    expect(s.primary).not.toBe('us-west-2');
+  });
+
+  it('HaltedAfterPromotion when a later step fails, and a re-run converges', async () => {
+    const w = await useWorld();
+    await w.sb.killRegion('us-east-1');
+    const res = await run(w, {
+      overrides: {
+        SwitchGlobalLock: async () => {
+          throw new FailoverError('LockHeldByOther', 'the lock moved meanwhile');
+        },
+      },
+    });
     expect(res.endState).toBe('HaltedAfterPromotion');
     const report = res.output.report as { changed: { what: string }[]; nextActions: string[] };
-    expect(report.changed.map((c) => c.what)).toEqual(['Redis primary', 'global lock']);
+    expect(report.changed.map((c) => c.what)).toEqual(['Redis primary', expect.stringMatching(/^DNS/)]);
     expect(report.nextActions[0]).toMatch(/re-run/);
-    expect(w.sb.dns.read()?.values[0]).toBe(w.t.dns.values['mgmt-east']);
+    expect((await state(w)).holder).toBe('mgmt-east');
 
     const rerun = await run(w);
     expect(rerun.endState).toBe('FailedOver');
-    // the re-run skipped verification (Redis already promoted) and switched nothing twice
+    // the re-run skipped verification (Redis already promoted), switched nothing twice and did the rest
     expect(rerun.events.some((e) => e.state === 'VerifySourceOutage')).toBe(false);
-    expect((rerun.output.lock as { outcome: string }).outcome).toBe('already-held');
+    expect((rerun.output.dns as { outcome: string }).outcome).toBe('already');
+    expect((rerun.output.promotion as { state: string }).state).toBe('noop');
+    expect((rerun.output.lock as { outcome: string }).outcome).toBe('switched');
   });
 
   it('ReconnectIncomplete names the agents that never came back', async () => {
