@@ -67,18 +67,24 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
           },
         },
       });
-      // assess 1: halted before the lock and DNS; the report tells the truth about Redis
+      // assess 1: halted before the lock (DNS was repointed first: overlapped failover); the
+      // report tells the truth about Redis
       expectEnd(first, 'PromotionFailed');
       const mid = await systemState(w);
       expect(mid.roles[b]).toBe('primary');
       expect(mid.locks[b]).toEqual({ holder: east, epoch: 1 });
-      expect(mid.dns).toEqual([w.t.dns.values[east]]);
-      expect(reportOf(first).changed.map((c) => c.what)).toEqual(['Redis primary']);
+      expect(mid.dns).toEqual([w.t.dns.values[west]]);
+      expect(reportOf(first).changed.map((c) => c.what)).toEqual([
+        'Redis primary',
+        expect.stringMatching(/^DNS/),
+      ]);
       // act 2: a re-run
       const again = await runFailover(w, { input: { trigger: 'manual', incidentId: 'dies-promo-rerun' } });
-      // assess 2: straight to the promotion (a no-op), then lock, DNS and agents; nothing twice
+      // assess 2: straight to the switch steps (DNS and promotion no-ops), then the lock and the
+      // agents; nothing twice
       expectEnd(again, 'FailedOver');
       expect(statesEntered(again)).not.toContain('VerifySourceOutage');
+      expect((again.output.dns as { outcome: string }).outcome).toBe('already');
       expect((again.output.promotion as { state: string }).state).toBe('noop');
       const end = await systemState(w);
       expect(end.locks[b]).toEqual({ holder: west, epoch: 2 });
@@ -106,16 +112,19 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
             }),
         },
       };
-      const switchLock = realStep(w, 'switchLock', ports);
+      const repointDns = realStep(w, 'repointDns', ports);
+      let armed = false;
       // act
       const res = await runFailover(w, {
         ports,
         input: { trigger: 'alarm', incidentId: 'transient' },
         overrides: {
-          SwitchGlobalLock: async (p) => {
-            const out = await switchLock(p);
-            w.sb.faults.controlPlane.failNext = 1;
-            return out;
+          RepointDns: async (p) => {
+            if (!armed) {
+              armed = true;
+              w.sb.faults.controlPlane.failNext = 1;
+            }
+            return repointDns(p);
           },
         },
       });
