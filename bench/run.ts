@@ -7,14 +7,14 @@
  * - agents 20 / 1,000 (bench/sandbox.ts): sandbox start and record change to all reconnected;
  * - metrics parsing: a 10,000-cluster metrics page parsed and evaluated (median, target < 50 ms);
  * - lock switch latency on a local redis-server (median of many switches);
- * - state transitions per failover run (Step Functions Standard bills per transition);
+ * - state transitions per failover run with the AWS default polls, per state (bench/transitions.ts);
  * - bundle sizes and cold import times (bench/bundles.ts, when it is there);
- * - a projected RTO on AWS: the sandbox's service latencies replaced by published AWS figures
- *   (REFERENCE.md "Timing anchors"), with every assumption listed.
+ * - a projected RTO on AWS for the vendor-demo and example topologies, sequential vs overlapped,
+ *   each phase with its basis (bench/projection.ts), beside the drill's outage -> all agents moved.
  *
  * Options (env): BENCH_DRILL_RUNS (5), BENCH_OVERHEAD_RUNS (3 for 20 agents; 1,000 agents run once),
  * BENCH_BUNDLE_RUNS (5), BENCH_SKIP (comma list of sections to skip: drill, overhead, sandbox,
- * metrics, lock, bundles).
+ * metrics, lock, bundles, transitions).
  */
 import '#local/quiet.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ import { createHandler as verifyOutage } from '#functions/verify-outage/handler.
 import { createHandler as verifyRecovered } from '#functions/verify-recovered/handler.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { evaluateReconnection, parseRelayMetrics } from '#lib/relay-metrics.ts';
-import { loadTopology, type Topology } from '#lib/topology.ts';
+import { loadTopology } from '#lib/topology.ts';
 import { runDrill } from '#local/drill.ts';
 import { startRedis } from '#local/redis-server.ts';
 import { LOCAL_FUNCTIONS, runWorkflow, type TimelineEvent } from '#local/runner.ts';
@@ -40,7 +40,15 @@ import { type AlarmStateChangeEvent, startSandbox } from '#local/sandbox/index.t
 import { sandboxPorts } from '#local/sandbox/ports.ts';
 import type { WorkflowFunctions } from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
+import {
+  exampleProfile,
+  PROJECTION_ASSUMPTIONS,
+  type ProjectionMeasurements,
+  projectProfile,
+  vendorDemoProfile,
+} from './projection.ts';
 import { benchSandbox } from './sandbox.ts';
+import { countTransitions } from './transitions.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const REPORT_FILE = fileURLToPath(new URL('./report.json', import.meta.url));
@@ -368,100 +376,56 @@ async function bundlesSection(runs: number) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Projected RTO on AWS
+// Projected RTO on AWS (bench/projection.ts) and transitions with the AWS defaults (bench/transitions.ts)
 
-interface Phase {
-  phase: string;
-  seconds: number;
-  basis: string;
+async function projectionSection(r: BenchReport) {
+  const example = loadTopology(`${ROOT}infra/topology.example.json`);
+  const deploy = JSON.parse(readFileSync(`${ROOT}infra/aws/deploy.example.json`, 'utf8')) as {
+    probe: { samplesPerMinute: number; relayAlarm: { datapointsToAlarm: number } };
+  };
+  const deployed = (r.bundles?.rows ?? []).filter(
+    (b) => b.mode === r.bundles?.deployedMode && Number.isFinite(b.processMinusBareMs),
+  );
+  const path = new Set(['trigger', 'preflight', 'verifyOutage', 'repointDns', 'promoteRedis']);
+  const imports = deployed.filter((b) => path.has(b.fn)).map((b) => b.processMinusBareMs);
+  const m: ProjectionMeasurements = {
+    lockMs: r.lock?.medianMs ?? null,
+    coldImportMs: imports.length ? Math.max(...imports) : null,
+    probe: {
+      samplesPerMinute: deploy.probe.samplesPerMinute,
+      datapointsToAlarm: deploy.probe.relayAlarm.datapointsToAlarm,
+    },
+  };
+  const agents = 20;
+  const profiles = [
+    projectProfile(vendorDemoProfile(example, 'arc-routing-control', agents), m),
+    projectProfile(vendorDemoProfile(example, 'health-check-metric', agents), m),
+    projectProfile(exampleProfile(example, agents), m),
+  ];
+  return {
+    agents,
+    profiles,
+    assumptions: PROJECTION_ASSUMPTIONS,
+    dnsModesNote:
+      'The data-plane DNS modes (issue 13) are projected from their documented basis (health-check interval x threshold + TTL) as stated modes: they are not landed on this branch.',
+    drillOutageToAllMovedMs: r.drill?.medians.totalMs ?? null,
+  };
 }
 
-/**
- * The RTO on AWS, phase by phase: the sandbox's service latencies replaced by published figures
- * (REFERENCE.md, "Timing anchors for the RTO projection"), the orchestration by the workflow's own
- * polling cadence from the example topology and deploy config. Measured numbers are used where
- * the latency is ours (the lock switch, the handlers' cold import).
- */
-export function projectRto(o: {
-  topology: Topology;
-  probe: { samplesPerMinute: number; datapointsToAlarm: number };
-  lockMs: number;
-  coldImportMs: number | null;
-  agents: number;
-}) {
-  const t = o.topology;
-  const v = t.verification;
-  // as infra/aws/lib/regional-stack.ts relayAlarmPeriodSeconds: the smallest alarm period holding a sample
-  const interval = Math.floor(60 / o.probe.samplesPerMinute);
-  const period = [10, 30, 60].find((p) => p >= interval) ?? 60;
-  const ingestion = 5;
-  const promotion = 60;
-  const promotionPoll = 15; // workflows/definition.ts default promotion poll
-  const dnsInsync = 60;
-  const dnsPoll = 15; // workflows/definition.ts default DNS poll
-  const backoffCap = 120;
-  const reconnectPoll = t.reconnection.pollIntervalSeconds;
-  const quantise = (s: number, step: number) => Math.ceil(s / step) * step;
-  // Full jitter: after a long outage each agent's next attempt is uniform in [0, cap]; the last of
-  // N agents comes back after cap * N / (N + 1) on average.
-  const reconnect = (backoffCap * o.agents) / (o.agents + 1);
-  const coldStartEach = 0.4;
-  const coldFunctions = 6; // preflight, verify, promote, lock, DNS, confirm: the path to a switch
-  const phases: Phase[] = [
-    {
-      phase: 'detection',
-      seconds: period * o.probe.datapointsToAlarm + ingestion,
-      basis: `relay alarm ${o.probe.datapointsToAlarm} x ${period} s period (deploy.example.json, ${o.probe.samplesPerMinute} samples/min) + ${ingestion} s metric ingestion (assumed)`,
-    },
-    {
-      phase: 'verification',
-      seconds: v.probeAttempts * v.probeIntervalSeconds,
-      basis: `${v.probeAttempts} probe attempts x ${v.probeIntervalSeconds} s interval (topology.example.json)`,
-    },
-    {
-      phase: 'Redis promotion',
-      seconds: quantise(promotion, promotionPoll),
-      basis: `global datastore promotion ~${promotion} s (AWS DR workshop, unverified), seen by the ${promotionPoll} s poll`,
-    },
-    {
-      phase: 'lock switch',
-      seconds: round(o.lockMs / 1000, 3),
-      basis:
-        'measured here: median Lua compare-and-set on redis-server (the network hop to ElastiCache adds ~1 ms)',
-    },
-    {
-      phase: 'DNS',
-      seconds: quantise(dnsInsync, dnsPoll) + t.dns.ttl,
-      basis: `Route 53 INSYNC <= ${dnsInsync} s (docs), seen by the ${dnsPoll} s poll, + record TTL ${t.dns.ttl} s at resolvers`,
-    },
-    {
-      phase: 'agent reconnection',
-      seconds: round(quantise(reconnect, reconnectPoll)),
-      basis: `${o.agents} agents, gRPC backoff capped at ${backoffCap} s with full jitter (unverified for Gloo): last agent after ${backoffCap} x ${o.agents}/${o.agents + 1} s, seen by the ${reconnectPoll} s poll`,
-    },
-    {
-      phase: 'Lambda cold starts',
-      seconds: round(coldFunctions * coldStartEach, 1),
-      basis: `${coldFunctions} functions on the path x ${coldStartEach * 1000} ms (public measurements, 250-400 ms)${o.coldImportMs === null ? '' : `; measured here, cold import of the deployed bundles: up to ${round(o.coldImportMs)} ms`}`,
-    },
-  ];
-  const total = round(
-    phases.reduce((a, p) => a + p.seconds, 0),
-    1,
-  );
+async function transitionsSection(r: BenchReport) {
+  const example = loadTopology(`${ROOT}infra/topology.example.json`);
+  const overlapped = await countTransitions(example, 'overlapped');
+  const strict = await countTransitions(example, 'strict');
+  const sandbox = (r.drill?.transitions ?? []).filter(Number.isFinite);
   return {
-    phases,
-    totalSeconds: total,
-    assumptions: [
-      'No approval gate on the path (a human answer adds its own time).',
-      'Detection starts at the first failed probe; an outage starting just after a sample adds up to one probe interval.',
-      `Metric ingestion delay of ${ingestion} s for high-resolution CloudWatch metrics (assumed, not measured).`,
-      'Global datastore promotion (disassociate or failover) about 60 s: AWS DR workshop material, unverified here.',
-      'Route 53 INSYNC within 60 s, then clients keep the old answer for up to the record TTL.',
-      'Agents back off up to 120 s with full jitter (gRPC default; unverified for Gloo agents); after a long outage every agent sits at the cap.',
-      'Step Functions state transitions themselves are taken as negligible next to the waits above.',
-      'Each step function cold-starts once (250-400 ms each); later polls are warm.',
-    ],
+    perFailover: overlapped.total,
+    strict: strict.total,
+    perState: overlapped.perState,
+    strictPerState: strict.perState,
+    endStates: [overlapped.endState, strict.endState],
+    costPer1000RunsUsd: round(overlapped.total * 0.025, 2),
+    sandboxDrillSamples: sandbox,
+    limit: 60,
   };
 }
 
@@ -539,8 +503,8 @@ export function renderReport(r: BenchReport): string {
     ]);
   if (r.transitions)
     rows.push([
-      'state transitions per failover run',
-      `${r.transitions.perFailover} (target < 60; $${r.transitions.costPer1000RunsUsd} per 1,000 runs at $0.025/1,000)`,
+      'state transitions per failover run (AWS defaults, modelled)',
+      `${r.transitions.perFailover} overlapped, ${r.transitions.strict} strict (target <= ${r.transitions.limit}; $${r.transitions.costPer1000RunsUsd} per 1,000 runs at $0.025/1,000)${r.transitions.sandboxDrillSamples.length ? `; sandbox drill: ${r.transitions.sandboxDrillSamples.join(', ')}` : ''}`,
     ]);
   if (rows.length) out.push('', table(rows, ['measure', 'result']));
   if (r.bundles) {
@@ -570,17 +534,50 @@ export function renderReport(r: BenchReport): string {
       );
     }
   }
-  if (r.projection) {
+  if (r.transitions) {
     out.push(
       '',
-      `Projected RTO on AWS (example topology, ${r.projection.agents} agents): ${r.projection.totalSeconds} s`,
+      'State transitions per state (failover, AWS default polls, time-modelled Tasks; overlapped | strict)',
     );
     out.push(
       table(
-        r.projection.phases.map((p) => [p.phase, `${p.seconds} s`, p.basis]),
-        ['phase', 'seconds', 'basis'],
+        Object.keys({ ...r.transitions.strictPerState, ...r.transitions.perState }).map((k) => [
+          k,
+          r.transitions!.perState[k] ?? 0,
+          r.transitions!.strictPerState[k] ?? 0,
+        ]),
+        ['state', 'overlapped', 'strict'],
       ),
     );
+  }
+  if (r.projection) {
+    const drill = r.projection.drillOutageToAllMovedMs;
+    out.push(
+      '',
+      `Projected RTO on AWS (${r.projection.agents} agents; outage -> every agent on the new writable server), sequential vs overlapped${drill === null ? '' : `; sandbox drill, outage -> all agents moved: ${round(drill / 1000, 1)} s (median)`}`,
+    );
+    out.push(
+      table(
+        r.projection.profiles.map((p) => [
+          p.profile,
+          `${p.sequentialSeconds} s`,
+          `${p.overlappedSeconds} s`,
+          p.ratio,
+          p.criticalPath,
+        ]),
+        ['profile', 'sequential', 'overlapped', 'ratio', 'overlapped critical path'],
+      ),
+    );
+    for (const p of r.projection.profiles) {
+      out.push('', `${p.profile}: ${p.description}`);
+      out.push(
+        table(
+          p.phases.map((x) => [x.phase, `${x.seconds} s`, x.kind, x.basis]),
+          ['phase', 'seconds', 'basis kind', 'basis'],
+        ),
+      );
+    }
+    out.push('', r.projection.dnsModesNote);
     out.push('Assumptions:', ...r.projection.assumptions.map((a) => `  - ${a}`));
   }
   return out.join('\n');
@@ -596,12 +593,24 @@ export interface BenchReport {
   sandbox?: Record<string, number>;
   metrics?: ReturnType<typeof metricsSection>;
   lock?: Awaited<ReturnType<typeof lockSection>>;
-  transitions?: { perFailover: number; samples: number[]; costPer1000RunsUsd: number };
+  transitions?: Awaited<ReturnType<typeof transitionsSection>>;
   bundles?: Awaited<ReturnType<typeof bundlesSection>> & {
-    rows?: { fn: string; mode: string; bytes: number; importMs: number; error?: string }[];
+    rows?: {
+      fn: string;
+      mode: string;
+      bytes: number;
+      importMs: number;
+      importCpuMs?: number;
+      processMinusBareMs: number;
+      packages?: string[];
+      error?: string;
+    }[];
     deployedMode?: string;
+    bareNodeMs?: number;
+    limits?: { bytes: number; importMs: number };
+    overLimit?: string[];
   };
-  projection?: ReturnType<typeof projectRto> & { agents: number };
+  projection?: Awaited<ReturnType<typeof projectionSection>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -629,12 +638,6 @@ async function main(): Promise<void> {
   if (!skip.has('drill')) {
     log('drill RTO (5 runs)');
     r.drill = await drillSection(Number(process.env.BENCH_DRILL_RUNS ?? 5));
-    const tr = r.drill.transitions.filter(Number.isFinite);
-    r.transitions = {
-      perFailover: median(tr),
-      samples: tr,
-      costPer1000RunsUsd: round((median(tr) * 0.025 * 1_000) / 1_000, 2),
-    };
   }
   if (!skip.has('overhead')) {
     log('orchestration overhead (20 and 1,000 agents)');
@@ -648,25 +651,11 @@ async function main(): Promise<void> {
     log('bundles');
     r.bundles = await bundlesSection(Number(process.env.BENCH_BUNDLE_RUNS ?? 5));
   }
-  const deploy = JSON.parse(readFileSync(`${ROOT}infra/aws/deploy.example.json`, 'utf8')) as {
-    probe: { samplesPerMinute: number; relayAlarm: { datapointsToAlarm: number } };
-  };
-  const deployedImports = (r.bundles?.rows ?? [])
-    .filter((b) => Number.isFinite(b.importMs))
-    .map((b) => b.importMs);
-  r.projection = {
-    agents: 20,
-    ...projectRto({
-      topology: loadTopology(`${ROOT}infra/topology.example.json`),
-      probe: {
-        samplesPerMinute: deploy.probe.samplesPerMinute,
-        datapointsToAlarm: deploy.probe.relayAlarm.datapointsToAlarm,
-      },
-      lockMs: r.lock?.medianMs ?? 1,
-      coldImportMs: deployedImports.length ? Math.max(...deployedImports) : null,
-      agents: 20,
-    }),
-  };
+  if (!skip.has('transitions')) {
+    log('transitions with the AWS defaults (modelled)');
+    r.transitions = await transitionsSection(r);
+  }
+  r.projection = await projectionSection(r);
   r.durationMs = Math.round(performance.now() - started);
   writeFileSync(REPORT_FILE, `${JSON.stringify(r, null, 2)}\n`);
   process.stdout.write(`${renderReport(r)}\n\nreport written to bench/report.json\n`);
