@@ -6,13 +6,58 @@
  * last allowed poll still falls short, the run ends `ReconnectIncomplete` naming the missing clusters.
  */
 import { iso } from '#lib/clock.ts';
+import { ReconnectIncomplete, TransientError } from '#lib/errors.ts';
+import { digestOf, runSetKey } from '#lib/expected-set.ts';
 import { describeReading, evaluateReading, missingReplicas } from '#lib/metrics/reading.ts';
 import type { Plan, Reconnect, Run } from '#lib/state.ts';
 import { serverById, type Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
 /** The ports confirm-reconnect uses. */
-export type ConfirmReconnectPorts = Pick<Ports, 'agentMetrics' | 'clock'>;
+export type ConfirmReconnectPorts = Pick<Ports, 'agentMetrics' | 'clock' | 'registry'>;
+
+/** Run sets read in this container (a run polls every few seconds; its set never changes). */
+const cache = new Map<string, string[]>();
+
+/**
+ * The expected agent clusters of the run: the topology's static list or the run set preflight
+ * saved, checked against the count and digest the state carries. A set that is gone or does not
+ * match is never guessed at: the run ends ReconnectIncomplete saying so.
+ */
+export async function expectedList(
+  run: Run,
+  plan: Plan,
+  t: Topology,
+  ports: Pick<Ports, 'registry'>,
+): Promise<string[]> {
+  const e = plan.expectedClusters;
+  if (e.count === 0) return [];
+  let list: string[] | undefined;
+  const rc = t.reconnection.expectedClusters;
+  if (e.storedIn === 'topology' && rc.source === 'static') list = rc.clusters;
+  else if (e.storedIn === 'registry') {
+    const key = runSetKey(run.executionId);
+    list = cache.get(key);
+    if (!list) {
+      const saved = await ports.registry.runSet(key).catch((err: Error) => {
+        throw new TransientError(`cannot read the expected clusters of this run: ${err.message}`);
+      });
+      if (!saved)
+        throw new ReconnectIncomplete(
+          `the expected clusters of this run (${e.count}) are no longer in the cluster registry (kept 15 days): re-run the workflow to record them again`,
+          { key },
+        );
+      list = saved.clusters;
+    }
+  }
+  if (!list || list.length !== e.count || digestOf(list) !== e.sha256)
+    throw new ReconnectIncomplete(
+      `the expected clusters found (${list?.length ?? 'none'}, from ${e.storedIn}) do not match the ${e.count} preflight recorded (digest ${e.sha256.slice(0, 12)}): re-run the workflow`,
+      { storedIn: e.storedIn },
+    );
+  if (e.storedIn === 'registry') cache.set(runSetKey(run.executionId), list);
+  return list;
+}
 
 /** How many polls fit in the reconnection timeout. */
 export function maxReconnectPolls(t: Topology): number {
@@ -32,6 +77,7 @@ export async function confirmReconnect(
   const maxPolls = maxReconnectPolls(t);
   const base = { startedAt: previous?.startedAt ?? now, polls, maxPolls };
   const server = serverById(t, run.target.server);
+  const expectedClusters = await expectedList(run, plan, t, ports);
   let reading: Awaited<ReturnType<Ports['agentMetrics']['read']>>;
   try {
     reading = await ports.agentMetrics.read(server, t.verification.probeTimeoutMs);
@@ -41,19 +87,19 @@ export async function confirmReconnect(
       endedAt: iso(ports.clock),
       done: false,
       final: polls >= maxPolls,
-      expected: plan.expectedClusters.length,
+      expected: expectedClusters.length,
       connected: 0,
       fraction: 0,
-      unknown: plan.expectedClusters.length,
+      unknown: expectedClusters.length,
       missingReplicas: [],
-      missing: plan.expectedClusters
+      missing: expectedClusters
         .slice(0, 100)
         .map((c) => ({ cluster: c, reason: 'unknown: target metrics unreadable' })),
       detail: `cannot read the agent gauges of ${server.id}: ${(e as Error).message}`,
     };
   }
   // Without a known expected set, the agents the target reports are all we can check (at least one).
-  const expected = plan.expectedClusters.length > 0 ? plan.expectedClusters : [...reading.clusters.keys()];
+  const expected = expectedClusters.length > 0 ? expectedClusters : [...reading.clusters.keys()];
   const { connected, missing, unknown } = evaluateReading(reading, expected);
   const fraction = expected.length === 0 ? 0 : connected.length / expected.length;
   const done = expected.length > 0 && fraction >= t.reconnection.minFraction;

@@ -4,6 +4,7 @@ import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Plan, Reconnect, Run } from '#lib/state.ts';
 import { agentMetricsPort } from '#lib/wire/agent-metrics.ts';
+import { clusterRegistryPort } from '#lib/wire/registry.ts';
 import { type ConfirmReconnectPorts, confirmReconnect } from './confirm-reconnect.ts';
 
 /** The payload the workflow sends (`reconnect` is the previous poll's result, absent the first time). */
@@ -23,8 +24,12 @@ export const createHandler = (opts?: HandlerOptions<ConfirmReconnectPorts>) =>
     { ...opts, wire },
   );
 
-/** The target's agent gauges (its pods, or its Prometheus), nothing else (no Redis). */
-const wire = (): ConfirmReconnectPorts => ({ clock: systemClock, agentMetrics: agentMetricsPort() });
+/** The target's agent gauges (its pods, or its Prometheus) and the run's expected set (DynamoDB); no Redis. */
+const wire = (): ConfirmReconnectPorts => ({
+  clock: systemClock,
+  agentMetrics: agentMetricsPort(),
+  registry: clusterRegistryPort(),
+});
 
 /** The Lambda entry point. */
 export const handler = createHandler();

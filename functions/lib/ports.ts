@@ -169,4 +169,8 @@ export interface ClusterRegistry {
   /** The clusters last seen connected to a server, recorded by the health probe. */
   lastSeen(serverCluster: string): Promise<{ clusters: string[]; at: string } | null>;
   record(serverCluster: string, clusters: string[], at: string): Promise<void>;
+  /** Keeps a run's expected set (preflight), so the workflow state only carries its digest. */
+  saveRunSet(key: string, clusters: string[], at: string): Promise<void>;
+  /** A run's expected set as saved, or null when there is none (never saved, or expired). */
+  runSet(key: string): Promise<{ clusters: string[]; at: string } | null>;
 }

@@ -4,6 +4,7 @@
  * fails with the field named and changes nothing.
  */
 import * as z from 'zod';
+import { ExpectedClusters } from './expected-set.ts';
 import { AWS_REGIONS } from './topology.ts';
 
 /** A management cluster name (DNS-1123 label, as Gloo's `common.cluster`). */
@@ -83,7 +84,8 @@ export const Plan = z.object({
     dns: z.object({ ttl: z.number(), values: z.array(z.string()) }).nullable(),
     dnsPointsTo: z.string().nullable(),
   }),
-  expectedClusters: z.array(z.string()),
+  /** Count, digest and sample; the list stays out of the state (see expected-set.ts). */
+  expectedClusters: ExpectedClusters,
   expectedClustersSource: z.string(),
   targetReadiness: z.array(z.string()),
   warnings: z.array(z.string()),

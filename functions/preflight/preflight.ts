@@ -5,6 +5,7 @@
  */
 import { iso } from '#lib/clock.ts';
 import { RunInProgress, TargetNotReady } from '#lib/errors.ts';
+import { describeSet, runSetKey } from '#lib/expected-set.ts';
 import { checkHealth, healthTarget } from '#lib/health-check.ts';
 import { describeReading } from '#lib/metrics/reading.ts';
 import { type ObservePorts, observe } from '#lib/observe.ts';
@@ -130,6 +131,14 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
       readiness,
     });
 
+  // The list stays out of the workflow state (256 KB limit): a static list is in the topology, a
+  // recorded one is kept under the run's key for confirm-reconnect (not in a dry run, which never
+  // reaches it, nor when there is nothing to keep).
+  const isStatic = t.reconnection.expectedClusters.source === 'static';
+  const keep = !isStatic && !run.input.dryRun && !alreadyActive && expectedClusters.length > 0;
+  if (keep) await ports.registry.saveRunSet(runSetKey(run.executionId), expectedClusters, startedAt);
+  const expected = describeSet(expectedClusters, isStatic ? 'topology' : keep ? 'registry' : 'none');
+
   return {
     startedAt,
     endedAt: iso(ports.clock),
@@ -145,7 +154,7 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
       dns: seen.dns,
       dnsPointsTo: seen.dnsPointsTo,
     },
-    expectedClusters,
+    expectedClusters: expected,
     expectedClustersSource,
     targetReadiness: readiness,
     warnings,

@@ -403,7 +403,7 @@ function describeEvent(e: TimelineEvent, mark: (s: string) => void): void {
     const o = e.output as StepOutputs;
     const summary: Record<string, () => string> = {
       RunPreflight: () =>
-        `plan: lock ${o.plan?.before?.lock?.holder}@${o.plan?.before?.lock?.epoch}, Redis primary ${o.plan?.before?.redisPrimary ?? 'unknown (a member does not answer)'}, DNS -> ${o.plan?.before?.dnsPointsTo}; ${o.plan?.expectedClusters?.length} expected agents`,
+        `plan: lock ${o.plan?.before?.lock?.holder}@${o.plan?.before?.lock?.epoch}, Redis primary ${o.plan?.before?.redisPrimary ?? 'unknown (a member does not answer)'}, DNS -> ${o.plan?.before?.dnsPointsTo}; ${o.plan?.expectedClusters?.count} expected agents`,
       VerifySourceOutage: () =>
         `confirmed by ${o.verify?.votes}/${o.verify?.signals?.length} signals (quorum ${o.verify?.quorum})`,
       VerifyTargetRecovered: () =>

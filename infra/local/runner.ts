@@ -35,7 +35,7 @@ type Fn = (payload: unknown) => Promise<unknown>;
 interface EngineEvent {
   type: string;
   timestamp: number;
-  state: { name: string; type: string; output?: unknown };
+  state: { name: string; type: string; input?: unknown; output?: unknown };
   Error?: string;
   Cause?: string;
 }
@@ -92,6 +92,11 @@ export interface LocalRunResult {
   transitions: number;
   events: TimelineEvent[];
   durationMs: number;
+  /**
+   * The largest state input or output of the run, in UTF-8 bytes of its JSON: Step Functions ends a
+   * run whose state passes 262,144 bytes with States.DataLimitExceeded, which no Catch handles.
+   */
+  maxStateBytes: number;
   definition: ReturnType<typeof workflowFor>;
 }
 
@@ -188,6 +193,7 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   let lastState = '';
   let lastOutput: Record<string, unknown> = {};
   let lastFailure: TimelineEvent | undefined;
+  let maxStateBytes = 0;
   const consume = (async () => {
     for await (const ev of execution.eventLogs as AsyncIterable<EngineEvent>) {
       const e: TimelineEvent | null =
@@ -220,6 +226,8 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
                       cause: failures.get(ev.state.name)?.message ?? lastFailure?.cause,
                     }
                   : null;
+      if (ev.state)
+        maxStateBytes = Math.max(maxStateBytes, jsonBytes(ev.state.input), jsonBytes(ev.state.output));
       if (!e) continue;
       if (e.kind === 'state-failed') lastFailure = e;
       if (e.kind === 'state-entered') {
@@ -252,8 +260,13 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
     transitions,
     events,
     durationMs: Math.round(performance.now() - started),
+    maxStateBytes,
     definition,
   };
+}
+
+function jsonBytes(v: unknown): number {
+  return v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v), 'utf8');
 }
 
 function wrap(name: string, handler: (event: unknown, context: Context) => Promise<unknown>): Fn {

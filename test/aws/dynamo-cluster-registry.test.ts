@@ -6,7 +6,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
+import { DynamoClusterRegistry, RUN_SET_PART_BYTES } from '#lib/aws/dynamo-cluster-registry.ts';
 import { isNamed } from '#lib/errors.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
@@ -82,5 +82,43 @@ describe('DynamoClusterRegistry', () => {
       .lastSeen('mgmt-east')
       .catch((e) => e);
     expect(isNamed(err, 'TransientError')).toBe(true);
+  });
+
+  it('keeps a run set of 10,000 random 63-character names in parts under the 400 KB item limit and reads it back whole (DynamoDB "Service, account, and table quotas": item size 400 KB)', async () => {
+    // prepare: a table in memory behind the mocked client; names that barely compress
+    const table = new Map<string, Record<string, unknown>>();
+    ddb.on(PutCommand).callsFake((i) => {
+      table.set(i.Item.pk, structuredClone(i.Item));
+      return {};
+    });
+    ddb.on(GetCommand).callsFake((i) => ({ Item: table.get(i.Key.pk) }));
+    const { randomBytes } = await import('node:crypto');
+    const names = Array.from({ length: 10_000 }, () => randomBytes(40).toString('hex').slice(0, 63));
+
+    // act
+    await registry().saveRunSet('expected#run-1', names, '2026-11-20T03:10:00.000Z');
+    const back = await registry().runSet('expected#run-1');
+
+    // assess
+    expect(back?.clusters).toEqual([...names].sort());
+    const parts = [...table.values()].filter((x) => String(x.pk).startsWith('runset#expected#run-1#'));
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect((p.data as Uint8Array).length).toBeLessThanOrEqual(RUN_SET_PART_BYTES);
+    const head = table.get('runset#expected#run-1')!;
+    expect(head).toMatchObject({ count: 10_000, parts: parts.length });
+    expect(head.ttl).toBe(Date.parse('2026-11-20T03:10:00.000Z') / 1000 + 15 * 24 * 3600);
+  });
+
+  it('returns null for a run set never saved, and refuses parts that do not match the digest', async () => {
+    const table = new Map<string, Record<string, unknown>>();
+    ddb.on(PutCommand).callsFake((i) => {
+      table.set(i.Item.pk, structuredClone(i.Item));
+      return {};
+    });
+    ddb.on(GetCommand).callsFake((i) => ({ Item: table.get(i.Key.pk) }));
+    expect(await registry().runSet('expected#none')).toBeNull();
+    await registry().saveRunSet('expected#run-2', ['a', 'b'], '2026-11-20T03:10:00.000Z');
+    table.get('runset#expected#run-2')!.sha256 = '0'.repeat(64);
+    await expect(registry().runSet('expected#run-2')).rejects.toThrow(/do not match their digest/);
   });
 });

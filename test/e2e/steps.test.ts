@@ -7,6 +7,7 @@ import { buildReport } from '#functions/report/report.ts';
 import { switchLock } from '#functions/switch-lock/switch-lock.ts';
 import { verifyOutage } from '#functions/verify-outage/verify-outage.ts';
 import { isNamed } from '#lib/errors.ts';
+import { runSetKey } from '#lib/expected-set.ts';
 import { useWorld, type World } from '#test/support/world.ts';
 
 /** Lock, Redis primary and DNS as the world sees them now. */
@@ -24,13 +25,16 @@ async function snapshot(w: World) {
 describe('steps on the sandbox, one at a time', () => {
   it('preflight reads the state and plans; it refuses when the target is not ready', async () => {
     const w = await useWorld();
-    const plan = await preflight(w.run(), w.t, w.ports);
+    const run = w.run();
+    const plan = await preflight(run, w.t, w.ports);
     expect(plan).toMatchObject({
       alreadyActive: false,
       redisPromoted: false,
       before: { redisPrimary: 'us-east-1', dnsPointsTo: 'mgmt-east', lock: { holder: 'mgmt-east' } },
     });
-    expect(plan.expectedClusters).toHaveLength(5);
+    expect(plan.expectedClusters).toMatchObject({ count: 5, storedIn: 'registry' });
+    // the list itself is kept under the run's key, not in the state
+    expect((await w.ports.registry.runSet(runSetKey(run.executionId)))?.clusters).toHaveLength(5);
     await w.sb.killRegion('us-west-2');
     const err = await preflight(w.run(), w.t, w.ports).catch((e) => e);
     expect(isNamed(err, 'TargetNotReady')).toBe(true);

@@ -6,6 +6,7 @@
  * slack-callback with its documented 4xx; and nothing changes: the ports they are given record
  * any use. test/unit/handlers-bad-input.test.ts covers a first case per handler; these are others.
  */
+import { describeSet } from '#lib/expected-set.ts';
 import '#local/quiet.ts';
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
@@ -77,7 +78,7 @@ const plan = {
     dns: { ttl: 30, values: ['mgmt-east.gloo.internal.example.com'] },
     dnsPointsTo: 'mgmt-east',
   },
-  expectedClusters: ['workload-1'],
+  expectedClusters: describeSet(['workload-1'], 'topology'),
   expectedClustersSource: 'static',
   targetReadiness: [],
   warnings: [],

@@ -53,6 +53,8 @@ function recorders() {
   const registry: ClusterRegistry = {
     lastSeen: async () => null,
     record: async (cluster, clusters, at) => void recorded.push({ cluster, clusters, at }),
+    saveRunSet: async () => {},
+    runSet: async () => null,
   };
   return {
     published,

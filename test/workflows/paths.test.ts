@@ -19,6 +19,7 @@ import { SwitchLockInput } from '#functions/switch-lock/handler.ts';
 import { VerifyOutageInput } from '#functions/verify-outage/handler.ts';
 import { VerifyRecoveredInput } from '#functions/verify-recovered/handler.ts';
 import { ApprovalRequestSchema } from '#lib/approvals/model.ts';
+import { describeSet } from '#lib/expected-set.ts';
 import { DnsResult, LockResult, Plan, Promotion, Reconnect, Verification } from '#lib/state.ts';
 import { GATES, loadTopology, type Topology } from '#lib/topology.ts';
 import { LOCAL_FUNCTIONS } from '#local/runner.ts';
@@ -86,7 +87,7 @@ function baseline(key: Key, i?: unknown): unknown {
           dns: { ttl: 30, values: ['10.0.0.1'] },
           dnsPointsTo: 'mgmt-east',
         },
-        expectedClusters: ['workload-1'],
+        expectedClusters: describeSet(['workload-1'], 'topology'),
         expectedClustersSource: 'static',
         targetReadiness: ['stub'],
         warnings: [],

@@ -209,4 +209,13 @@ export class SandboxClusterRegistry implements ClusterRegistry {
     const r = await call(this.controlUrl, 'PUT', path, this.opts, { clusters, at });
     if (r.status !== 204 && r.status !== 200) throw unexpected('PUT', path, r);
   }
+
+  /** Run sets live next to the last-seen records, under their own key prefix (as in DynamoDB). */
+  saveRunSet(key: string, clusters: string[], at: string): Promise<void> {
+    return this.record(key, clusters, at);
+  }
+
+  runSet(key: string): Promise<{ clusters: string[]; at: string } | null> {
+    return this.lastSeen(key);
+  }
 }

@@ -30,7 +30,7 @@ export interface WorkflowStepsProps {
   stateMachineArns: string[];
   /** Timeout of the verify functions' Lambda, from the workflow's verify step. */
   verifyTimeout: Duration;
-  /** The last-seen clusters table (preflight reads the expected clusters from it). */
+  /** The last-seen clusters table (preflight reads the expected clusters from it and keeps the run's set there). */
   clustersTable: dynamodb.ITable;
   notifications: Notifications;
   functions: FunctionDefaults;
@@ -82,6 +82,12 @@ export class WorkflowSteps extends Concern {
     this.grantVerify(t);
     f.preflight.allow(['states:ListExecutions'], props.stateMachineArns);
     props.clustersTable.grant(f.preflight.role, 'dynamodb:GetItem');
+    // The run's expected clusters (kept out of the workflow state): preflight writes them, the
+    // reconnection check reads them, and only items under the run-set prefix ("Using IAM policy
+    // conditions for fine-grained access control": dynamodb:LeadingKeys), never the last-seen ones.
+    const runSets = { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['runset#*'] } };
+    f.preflight.allow(['dynamodb:PutItem'], [props.clustersTable.tableArn], runSets);
+    f.confirmReconnect?.allow(['dynamodb:GetItem'], [props.clustersTable.tableArn], runSets);
     notifications.topic.grantPublish(f.report.role);
     acknowledgeEncryptedPublish(f.report);
   }
