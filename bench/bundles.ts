@@ -66,8 +66,9 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   switchLock: ['@aws-sdk/client-secrets-manager', 'ioredis'],
   repointDns: ['@aws-sdk/client-route-53'],
   // The target's agent gauges: its pods over fetch, or its Prometheus (auth from Secrets Manager,
-  // or SigV4 with the function's credentials); no Redis.
-  confirmReconnect: ['@aws-sdk/client-secrets-manager'],
+  // or SigV4 with the function's credentials); no Redis. The run's expected clusters from the
+  // clusters table (DynamoDB).
+  confirmReconnect: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-secrets-manager', '@aws-sdk/lib-dynamodb'],
   // Reads the world after the run (Redis, lock, DNS), stores the page in S3 with a presigned link,
   // publishes to SNS and posts the link to Slack (bot token from Secrets Manager).
   report: [

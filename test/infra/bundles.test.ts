@@ -53,7 +53,11 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
     // assess
     expect(problems).toEqual({});
     expect(EXPECTED_PACKAGES.switchLock).toEqual(['@aws-sdk/client-secrets-manager', 'ioredis']);
-    expect(EXPECTED_PACKAGES.confirmReconnect).toEqual(['@aws-sdk/client-secrets-manager']);
+    expect(EXPECTED_PACKAGES.confirmReconnect).toEqual([
+      '@aws-sdk/client-dynamodb',
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/lib-dynamodb',
+    ]);
   }, 120_000);
 
   it('runs the trigger from its ESM bundle, which holds no Redis code', async () => {
