@@ -16,12 +16,6 @@ const EXTRA = 10_000;
 const name = (i: number) => `workload-${String(i).padStart(5, '0')}-${'x'.repeat(47)}`;
 const extra = Array.from({ length: EXTRA }, (_, i) => name(i));
 
-/** The target's page plus the extra clusters, connected (push and pull) and warmed. */
-function withExtraAgents(page: string): string {
-  const lines = (metric: string) => extra.map((c) => `${metric}{cluster="${c}"} 1`).join('\n');
-  return `${page}\n${lines('relay_push_clients_connected')}\n${lines('relay_pull_clients_connected')}\n${lines('relay_push_clients_warmed')}\n`;
-}
-
 describe('workflow state size', () => {
   it('stays under 262,144 bytes in a full run that expects 10,000 more agent clusters, and they are all checked', async () => {
     // prepare: the registry last saw the extra clusters on the source; the target reports them back
@@ -39,10 +33,14 @@ describe('workflow state size', () => {
         saveRunSet: (...a) => w.ports.registry.saveRunSet(...a),
         runSet: (...a) => w.ports.registry.runSet(...a),
       },
-      metrics: {
-        scrape: async (url, timeoutMs) => {
-          const page = await w.ports.metrics.scrape(url, timeoutMs);
-          return url === target!.metricsUrl ? withExtraAgents(page) : page;
+      agentMetrics: {
+        // the target's reading plus the extra clusters, connected (push and pull) and warmed
+        read: async (server, timeoutMs) => {
+          const reading = await w.ports.agentMetrics.read(server, timeoutMs);
+          if (server.id !== target!.id) return reading;
+          const clusters = new Map(reading.clusters);
+          for (const c of extra) clusters.set(c, { pushConnected: 1, pullConnected: 1, warmed: 1 });
+          return { ...reading, clusters };
         },
       },
     };
