@@ -370,7 +370,7 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
           agents: s.plan
             ? {
                 server: before.dnsPointsTo ?? source.server,
-                count: s.plan.expectedClusters.length,
+                count: s.plan.expectedClusters.count,
                 source: s.plan.expectedClustersSource,
               }
             : null,
