@@ -13,6 +13,8 @@ import type {
   Probes,
   RedisPromoter,
 } from './ports.ts';
+import type { PemSource } from './readiness.ts';
+import type { TlsCheck } from './tls-check.ts';
 import type { Region } from './topology.ts';
 
 /** A lock handle on one region's Redis member; close it when done. */
@@ -40,6 +42,10 @@ export interface Ports {
   probes: Probes;
   /** The relay gauges of a server, from its pods or its Prometheus (the topology says which). */
   agentMetrics: AgentMetrics;
+  /** TLS handshakes (relay readiness, telemetry gateway). */
+  tls: TlsCheck;
+  /** Root CAs named by the topology (inline PEM or a Secrets Manager secret). */
+  pem: PemSource;
   promoter: RedisPromoter;
   /** Opens the global lock on a region's Redis member. */
   lock(region: Region): Promise<LockHandle>;

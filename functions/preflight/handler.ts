@@ -4,8 +4,9 @@ import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { netProbes } from '#lib/probes.ts';
 import { Run } from '#lib/state.ts';
+import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Topology } from '#lib/topology.ts';
-import { agentMetricsPort } from '#lib/wire/agent-metrics.ts';
+import { agentMetricsPort, pemPort } from '#lib/wire/agent-metrics.ts';
 import { dnsPointerPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
@@ -28,6 +29,8 @@ const wire = (t: Topology): PreflightPorts => ({
   clock: systemClock,
   probes: netProbes,
   agentMetrics: agentMetricsPort(),
+  tls: nodeTlsCheck,
+  pem: pemPort(),
   promoter: redisPromoterPort(t, systemClock),
   lock: redisLockPort(t),
   dns: dnsPointerPort(t),

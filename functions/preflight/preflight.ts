@@ -9,13 +9,14 @@ import { describeSet, runSetKey } from '#lib/expected-set.ts';
 import { checkHealth, healthTarget } from '#lib/health-check.ts';
 import { describeReading } from '#lib/metrics/reading.ts';
 import { type ObservePorts, observe } from '#lib/observe.ts';
+import { relayTlsReadiness, telemetryReadiness } from '#lib/readiness.ts';
 import type { Plan, Run } from '#lib/state.ts';
 import { type Server, serverById, type Topology } from '#lib/topology.ts';
 import type { Ports, RunningRun } from '#lib/wiring.ts';
 
 /** The ports preflight reads. */
 export type PreflightPorts = ObservePorts &
-  Pick<Ports, 'clock' | 'runs' | 'probes' | 'agentMetrics' | 'registry'>;
+  Pick<Ports, 'clock' | 'runs' | 'probes' | 'agentMetrics' | 'registry' | 'tls' | 'pem'>;
 
 /** Preflight: see the module comment. */
 export async function preflight(run: Run, t: Topology, ports: PreflightPorts): Promise<Plan> {
@@ -59,6 +60,15 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
     problems.push(
       `target server ${target.server} is not healthy (${healthTarget(targetServer)}: ${health.detail})`,
     );
+
+  // The agents must accept the target's relay certificate, or they fail TLS after the switch and
+  // the run only times out; and its telemetry gateway must take the collectors' exports.
+  const timeout = t.verification.probeTimeoutMs;
+  for (const check of await Promise.all([
+    relayTlsReadiness(targetServer, ports, timeout),
+    telemetryReadiness(targetServer, ports, timeout),
+  ]))
+    if (check) (check.ok ? readiness : problems).push(check.line);
 
   if (!seen.redis) problems.push(`cannot read the Redis topology: ${seen.redisError}`);
   else if (!targetMember?.reachable)

@@ -308,6 +308,11 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     default:
       if (NOTHING_CHANGED.includes(outcome.name)) nextActions.push('Nothing changed.');
   }
+  const gateway = t.servers.find((x) => x.id === target.server)?.telemetryGateway;
+  if (gateway && (outcome.name === 'FailedOver' || outcome.name === 'ReconnectIncomplete'))
+    nextActions.push(
+      `Telemetry: ${target.server}'s gateway is ${gateway.address} (checked reachable${gateway.tls ? ' with TLS' : ''} by preflight); collectors need one exporter per gateway, so make sure theirs includes it.`,
+    );
   if (s.reconnect?.missingReplicas.length && outcome.name !== 'ReconnectIncomplete')
     nextActions.push(
       `Replica ${s.reconnect.missingReplicas.join(', ')} of ${target.server} did not answer the last agent check: ${s.reconnect.unknown} expected cluster(s) counted unknown. Check the pod.`,

@@ -1,6 +1,7 @@
 /**
- * Makes sure `redis-server` is installed (tests and the sandbox start their own servers).
- * Installs Debian's package when missing and running as root; otherwise says what to do.
+ * Makes sure `redis-server` (tests and the sandbox start their own servers) and `openssl` (the
+ * sandbox generates its relay TLS certificates with it) are installed. Installs Debian's packages
+ * when missing and running as root; otherwise says what to do.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 
@@ -8,15 +9,18 @@ function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
-if (!has('redis-server')) {
+const missing = ['redis-server', 'openssl'].filter((cmd) => !has(cmd));
+if (missing.length) {
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (root && has('apt-get')) {
-    console.error('redis-server is missing: installing Debian package redis-server (apt-get) ...');
+    console.error(
+      `${missing.join(' and ')} missing: installing Debian package(s) ${missing.join(' ')} (apt-get) ...`,
+    );
     execFileSync(
       'sh',
       [
         '-c',
-        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null',
+        `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(' ')} >/dev/null`,
       ],
       {
         stdio: 'inherit',
@@ -24,8 +28,8 @@ if (!has('redis-server')) {
     );
   } else {
     console.error(
-      'redis-server is not installed, and this process cannot install it (needs root and apt-get).\n' +
-        'Install it, then run the command again:  sudo apt-get install -y redis-server  (or: brew install redis)',
+      `${missing.join(' and ')} not installed, and this process cannot install it (needs root and apt-get).\n` +
+        `Install, then run the command again:  sudo apt-get install -y ${missing.join(' ')}  (or: brew install redis openssl)`,
     );
     process.exit(1);
   }

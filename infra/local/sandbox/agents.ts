@@ -13,6 +13,7 @@ import { Resolver } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { connect as connectTls } from 'node:tls';
 import { onMessages, sendMessage } from './protocol.ts';
 
 /** Capped exponential backoff settings. */
@@ -38,6 +39,12 @@ export interface AgentFleetOptions {
   connectTimeoutMs?: number;
   /** Agent name prefix (default `workload-`). */
   namePrefix?: string;
+  /**
+   * Relay TLS as a Gloo agent does it: the root CA of `relay-root-tls-secret` and the authority
+   * (`glooAgent.relay.authority`) as SNI and expected name. A certificate that does not verify
+   * fails the connection, and the agent retries with its backoff.
+   */
+  tls?: { ca: string; servername: string };
 }
 
 /** Counters across the fleet. */
@@ -112,7 +119,9 @@ class Agent {
     const hbMs = o.heartbeatMs ?? 300;
     const deadAfter = o.heartbeatTimeoutMs ?? 1_000;
     return new Promise((resolve) => {
-      const socket = connect({ host: ip, port: o.relayPort });
+      const socket = o.tls
+        ? connectTls({ host: ip, port: o.relayPort, ca: o.tls.ca, servername: o.tls.servername })
+        : connect({ host: ip, port: o.relayPort });
       this.socket = socket;
       socket.setNoDelay(true);
       let lastHeard = Date.now();
@@ -129,7 +138,7 @@ class Agent {
         },
         Math.max(50, Math.floor(deadAfter / 4)),
       );
-      socket.on('connect', () => {
+      socket.on(o.tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(connectTimer);
         connected = true;
         lastHeard = Date.now();

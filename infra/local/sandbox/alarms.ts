@@ -30,6 +30,8 @@ export interface AlarmTarget {
   probeRegion: Region;
   host: string;
   port: number;
+  /** The relay speaks TLS (the probe then pings over TLS without checking the certificate). */
+  tls?: boolean;
 }
 
 /** Options of {@link AlarmEvaluator}. */
@@ -128,7 +130,7 @@ export class AlarmEvaluator extends EventEmitter {
       if (a.probing) continue;
       a.probing = true;
       const timeout = Math.max(50, Math.min(400, this.opts.periodMs - 50));
-      void relayPing(a.target.host, a.target.port, timeout).then((r) => {
+      void relayPing(a.target.host, a.target.port, timeout, a.target.tls ?? false).then((r) => {
         a.probing = false;
         if (!this.timer) return;
         this.record(a, r.ok ? 1 : 0);

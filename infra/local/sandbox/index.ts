@@ -27,6 +27,7 @@ import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local
 import { type PrometheusStandin, startPrometheusStandin } from '../prometheus-standin.ts';
 import { AgentFleet, type Backoff } from './agents.ts';
 import { AlarmEvaluator, type AlarmStateChangeEvent } from './alarms.ts';
+import { DEFAULT_AUTHORITY, type RelayCertKind, sandboxCerts, TELEMETRY_NAME } from './certs.ts';
 import { type ControlApi, type ControlPlaneFaults, type LastSeen, startControlApi } from './control-api.ts';
 import { type CasResult, startSandboxDns, type ZoneRecord } from './dns.ts';
 import { InvariantMonitor } from './invariants.ts';
@@ -36,6 +37,7 @@ import { sandboxPorts } from './ports.ts';
 export type { RedisProcess } from '#local/redis-server.ts';
 export type { AgentFleet, Backoff, Placement } from './agents.ts';
 export type { AlarmStateChangeEvent } from './alarms.ts';
+export type { RelayCertKind } from './certs.ts';
 export type { ControlPlaneFaults, LastSeen } from './control-api.ts';
 export type { ZoneRecord } from './dns.ts';
 export type { InvariantMonitor } from './invariants.ts';
@@ -85,6 +87,11 @@ export interface SandboxOptions {
   metricsSource?: SandboxMetricsSource;
   /** The servers' health check (default `http` on `/health`, expecting 200). */
   healthCheck?: 'http' | 'tcp';
+  /**
+   * The certificate each server's relay presents, A first (default both `valid`: issued by the
+   * root CA agents trust, for the default authority). The relay speaks TLS; agents verify it.
+   */
+  relayCerts?: [RelayCertKind, RelayCertKind];
 }
 
 /** How the sandbox topology reads the agent gauges. */
@@ -161,6 +168,8 @@ export interface Sandbox {
   faults: { controlPlane: ControlPlaneFaults };
   /** Invariant monitor (split brain, epoch never decreasing, agent placement history). */
   invariants: InvariantMonitor;
+  /** Presents another relay certificate on a region's server from now on (new handshakes). */
+  setRelayCert(region: Region, kind: RelayCertKind): void;
   /** How the topology reads the agent gauges, and the Prometheus stand-in when that is the source. */
   metricsSource: SandboxMetricsSource;
   prometheus: PrometheusStandin | null;
@@ -339,6 +348,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       Array.from({ length: replicas }, (_, r) => `${net}.${31 + s * 10 + r}`),
     );
     const httpPort = await freeSharedPort([...HOSTS, ...podHosts.flat()], [relayPort]);
+    const telemetryPort = await freeSharedPort(HOSTS, [relayPort, httpPort]);
+    const certs = await sandboxCerts();
+    const relayCerts = opts.relayCerts ?? ['valid', 'valid'];
     // Distinct ports too: ReplicaOfPromoter matches a replica to its primary by port.
     const redisPortB = await freeSharedPort([redisHosts[1]], [redisPortA]);
     const redisB = await startRedis({ host: redisHosts[1], port: redisPortB, replicaOf: redisA.endpoint });
@@ -427,6 +439,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           region: regionNames[i as 0 | 1],
           relayAddress: `${HOSTS[i as 0 | 1]}:${relayPort}`,
           metrics: metricsFor(i),
+          relayTls: { rootCa: { pem: certs.ca }, authority: DEFAULT_AUTHORITY },
+          telemetryGateway: {
+            address: `${HOSTS[i as 0 | 1]}:${telemetryPort}`,
+            tls: { rootCa: { pem: certs.ca }, serverName: TELEMETRY_NAME },
+          },
           health:
             (opts.healthCheck ?? 'http') === 'tcp'
               ? { kind: 'tcp' }
@@ -479,6 +496,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           httpPort,
           redisEndpoint: redis.endpoint,
           replicaHosts: podHosts[i]!,
+          relayTls: certs.server[relayCerts[i]!],
+          telemetryPort,
+          telemetryTls: certs.server.valid,
           lock: lockFormat,
           passiveGraceMs: opts.passiveGraceMs ?? 1_500,
         }),
@@ -493,6 +513,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       relayPort,
       backoff: opts.agentBackoff ?? { baseMs: 100, maxMs: 2_000 },
       heartbeatMs: opts.agentHeartbeatMs,
+      tls: { ca: certs.ca, servername: DEFAULT_AUTHORITY },
     });
     cleanups.push(() => agents.stop());
 
@@ -518,6 +539,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         probeRegion: regionNames[i === 0 ? 1 : 0],
         host: s.host,
         port: relayPort,
+        tls: true,
       })),
     });
     const events = new EventEmitter();
@@ -651,6 +673,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         return regionNames[i]!;
       },
       faultState: (region) => ({ ...regionHandle(region).st }),
+      setRelayCert: (region, kind) => regionHandle(region).h.server.setRelayCert(certs.server[kind]),
       killRegion,
       blip: async (region, ms) => {
         await killRegion(region, 'freeze');

@@ -30,6 +30,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createTcpServer, type Socket, type Server as TcpServer } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { Redis } from 'ioredis';
 import { splitHostPort } from '#lib/redis/connect.ts';
 import { formatLockValue, type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
@@ -52,6 +53,14 @@ export interface SimServerOptions {
    * live ones) and each replica's own `/metrics` on `<podIp>:<httpPort>` reports only its agents.
    */
   replicaHosts?: string[];
+  /**
+   * Relay TLS (like `relay-server-tls-secret`): the relay port then speaks TLS with this key and
+   * certificate; without it, plain TCP.
+   */
+  relayTls?: { key: string; cert: string };
+  /** Port of the telemetry gateway (OTLP stand-in: a TLS listener, certificate `telemetryTls`) on `host`. */
+  telemetryPort?: number;
+  telemetryTls?: { key: string; cert: string };
   /** `host:port` of this region's Redis. */
   redisEndpoint: string;
   lock: LockFormat;
@@ -119,7 +128,9 @@ export class SimServer extends EventEmitter {
   private readonly opts: SimServerOptions;
   private readonly lock: LockFormat;
   private readonly lockValue: string;
-  private relay: TcpServer | null = null;
+  private relay: TcpServer | TlsServer | null = null;
+  private telemetry: TlsServer | null = null;
+  private relayCert: { key: string; cert: string } | undefined;
   private http: HttpServer | null = null;
   private redis: Redis | null = null;
   private sessions = new Set<Session>();
@@ -152,6 +163,19 @@ export class SimServer extends EventEmitter {
     this.httpPort = opts.httpPort;
     this.lock = opts.lock;
     this.lockValue = formatLockValue(opts.lock, opts.cluster);
+    this.relayCert = opts.relayTls;
+  }
+
+  /** Presents another relay certificate from now on (new handshakes), as a rotated secret would. */
+  setRelayCert(pair: { key: string; cert: string }): void {
+    if (!this.opts.relayTls) throw new Error(`sandbox: ${this.cluster} relay runs without TLS`);
+    this.relayCert = pair;
+    if (this.relay && 'setSecureContext' in this.relay) this.relay.setSecureContext(pair);
+  }
+
+  /** The telemetry gateway address (`host:port`), when it runs one. */
+  get telemetryAddress(): string | undefined {
+    return this.opts.telemetryPort ? `${this.host}:${this.opts.telemetryPort}` : undefined;
   }
 
   /** `running`, `frozen` or `killed`. */
@@ -298,7 +322,17 @@ export class SimServer extends EventEmitter {
       lazyConnect: true,
     });
     this.redis.on('error', () => {}); // surfaced through the awaited commands
-    this.relay = createTcpServer((socket) => this.onConnection(socket));
+    this.relay = this.relayCert
+      ? createTlsServer(this.relayCert, (socket) => this.onConnection(socket))
+      : createTcpServer((socket) => this.onConnection(socket));
+    this.relay.on('tlsClientError', () => {}); // an agent that rejects our certificate
+    this.telemetry =
+      this.opts.telemetryPort && this.opts.telemetryTls
+        ? createTlsServer(this.opts.telemetryTls, (socket) => {
+            socket.on('error', () => {});
+            socket.end();
+          })
+        : null;
     this.http = createHttpServer((req, res) => this.onRequest(req, res));
     this.http.keepAliveTimeout = 1_000;
     this.replicaState = this.replicaHosts.map(() => 'up');
@@ -306,6 +340,7 @@ export class SimServer extends EventEmitter {
     await Promise.all([
       listen(this.relay, this.host, this.relayPort),
       listen(this.http, this.host, this.httpPort),
+      ...(this.telemetry ? [listen(this.telemetry, this.host, this.opts.telemetryPort!)] : []),
       ...this.replicaHosts.map((_, i) => this.listenReplica(i)),
     ]);
     this.modeValue = 'running';
@@ -328,12 +363,14 @@ export class SimServer extends EventEmitter {
     this.heldRequests = [];
     const relay = this.relay;
     const http = this.http;
+    const telemetry = this.telemetry;
     const pods = this.replicaHttp.splice(0);
     this.relay = null;
     this.http = null;
+    this.telemetry = null;
     http?.closeAllConnections();
     for (const p of pods) p?.closeAllConnections();
-    await Promise.all([close(relay), close(http), ...pods.map((p) => close(p))]);
+    await Promise.all([close(relay), close(http), close(telemetry), ...pods.map((p) => close(p))]);
     this.redis?.disconnect();
     this.redis = null;
     if (this.holder) this.setHolder(false);
@@ -652,7 +689,7 @@ export class SimServer extends EventEmitter {
   }
 }
 
-function listen(server: TcpServer | HttpServer, host: string, port: number): Promise<void> {
+function listen(server: TcpServer | HttpServer | TlsServer, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (e: Error) => reject(e);
     server.once('error', onError);
@@ -665,7 +702,7 @@ function listen(server: TcpServer | HttpServer, host: string, port: number): Pro
   });
 }
 
-function close(server: TcpServer | HttpServer | null): Promise<void> {
+function close(server: TcpServer | HttpServer | TlsServer | null): Promise<void> {
   if (!server) return Promise.resolve();
   return new Promise((resolve) => server.close(() => resolve()));
 }

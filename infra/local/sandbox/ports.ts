@@ -10,6 +10,8 @@ import { agentMetricsBySource } from '#lib/metrics/agent-metrics.ts';
 import { PrometheusAgentMetrics } from '#lib/metrics/prometheus.ts';
 import { ScrapeAgentMetrics } from '#lib/metrics/scrape.ts';
 import { netProbes } from '#lib/probes.ts';
+import { inlinePem } from '#lib/readiness.ts';
+import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
@@ -45,6 +47,8 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
       scrape: new ScrapeAgentMetrics(),
       prometheus: new PrometheusAgentMetrics(),
     }),
+    tls: nodeTlsCheck,
+    pem: inlinePem,
     promoter: redisPromoterPort(t, clock, redis),
     lock: redisLockPort(t, redis),
     dns: new SandboxDnsPointer(url, t.dns.recordName, t.dns.recordType),

@@ -4,6 +4,7 @@
  * `ack`, `goaway`. `ping`/`pong` is the probe the sandbox alarm evaluator uses.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 /** One relay message. */
 export type RelayMessage =
@@ -61,10 +62,12 @@ export function relayPing(
   host: string,
   port: number,
   timeoutMs: number,
+  tls = false,
 ): Promise<{ ok: boolean; latencyMs: number; detail: string }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const socket = connect({ host, port });
+    // Over TLS the probe checks reachability only (like an NLB's TCP check), not the certificate.
+    const socket = tls ? connectTls({ host, port, rejectUnauthorized: false }) : connect({ host, port });
     let done = false;
     const finish = (ok: boolean, detail: string) => {
       if (done) return;
@@ -76,7 +79,7 @@ export function relayPing(
     const timer = setTimeout(() => finish(false, `timeout after ${timeoutMs} ms`), timeoutMs);
     socket.on('error', (e: NodeJS.ErrnoException) => finish(false, e.code ?? e.message));
     socket.on('close', () => finish(false, 'closed'));
-    socket.on('connect', () => sendMessage(socket, { t: 'ping' }));
+    socket.on(tls ? 'secureConnect' : 'connect', () => sendMessage(socket, { t: 'ping' }));
     onMessages(socket, (m) => {
       if (m.t === 'pong') finish(true, `pong from ${m.server}`);
     });
