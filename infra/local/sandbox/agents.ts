@@ -13,7 +13,7 @@ import { Resolver } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect as connectTls } from 'node:tls';
+import { connect as connectTls, createSecureContext, type SecureContext } from 'node:tls';
 import { onMessages, sendMessage } from './protocol.ts';
 
 /** Capped exponential backoff settings. */
@@ -120,7 +120,12 @@ class Agent {
     const deadAfter = o.heartbeatTimeoutMs ?? 1_000;
     return new Promise((resolve) => {
       const socket = o.tls
-        ? connectTls({ host: ip, port: o.relayPort, ca: o.tls.ca, servername: o.tls.servername })
+        ? connectTls({
+            host: ip,
+            port: o.relayPort,
+            secureContext: this.fleet.secureContext!,
+            servername: o.tls.servername,
+          })
         : connect({ host: ip, port: o.relayPort });
       this.socket = socket;
       socket.setNoDelay(true);
@@ -128,7 +133,14 @@ class Agent {
       let seq = 0;
       let connected = false;
       let heartbeat: NodeJS.Timeout | undefined;
-      const connectTimer = setTimeout(() => socket.destroy(), o.connectTimeoutMs ?? 1_000);
+      let connectTimer = setTimeout(() => socket.destroy(), o.connectTimeoutMs ?? 1_000);
+      // The TCP connect is bounded by the connect timeout; the TLS handshake after it gets its own
+      // bound (a crowd of agents handshaking at once queues on the server's CPU).
+      if (o.tls)
+        socket.once('connect', () => {
+          clearTimeout(connectTimer);
+          connectTimer = setTimeout(() => socket.destroy(), 10_000);
+        });
       const watchdog = setInterval(
         () => {
           if (connected && Date.now() - lastHeard > deadAfter) {
@@ -195,6 +207,8 @@ export class AgentFleet extends EventEmitter {
     goaways: 0,
     missedAcks: 0,
   };
+  /** One TLS context (the root CA) shared by every agent: building one per connection is costly. */
+  readonly secureContext: SecureContext | undefined;
   private backoffValue: Backoff;
   private readonly agents: Agent[];
   private runs: Promise<void>[] = [];
@@ -205,6 +219,7 @@ export class AgentFleet extends EventEmitter {
     this.setMaxListeners(0);
     this.opts = opts;
     this.backoffValue = { ...opts.backoff };
+    this.secureContext = opts.tls ? createSecureContext({ ca: opts.tls.ca }) : undefined;
     this.resolver = new Resolver({ timeout: 300, tries: 2 });
     this.resolver.setServers([opts.dnsServer]);
     const prefix = opts.namePrefix ?? 'workload-';
