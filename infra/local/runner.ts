@@ -253,6 +253,14 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
   }
   await consume;
   o.onEvent?.({ at: Date.now(), kind: 'execution-ended', state: lastState });
+  await recordRun(o, {
+    name: executionId.split(':').pop() ?? executionId,
+    direction: o.direction,
+    status,
+    outcome: lastState,
+    startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
+    stoppedAt: new Date().toISOString(),
+  });
   return {
     status,
     endState: lastState,
@@ -267,6 +275,19 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
 
 function jsonBytes(v: unknown): number {
   return v === undefined ? 0 : Buffer.byteLength(JSON.stringify(v), 'utf8');
+}
+
+/** Records the run in the sandbox's execution history (best effort), as Step Functions keeps it in AWS. */
+async function recordRun(o: LocalRunOptions, run: Record<string, string>): Promise<void> {
+  const url = o.topology.sandbox?.controlUrl;
+  if (!url) return;
+  const server = o.direction === 'failback' ? o.topology.homeServer : o.targetServer;
+  await fetch(`${url}/runs/${encodeURIComponent(server)}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(run),
+    signal: AbortSignal.timeout(1_000),
+  }).catch(() => undefined);
 }
 
 function wrap(name: string, handler: (event: unknown, context: Context) => Promise<unknown>): Fn {

@@ -327,11 +327,12 @@ export async function statusCommand(
   const t = loadTopology(values.topology);
   if (!t.sandbox) process.env.AWS_REGION ??= t.servers.find((s) => s.id === t.homeServer)!.region;
   const ports = deps.ports ? await deps.ports(t) : await defaultPorts(t);
-  const lastRun = deps.lastRun?.(t) ?? (t.sandbox ? undefined : await awsLastRuns(t));
+  const lastRun =
+    deps.lastRun?.(t) ?? (t.sandbox ? sandboxLastRuns(t.sandbox.controlUrl) : await awsLastRuns(t));
   const readings = await collectStatus(t, ports, {
     resolve: dnsResolver(values['dns-server']),
     resolverName: values['dns-server'] ?? 'system resolver',
-    ...(lastRun ? { lastRun } : {}),
+    lastRun,
   });
   const verdict = judge(t, readings);
   out(values.json ? `${JSON.stringify({ readings, verdict }, null, 2)}\n` : renderStatus(readings, verdict));
@@ -351,6 +352,18 @@ async function defaultPorts(t: Topology): Promise<StatusPorts> {
     agentMetrics: agentMetricsPort(),
     promoter: redisPromoterPort(t, systemClock),
     lock: redisLockPort(t),
+  };
+}
+
+/** The last runs the local runner recorded in the sandbox (its control API). */
+function sandboxLastRuns(controlUrl: string): LastRunReader {
+  return async (s) => {
+    const res = await fetch(`${controlUrl}/runs/${encodeURIComponent(s.id)}`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    if (res.status === 404) return null;
+    if (!res.ok) throw new Error(`GET /runs/${s.id}: HTTP ${res.status}`);
+    return (await res.json()) as LastRun;
   };
 }
 

@@ -67,6 +67,8 @@ describe('npm run status on the sandbox', () => {
     expect(after.text).toContain(`-> ${west}`);
     expect(after.text).toContain(`CONSISTENT: ${west} is active`);
     expect(after.text).toMatch(/ready +yes: could take over now/);
+    expect(after.text).toMatch(/last run {2}failover .*: SUCCEEDED -> FailedOver/);
+    expect(before.text).toContain('last run  none recorded');
   });
 
   it('exits 1 naming the split brain when both Redis members are writable', async () => {

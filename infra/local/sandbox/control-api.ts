@@ -10,6 +10,8 @@
  * - `GET  /alarms?name=a&name=b` -> 200 `{states: {a: 'ALARM'|'OK'|'INSUFFICIENT_DATA'|'MISSING'}}`
  * - `GET  /health-checks/:id` -> 200 `{healthy, total}` | 404
  * - `GET  /clusters/:serverCluster` -> 200 `{clusters, at}` | 404; `PUT` the same body -> 204
+ * - `GET  /runs/:server` -> 200 the last run into that server | 404; `PUT` a run -> 204 (what Step
+ *   Functions' execution history answers in AWS; the local runner records each run it ends)
  *
  * Faults: every call waits `latencyMs`; while `failNext > 0` each mutating call (POST/PUT) is
  * answered 503 and decrements it.
@@ -39,6 +41,8 @@ export interface ControlApiBackends {
   /** Observations of a health check, or null for an unknown id. */
   healthCheck(id: string): Promise<{ healthy: number; total: number } | null>;
   registry: Map<string, LastSeen>;
+  /** The last run into each server (by server id), as the local runner recorded it. */
+  runs: Map<string, Record<string, unknown>>;
   faults: ControlPlaneFaults;
 }
 
@@ -86,7 +90,8 @@ export async function startControlApi(b: ControlApiBackends): Promise<ControlApi
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
     if (b.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, b.faults.latencyMs));
-    if ((method === 'POST' || method === 'PUT') && b.faults.failNext > 0) {
+    // Run records are the execution history, not a control-plane call: faults do not apply.
+    if ((method === 'POST' || method === 'PUT') && parts[0] !== 'runs' && b.faults.failNext > 0) {
       b.faults.failNext--;
       return send(res, 503, { error: 'service unavailable (injected fault)' });
     }
@@ -145,6 +150,27 @@ export async function startControlApi(b: ControlApiBackends): Promise<ControlApi
         )
           return send(res, 400, { error: 'expected {clusters: string[], at: string}' });
         b.registry.set(server, { clusters: [...body.clusters], at: body.at });
+        return send(res, 204);
+      }
+    }
+    if (parts[0] === 'runs' && parts.length === 2) {
+      const server = parts[1]!;
+      if (method === 'GET') {
+        const run = b.runs.get(server);
+        return run ? send(res, 200, run) : send(res, 404, { error: 'no run recorded' });
+      }
+      if (method === 'PUT') {
+        let body: Record<string, unknown>;
+        try {
+          body = ((await readJson(req)) ?? {}) as Record<string, unknown>;
+        } catch {
+          return send(res, 400, { error: 'body is not JSON' });
+        }
+        if (typeof body.name !== 'string' || typeof body.status !== 'string')
+          return send(res, 400, {
+            error: 'expected {name, direction, status, outcome, startedAt, stoppedAt}',
+          });
+        b.runs.set(server, body);
         return send(res, 204);
       }
     }

@@ -382,6 +382,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const control: ControlApi = await startControlApi({
       dns,
       registry,
+      runs: new Map(),
       get faults() {
         return faults.controlPlane;
       },
