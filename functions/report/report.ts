@@ -206,10 +206,12 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
         ? `${s.lock.outcome}: ${s.lock.previousHolder ?? 'nobody'}@${s.lock.previousEpoch} -> ${s.lock.holder}@${s.lock.epoch}`
         : '',
     ),
+    // The change, then (once agents are back) the read of where Route 53 has got to: the bar overlaps
+    // the reconnection, as the propagation does.
     row(
       'repoint-dns',
       'DNS',
-      polled(s.dns?.polls, 'RepointDns', 'PollDnsChange'),
+      polled(s.dns?.polls, 'RepointDns', 'RecordDnsChangeStatus'),
       s.dns,
       s.dns ? `${s.dns.outcome} ${s.dns.status}: ${s.dns.before.join(',')} -> ${s.dns.after.join(',')}` : '',
     ),

@@ -61,7 +61,7 @@ export function sampleReport(over: Partial<RunReport> = {}): RunReport {
         160_300,
         'switched: mgmt-east@4 -> mgmt-west@5',
       ),
-      step('repoint-dns', 'DNS', ['RepointDns', 'PollDnsChange'], 160_400, 205_000, 'changed INSYNC'),
+      step('repoint-dns', 'DNS', ['RepointDns', 'RecordDnsChangeStatus'], 160_400, 205_000, 'changed INSYNC'),
       step(
         'confirm-reconnect',
         'reconnection',
