@@ -76,7 +76,7 @@ export const RTO_PHASES = [
   ['verificationMs', 'verification (quorum)'],
   ['promotionMs', 'Redis promotion'],
   ['lockMs', 'lock switch'],
-  ['dnsMs', 'DNS change to INSYNC'],
+  ['dnsMs', 'DNS (change -> status read after reconnection; overlaps)'],
   ['reconnectionMs', 'agents reconnected and warmed'],
   ['workflowMs', 'workflow wall time'],
   ['totalMs', 'outage -> all agents on the new server'],
