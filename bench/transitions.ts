@@ -2,10 +2,11 @@
  * State transitions per failover run with the DEPLOYED AWS defaults (Step Functions Standard bills
  * per transition): the real ASL, built from the example topology with the definition's default
  * polls (promotion every 15 s, reconnection every `reconnection.pollIntervalSeconds`), run by
- * aws-local-stepfunctions with every Wait scaled down. The Tasks are a time model of AWS, scaled
- * the same way: the promotion completes PROMOTION_SECONDS after it starts, the agents are back
- * INSYNC + TTL + backoff cap after the DNS change, every Lambda takes INVOKE_SECONDS. Counted per
- * state from the engine's StateEntered events, as Step Functions counts them.
+ * aws-local-stepfunctions with every Wait taking no real time. The Tasks are a time model of AWS on
+ * a virtual clock, which each Wait advances by its Seconds and each Lambda by INVOKE_SECONDS: the
+ * promotion completes PROMOTION_SECONDS after it starts, the agents are back INSYNC + TTL + backoff
+ * cap after the DNS change. Deterministic: the count does not depend on how busy the machine is.
+ * Counted per state from the engine's StateEntered events, as Step Functions counts them.
  *
  * Standalone: `npx node bench/transitions.ts`.
  */
@@ -31,12 +32,8 @@ export interface TransitionCount {
   modelSeconds: number;
 }
 
-/** Runs the failover ASL of `t` once against the AWS time model, `scale` real seconds per modelled second. */
-export async function countTransitions(
-  t: Topology,
-  order: SwitchOrder,
-  scale = 0.01,
-): Promise<TransitionCount> {
+/** Runs the failover ASL of `t` once against the AWS time model. */
+export async function countTransitions(t: Topology, order: SwitchOrder): Promise<TransitionCount> {
   const target = t.servers.find((s) => s.id !== t.homeServer)!;
   // An alarm-triggered failover: no approval gate on the path (the example's gate waits for a human).
   const topology: Topology = { ...t, approvals: { ...t.approvals, gates: [] } };
@@ -46,10 +43,13 @@ export async function countTransitions(
     LOCAL_FUNCTIONS,
     { order },
   );
-  const t0 = performance.now();
-  const now = () => (performance.now() - t0) / 1000 / scale;
-  const sleep = (modelSeconds: number) =>
-    new Promise((r) => setTimeout(r, Math.max(0, modelSeconds * scale * 1000)));
+  let clock = 0;
+  const now = () => clock;
+  // The Wait each Task is entered from (a Task entered from elsewhere, e.g. the first reconnection
+  // check after CheckDryRun, receives its previous result as null).
+  const waitBefore = new Map<string, number>();
+  for (const st of Object.values(definition.States) as Record<string, unknown>[])
+    if (st.Type === 'Wait') waitBefore.set(String(st.Next), Number(st.Seconds));
   let promotedAt = Number.POSITIVE_INFINITY;
   let dnsAt = Number.POSITIVE_INFINITY;
   let switchStartedAt = Number.NaN;
@@ -109,13 +109,16 @@ export async function countTransitions(
   const handlers: Record<string, (p: unknown) => Promise<unknown>> = {};
   const waits: Record<string, number> = {};
   for (const [name, st] of Object.entries(definition.States) as [string, Record<string, unknown>][]) {
-    if (st.Type === 'Wait') waits[name] = Math.round(Number(st.Seconds) * scale * 1000);
+    if (st.Type === 'Wait') waits[name] = 0;
     if (st.Type !== 'Task') continue;
     const key = byArn.get(String(st.Resource));
     if (!key) continue;
     handlers[name] = async (p) => {
-      await sleep(INVOKE_SECONDS);
-      return model[key](p as Record<string, unknown>);
+      const payload = p as Record<string, unknown>;
+      const afterWait =
+        name === 'PollRedisPromotion' || (name === 'ConfirmAgentsReconnected' && payload.reconnect);
+      clock += (afterWait ? (waitBefore.get(name) ?? 0) : 0) + INVOKE_SECONDS;
+      return model[key](payload);
     };
   }
   const sm = new StateMachine(definition as never, {
