@@ -47,13 +47,15 @@ export function watchedPackage(pkg: string): boolean {
  */
 export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   // Reads everything: other runs (Step Functions), last-seen clusters (DynamoDB), Redis roles and
-  // lock (ioredis; ElastiCache; Redis AUTH from Secrets Manager), the DNS record (Route 53).
+  // lock (ioredis; ElastiCache; Redis AUTH from Secrets Manager; the re-protected datastore's record
+  // from SSM, as every step that reaches Redis), the DNS record (Route 53).
   preflight: [
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-elasticache',
     '@aws-sdk/client-route-53',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-sfn',
+    '@aws-sdk/client-ssm',
     '@aws-sdk/lib-dynamodb',
     'ioredis',
   ],
@@ -61,9 +63,14 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   verifyOutage: ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-route-53'],
   verifyRecovered: ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-route-53'],
   // Global Datastore failover (ElastiCache) or REPLICAOF, write probe over ioredis with AUTH.
-  promoteRedis: ['@aws-sdk/client-elasticache', '@aws-sdk/client-secrets-manager', 'ioredis'],
+  promoteRedis: [
+    '@aws-sdk/client-elasticache',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-ssm',
+    'ioredis',
+  ],
   // The lock on Redis only (AUTH from Secrets Manager).
-  switchLock: ['@aws-sdk/client-secrets-manager', 'ioredis'],
+  switchLock: ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm', 'ioredis'],
   repointDns: ['@aws-sdk/client-route-53'],
   // The target's agent gauges: its pods over fetch, or its Prometheus (auth from Secrets Manager,
   // or SigV4 with the function's credentials); no Redis. The run's expected clusters from the
@@ -77,6 +84,7 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
     '@aws-sdk/client-s3',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-sns',
+    '@aws-sdk/client-ssm',
     '@aws-sdk/s3-request-presigner',
     '@slack/web-api',
     'ioredis',
@@ -101,7 +109,15 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-elasticache',
     '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-ssm',
     '@aws-sdk/lib-dynamodb',
+    'ioredis',
+  ],
+  // Re-protection: ElastiCache (create/delete), the datastore record (SSM), REPLICAOF over ioredis with AUTH.
+  reprotect: [
+    '@aws-sdk/client-elasticache',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-ssm',
     'ioredis',
   ],
 };

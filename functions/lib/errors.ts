@@ -59,6 +59,8 @@ export const ApprovalRejected = named('ApprovalRejected');
 export const ApprovalTimedOut = named('ApprovalTimedOut');
 /** A transient dependency failure worth retrying (network blip, throttling surfaced by an adapter). */
 export const TransientError = named('TransientError');
+/** Re-protection of the shared Redis cannot go on (the survivor is not primary, a member holds its own data...). */
+export const ReprotectFailed = named('ReprotectFailed');
 
 /** Every error name the workflows may route on. */
 export const ERROR_NAMES = [
@@ -77,6 +79,7 @@ export const ERROR_NAMES = [
   'ApprovalRejected',
   'ApprovalTimedOut',
   'TransientError',
+  'ReprotectFailed',
 ] as const;
 
 /** A name from {@link ERROR_NAMES}. */

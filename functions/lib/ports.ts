@@ -174,3 +174,60 @@ export interface ClusterRegistry {
   /** A run's expected set as saved, or null when there is none (never saved, or expired). */
   runSet(key: string): Promise<{ clusters: string[]; at: string } | null>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Re-protection: after a forced detach the datastore is rebuilt (a new global datastore from the
+// survivor plus a new secondary); its identity is recorded where every step reads it.
+
+/** The shared Redis as re-protection recorded it; absent -> the static topology. */
+export interface DatastoreRecord {
+  /** Rises by one on every re-protection (names new resources: ids never repeat). */
+  generation: number;
+  /** ElastiCache: the new global datastore id (region-dependent prefix + our suffix). */
+  globalReplicationGroupId?: string;
+  /** The members by region (ElastiCache: new replication group ids and endpoints). */
+  members: Partial<Record<Region, { endpoint: string; replicationGroupId?: string }>>;
+  recordedAt: string;
+  /** The execution that recorded it. */
+  recordedBy: string;
+}
+
+/** Where the current datastore record lives (an SSM parameter per region on AWS). */
+export interface DatastoreRegistry {
+  /** The record this region sees, or null when none was ever written (use the topology). */
+  read(): Promise<DatastoreRecord | null>;
+  /** Writes the record to every region's registry (all must succeed). */
+  write(rec: DatastoreRecord): Promise<void>;
+}
+
+/** What to do with the survivor's old partner (the detached old primary). */
+export type OldMemberChoice = 'keep' | 'delete';
+
+/** One re-protection, from the survivor (primary now) to a new secondary in the recovered region. */
+export interface ReprotectRequest {
+  survivorRegion: Region;
+  recoveredRegion: Region;
+  /** The generation this run creates (registry generation + 1). */
+  generation: number;
+  oldMember: OldMemberChoice;
+  dryRun: boolean;
+  /** Recorded with the result. */
+  executionId: string;
+}
+
+/** Where a re-protection stands; each `advance` reads the state and takes at most one action. */
+export interface ReprotectStatus {
+  state: 'complete' | 'in-progress' | 'would-reprotect';
+  /** The phase reached: what the last read showed. */
+  phase: 'create-datastore' | 'remove-old' | 'add-secondary' | 'sync' | 'record' | 'done';
+  detail: string;
+  /** The record to write once complete. */
+  record?: DatastoreRecord;
+  /** What was (or, in a dry run, would be) irreversibly removed. */
+  removed?: string;
+}
+
+/** Rebuilds replication after a detach: the survivor stays primary, a fresh member follows it. */
+export interface RedisReprotector {
+  advance(req: ReprotectRequest): Promise<ReprotectStatus>;
+}

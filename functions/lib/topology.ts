@@ -346,6 +346,15 @@ const ElastiCacheGlobalSchema = z.strictObject({
         .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'expected an ElastiCache replication group id'),
       /** The member's primary endpoint (host:port), used for the lock and readiness checks. */
       endpoint: hostPort,
+      /**
+       * Where re-protection creates a NEW secondary in this region (`CreateReplicationGroup` with
+       * `GlobalReplicationGroupId`; node type, engine and encryption come from the global datastore).
+       */
+      cacheSubnetGroupName: z.string().min(1).max(255).optional(),
+      securityGroupIds: z
+        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id'))
+        .max(5)
+        .optional(),
     }),
   ),
   ...redisCommon,

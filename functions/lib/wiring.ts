@@ -7,11 +7,13 @@ import type { AgentMetrics } from './metrics/reading.ts';
 import type {
   AlarmStates,
   ClusterRegistry,
+  DatastoreRegistry,
   DnsPointer,
   GlobalLock,
   HealthCheckStatuses,
   Probes,
   RedisPromoter,
+  RedisReprotector,
 } from './ports.ts';
 import type { PemSource } from './readiness.ts';
 import type { TlsCheck } from './tls-check.ts';
@@ -54,4 +56,8 @@ export interface Ports {
   healthChecks: HealthCheckStatuses;
   registry: ClusterRegistry;
   runs: RunRegistry;
+  /** The datastore record re-protection writes (absent -> the static topology only). */
+  datastores?: DatastoreRegistry;
+  /** Re-protection of the shared Redis (the reprotect workflow only). */
+  reprotector?: RedisReprotector;
 }

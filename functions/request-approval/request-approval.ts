@@ -5,6 +5,8 @@
  */
 import * as z from 'zod';
 import {
+  APPROVAL_DIRECTIONS,
+  APPROVAL_GATES,
   APPROVAL_ID_PATTERN,
   type ApprovalOutput,
   type ApprovalRequest,
@@ -16,7 +18,7 @@ import type { ApprovalLog, ApprovalRecord, ApprovalStore, ChatPoster } from '#li
 import { type Clock, iso } from '#lib/clock.ts';
 import { ApprovalTimedOut, InvalidTopology } from '#lib/errors.ts';
 import { approvalMessage } from '#lib/slack/blocks.ts';
-import { GATES, type Topology } from '#lib/topology.ts';
+import type { Topology } from '#lib/topology.ts';
 
 /** How long a token record outlives the approval timeout (late clicks then say "execution ended"). */
 export const DEFAULT_TTL_MARGIN_SECONDS = 3_600;
@@ -108,10 +110,10 @@ export async function requestApproval(
 export const ApprovalTimeoutInputSchema = z.object({
   action: z.literal('timeout'),
   executionId: z.string().min(1).max(2048),
-  gate: z.enum(GATES),
+  gate: z.enum(APPROVAL_GATES),
   trigger: z.enum(['alarm', 'manual']),
   /** Default: the direction of the stored request (else `failover`). */
-  direction: z.enum(['failover', 'failback']).optional(),
+  direction: z.enum(APPROVAL_DIRECTIONS).optional(),
   /** The policy the workflow was built with; default: the topology's. */
   onTimeout: z.enum(['reject', 'proceed-if-alarm']).optional(),
   /** When known; otherwise the latest approval of the execution's gate is used. */

@@ -52,7 +52,11 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
     }
     // assess
     expect(problems).toEqual({});
-    expect(EXPECTED_PACKAGES.switchLock).toEqual(['@aws-sdk/client-secrets-manager', 'ioredis']);
+    expect(EXPECTED_PACKAGES.switchLock).toEqual([
+      '@aws-sdk/client-secrets-manager',
+      '@aws-sdk/client-ssm',
+      'ioredis',
+    ]);
     expect(EXPECTED_PACKAGES.confirmReconnect).toEqual([
       '@aws-sdk/client-dynamodb',
       '@aws-sdk/client-secrets-manager',

@@ -57,6 +57,12 @@ describe('cdk-nag (v3, AwsSolutions + Serverless)', () => {
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-IAM5[Resource::<RunReportsPagesC021F71E.Arn>/runs/*]',
+      // Re-protection: new ids are AWS's region prefix + our generation suffix (constructs/reprotect.ts).
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache::<AWS::AccountId>:globalreplicationgroup:*gloo-mgmt-g*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:us-east-1:<AWS::AccountId>:replicationgroup:gloo-mgmt-east-g*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:us-east-1:<AWS::AccountId>:snapshot:gloo-mgmt-east-final-g*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:us-west-2:<AWS::AccountId>:replicationgroup:gloo-mgmt-west-g*]',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:us-west-2:<AWS::AccountId>:snapshot:gloo-mgmt-west-final-g*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-east:*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-west-2:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-west:*]',

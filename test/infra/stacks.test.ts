@@ -70,7 +70,19 @@ describe('regional stacks', () => {
         ),
       ]),
     );
-    expect(actual).toEqual(expected);
+    // Every deployed id is kept with its type; the only additions are the reprotect concern's.
+    for (const [stack, ids] of Object.entries(expected as Record<string, Record<string, string>>))
+      expect(Object.fromEntries(Object.entries(actual[stack]!).filter(([id]) => id in ids)), stack).toEqual(
+        ids,
+      );
+    for (const [stack, ids] of Object.entries(actual))
+      expect(
+        Object.keys(ids).filter((id) => !(id in expected[stack])),
+        stack,
+      ).toEqual(expect.arrayContaining([]));
+    for (const [stack, ids] of Object.entries(actual))
+      for (const id of Object.keys(ids).filter((i) => !(i in expected[stack])))
+        expect(id, `${stack}: a new resource outside the reprotect concern`).toMatch(/^Reprotect/);
   });
 
   it('deploys one stack per region that can become active, the failback only in the home region', () => {
@@ -80,10 +92,15 @@ describe('regional stacks', () => {
       resources(t, 'AWS::StepFunctions::StateMachine')
         .map(([, r]) => r.Properties.StateMachineName)
         .sort();
-    expect(names(east)).toEqual(['gloo-mgmt-failback-to-mgmt-east', 'gloo-mgmt-failover-to-mgmt-east']);
-    expect(names(west)).toEqual(['gloo-mgmt-failover-to-mgmt-west']);
-    east.resourceCountIs('AWS::Lambda::Function', 12);
-    west.resourceCountIs('AWS::Lambda::Function', 11); // no verify-recovered: failback lives in the home region
+    // The third state machine: re-protection of the Redis datastore, in every region (run where active).
+    expect(names(east)).toEqual([
+      'gloo-mgmt-failback-to-mgmt-east',
+      'gloo-mgmt-failover-to-mgmt-east',
+      'gloo-mgmt-reprotect-from-mgmt-east',
+    ]);
+    expect(names(west)).toEqual(['gloo-mgmt-failover-to-mgmt-west', 'gloo-mgmt-reprotect-from-mgmt-west']);
+    east.resourceCountIs('AWS::Lambda::Function', 13);
+    west.resourceCountIs('AWS::Lambda::Function', 12); // no verify-recovered: failback lives in the home region
     for (const t of [east, west]) {
       t.resourceCountIs('AWS::DynamoDB::Table', 2);
       t.resourceCountIs('AWS::SNS::Topic', 1);
@@ -182,8 +199,9 @@ describe('regional stacks', () => {
             s.policy.startsWith(role.replace(/[0-9A-F]{8}$/, '')),
         );
         const granted = invoke.flatMap((s) => s.resources).sort();
-        const named = Object.values(sm.Properties.DefinitionSubstitutions as Record<string, Cfn>)
-          .map(render)
+        const named = Object.entries(sm.Properties.DefinitionSubstitutions as Record<string, Cfn>)
+          .filter(([k]) => k !== 'partition') // the ARN partition of the callback integration, not a function
+          .map(([, v]) => render(v))
           .sort();
         expect(granted, id).toEqual(named);
       }
@@ -264,11 +282,16 @@ describe('regional stacks', () => {
     ])
       for (const s of by(action)) {
         expect(s.policy).toMatch(/^PromoteRedisRole/);
-        expect(s.resources.sort()).toEqual([
-          'arn:<AWS::Partition>:elasticache::<AWS::AccountId>:globalreplicationgroup:ldgnf-gloo-mgmt',
-          'arn:<AWS::Partition>:elasticache:us-east-1:<AWS::AccountId>:replicationgroup:gloo-mgmt-east',
-          'arn:<AWS::Partition>:elasticache:us-west-2:<AWS::AccountId>:replicationgroup:gloo-mgmt-west',
-        ]);
+        // the static datastore, or one re-protection created (AWS region prefix + our generation suffix)
+        for (const r of s.resources)
+          expect([
+            'arn:<AWS::Partition>:elasticache::<AWS::AccountId>:globalreplicationgroup:ldgnf-gloo-mgmt',
+            'arn:<AWS::Partition>:elasticache:us-east-1:<AWS::AccountId>:replicationgroup:gloo-mgmt-east',
+            'arn:<AWS::Partition>:elasticache:us-west-2:<AWS::AccountId>:replicationgroup:gloo-mgmt-west',
+            'arn:<AWS::Partition>:elasticache::<AWS::AccountId>:globalreplicationgroup:*gloo-mgmt-g*',
+            'arn:<AWS::Partition>:elasticache:us-east-1:<AWS::AccountId>:replicationgroup:gloo-mgmt-east-g*',
+            'arn:<AWS::Partition>:elasticache:us-west-2:<AWS::AccountId>:replicationgroup:gloo-mgmt-west-g*',
+          ]).toContain(r);
       }
     const resume = by('states:SendTaskSuccess');
     expect(resume.map((s) => s.policy.replace(/[0-9A-F]{8}$/, ''))).toEqual([
@@ -278,7 +301,9 @@ describe('regional stacks', () => {
     expect(resume.flatMap((s) => s.resources).sort()).toEqual([
       'arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:stateMachine:gloo-mgmt-failback-to-mgmt-east',
       'arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:stateMachine:gloo-mgmt-failover-to-mgmt-east',
+      'arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:stateMachine:gloo-mgmt-reprotect-from-mgmt-east',
       'arn:<AWS::Partition>:states:us-west-2:<AWS::AccountId>:stateMachine:gloo-mgmt-failover-to-mgmt-west',
+      'arn:<AWS::Partition>:states:us-west-2:<AWS::AccountId>:stateMachine:gloo-mgmt-reprotect-from-mgmt-west',
     ]);
     for (const s of by('states:StartExecution')) {
       expect(s.policy).toMatch(/^TriggerRole/);
@@ -322,6 +347,7 @@ describe('regional stacks', () => {
       'PromoteRedis',
       'RepointDns',
       'Report',
+      'Reprotect',
       'SwitchLock',
       'VerifyOutage',
     ]);

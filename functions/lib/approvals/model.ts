@@ -8,6 +8,11 @@ import * as z from 'zod';
 import { EndpointRef, IncidentId } from '../state.ts';
 import { GATES } from '../topology.ts';
 
+/** The gates of the topology plus the reprotect workflow's own (deleting the old Redis). */
+export const APPROVAL_GATES = [...GATES, 'before-old-redis-delete'] as const;
+/** The workflows that ask for approval. */
+export const APPROVAL_DIRECTIONS = ['failover', 'failback', 'reprotect'] as const;
+
 /** Crockford base32 (no I, L, O, U). */
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -51,10 +56,10 @@ export const ApprovalRequestSchema = z.preprocess(
   z.object({
     /** `$$.Task.Token`: stored server-side only, never sent to Slack. */
     taskToken: z.string().min(1).max(2048),
-    gate: z.enum(GATES),
+    gate: z.enum(APPROVAL_GATES),
     /** `$$.Execution.Id` (the execution ARN). */
     executionId: z.string().min(1).max(2048),
-    direction: z.enum(['failover', 'failback']),
+    direction: z.enum(APPROVAL_DIRECTIONS),
     trigger: z.enum(['alarm', 'manual']),
     incidentId: IncidentId,
     source: endpoint,
@@ -98,7 +103,7 @@ export interface RejectionCause {
 /** What an unanswered approval means for this run: alarm-triggered failovers may proceed. */
 export function timeoutOutcome(
   policy: OnTimeoutPolicy,
-  run: { trigger: 'alarm' | 'manual'; direction: 'failover' | 'failback' },
+  run: { trigger: 'alarm' | 'manual'; direction: (typeof APPROVAL_DIRECTIONS)[number] },
 ): 'reject' | 'proceed' {
   return policy === 'proceed-if-alarm' && run.trigger === 'alarm' && run.direction === 'failover'
     ? 'proceed'
@@ -106,7 +111,8 @@ export function timeoutOutcome(
 }
 
 /** Human labels of the gates. */
-export const GATE_LABELS: Record<(typeof GATES)[number], string> = {
+export const GATE_LABELS: Record<(typeof APPROVAL_GATES)[number], string> = {
+  'before-old-redis-delete': 'before deleting the old Redis (irreversible)',
   'before-promotion': 'before promoting the target Redis',
   'before-dns': 'before repointing the relay DNS record',
   'before-failback': 'before failing back',

@@ -3,8 +3,7 @@
  * reaches Step Functions (TaskCallbacks) and how messages reach Slack (ChatPoster).
  */
 import type { KnownBlock } from '@slack/web-api';
-import type { GATES } from '../topology.ts';
-import type { ApprovalOutput, ApprovalSummary } from './model.ts';
+import type { APPROVAL_GATES, ApprovalOutput, ApprovalSummary } from './model.ts';
 
 /** Where an approval stands. Only `pending` may change, and only once. */
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
@@ -17,7 +16,7 @@ export interface ApprovalRecord {
   /** The Step Functions task token. Never leaves the store except towards Step Functions. */
   taskToken: string;
   executionId: string;
-  gate: (typeof GATES)[number];
+  gate: (typeof APPROVAL_GATES)[number];
   /** Slack channel id the message went to. */
   channel: string;
   /** Slack message ts; '' until the message is posted. */

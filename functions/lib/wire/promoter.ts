@@ -3,13 +3,14 @@
  * write probe over ioredis) or self-managed members promoted with `REPLICAOF` (ioredis).
  */
 import { elastiCacheClientFor, elastiCacheWriteClientFor } from '../aws/clients/elasticache.ts';
-import { ElastiCacheGlobalPromoter } from '../aws/elasticache-promoter.ts';
+import { type DatastoreRef, ElastiCacheGlobalPromoter } from '../aws/elasticache-promoter.ts';
 import type { Clock } from '../clock.ts';
+import type { DatastoreRecord } from '../ports.ts';
 import { withRedis } from '../redis/connect.ts';
 import { ReplicaOfPromoter } from '../redis/replicaof-promoter.ts';
 import type { Region, Topology } from '../topology.ts';
 import type { Ports } from '../wiring.ts';
-import { type RedisWiring, redisEndpointOf, redisEndpointOptions } from './redis.ts';
+import { datastoreRecord, type RedisWiring, redisEndpointNow, redisEndpointOptions } from './redis.ts';
 
 /** The promoter of the topology's Redis. */
 export function redisPromoterPort(t: Topology, clock: Clock, w: RedisWiring = {}): Ports['promoter'] {
@@ -28,8 +29,9 @@ export function redisPromoterPort(t: Topology, clock: Clock, w: RedisWiring = {}
     members: r.members,
     clientFor: elastiCacheClientFor,
     writeClientFor: elastiCacheWriteClientFor,
+    registry: async () => elastiCacheRef(await datastoreRecord(t, w)(), r.members),
     writeProbe: async (region) => {
-      await withRedis(redisEndpointOf(t, region), await options(), (c) =>
+      await withRedis(await redisEndpointNow(t, region, w), await options(), (c) =>
         c.set('{gloo-mesh}:failover:write-probe', String(clock.now()), 'PX', 60_000),
       );
     },
@@ -48,4 +50,24 @@ function lazyPromoter(make: () => Promise<ReplicaOfPromoter>): Ports['promoter']
     promote: async (req) => (await get()).promote(req),
     status: async (req) => (await get()).status(req),
   };
+}
+
+/** The ElastiCache datastore a record names (member ids fall back to the static ones), or null. */
+export function elastiCacheRef(
+  rec: DatastoreRecord | null,
+  members: Partial<Record<Region, { replicationGroupId: string; endpoint: string }>>,
+): DatastoreRef | null {
+  if (!rec?.globalReplicationGroupId) return null;
+  const out: DatastoreRef['members'] = {};
+  for (const [region, m] of Object.entries(members) as [
+    Region,
+    { replicationGroupId: string; endpoint: string },
+  ][]) {
+    const r = rec.members[region];
+    out[region] = {
+      replicationGroupId: r?.replicationGroupId ?? m.replicationGroupId,
+      endpoint: r?.endpoint ?? m.endpoint,
+    };
+  }
+  return { globalReplicationGroupId: rec.globalReplicationGroupId, members: out };
 }

@@ -10,7 +10,13 @@ import { WORKFLOW_FUNCTION_KEYS } from '#workflows/definition.ts';
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..', '..');
 
 /** Keys of the functions; the workflow ones match `WorkflowFunctions` in workflows/definition.ts. */
-export const FUNCTION_KEYS = [...WORKFLOW_FUNCTION_KEYS, 'slackCallback', 'trigger', 'healthProbe'] as const;
+export const FUNCTION_KEYS = [
+  ...WORKFLOW_FUNCTION_KEYS,
+  'slackCallback',
+  'trigger',
+  'healthProbe',
+  'reprotect',
+] as const;
 
 /** One function's key. */
 export type FunctionKey = (typeof FUNCTION_KEYS)[number];
@@ -113,6 +119,14 @@ export const FUNCTION_SPECS: Record<FunctionKey, FunctionSpec> = {
       'Every minute, 6 samples 10 s apart: relay reachability and connected agents, as metrics; fences a returning old primary',
     memoryMB: 256,
     timeoutSeconds: 75,
+    vpc: true,
+  },
+  reprotect: {
+    dir: 'reprotect',
+    description:
+      'Re-protect workflow: new global datastore from the survivor, new secondary in the recovered region, record it',
+    memoryMB: 512,
+    timeoutSeconds: 100,
     vpc: true,
   },
 };

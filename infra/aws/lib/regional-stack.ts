@@ -27,6 +27,7 @@ import { Dashboard } from './constructs/dashboard.ts';
 import { Network } from './constructs/network.ts';
 import { Notifications } from './constructs/notifications.ts';
 import { Probe } from './constructs/probe.ts';
+import { Reprotect } from './constructs/reprotect.ts';
 import { RunReports } from './constructs/run-reports.ts';
 import { baseEnvironment, type FunctionDefaults, type StepFunction } from './constructs/step-function.ts';
 import { Trigger } from './constructs/trigger.ts';
@@ -65,7 +66,11 @@ export class RegionalStack extends Stack {
   /** The functions by key (only those this region deploys). */
   readonly functions: Partial<Record<FunctionKey, StepFunction>>;
   /** The state machines by direction. */
-  readonly stateMachines: { failover: sfn.StateMachine; failback?: sfn.StateMachine };
+  readonly stateMachines: {
+    failover: sfn.StateMachine;
+    failback?: sfn.StateMachine;
+    reprotect: sfn.StateMachine;
+  };
   /** The run-notification topic. */
   readonly topic: sns.Topic;
   /** The approval token table. */
@@ -111,7 +116,15 @@ export class RegionalStack extends Stack {
         resourceName: stateMachineName(t, route),
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-    const stateMachineArns = routes.map(arnOf);
+    const reprotectName = `${t.name}-reprotect-from-${own.id}`;
+    const reprotectArn = this.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: reprotectName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    // Preflight refuses a failover while a re-protection runs; the Slack callback resumes all three.
+    const stateMachineArns = [...routes.map(arnOf), reprotectArn];
 
     const trigger = new Trigger(this, 'Trigger', {
       topology: t,
@@ -157,9 +170,21 @@ export class RegionalStack extends Stack {
         logRetention,
         notify: notifications.notify,
       }).stateMachine;
+    const reprotect = new Reprotect(this, 'Reprotect', {
+      topology: t,
+      own,
+      peer,
+      deploy,
+      stateMachineName: reprotectName,
+      functions: this.functions,
+      defaults: functions,
+      logRetention,
+      notify: notifications.notify,
+    });
+    this.functions.reprotect = reprotect.function;
     const failover = workflow(failoverRoute);
     const failback = isHome ? workflow(failbackRoute) : undefined;
-    this.stateMachines = { failover, ...(failback ? { failback } : {}) };
+    this.stateMachines = { failover, ...(failback ? { failback } : {}), reprotect: reprotect.stateMachine };
     new Dashboard(this, 'Dashboard', {
       topology: t,
       probe,
@@ -175,6 +200,7 @@ export class RegionalStack extends Stack {
     this.slackCallbackUrl = approvals.slackCallbackUrl;
     new CfnOutput(this, 'FailoverStateMachineArn', { value: failover.stateMachineArn });
     if (failback) new CfnOutput(this, 'FailbackStateMachineArn', { value: failback.stateMachineArn });
+    new CfnOutput(this, 'ReprotectStateMachineArn', { value: reprotect.stateMachine.stateMachineArn });
     new CfnOutput(this, 'NotificationTopicArn', { value: this.topic.topicArn });
   }
 

@@ -15,6 +15,8 @@ import type {
   AlarmStates,
   AlarmStateValue,
   ClusterRegistry,
+  DatastoreRecord,
+  DatastoreRegistry,
   DnsPointer,
   DnsRecord,
   DnsSwapResult,
@@ -217,5 +219,27 @@ export class SandboxClusterRegistry implements ClusterRegistry {
 
   runSet(key: string): Promise<{ clusters: string[]; at: string } | null> {
     return this.lastSeen(key);
+  }
+}
+
+/** {@link DatastoreRegistry} kept by the sandbox (the SSM parameter's stand-in). */
+export class SandboxDatastoreRegistry implements DatastoreRegistry {
+  private readonly controlUrl: string;
+  private readonly opts: SandboxClientOptions;
+  constructor(controlUrl: string, opts: SandboxClientOptions = {}) {
+    this.controlUrl = controlUrl;
+    this.opts = opts;
+  }
+
+  async read(): Promise<DatastoreRecord | null> {
+    const r = await call(this.controlUrl, 'GET', '/datastore', this.opts);
+    if (r.status === 404) return null;
+    if (r.status !== 200) throw unexpected('GET', '/datastore', r);
+    return r.body as DatastoreRecord;
+  }
+
+  async write(rec: DatastoreRecord): Promise<void> {
+    const r = await call(this.controlUrl, 'PUT', '/datastore', this.opts, rec);
+    if (r.status !== 204 && r.status !== 200) throw unexpected('PUT', '/datastore', r);
   }
 }

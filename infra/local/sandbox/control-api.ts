@@ -43,6 +43,8 @@ export interface ControlApiBackends {
   registry: Map<string, LastSeen>;
   /** The last run into each server (by server id), as the local runner recorded it. */
   runs: Map<string, Record<string, unknown>>;
+  /** The datastore record (re-protection writes it; the SSM parameter's stand-in). */
+  datastore: { record: unknown };
   faults: ControlPlaneFaults;
 }
 
@@ -129,6 +131,24 @@ export async function startControlApi(b: ControlApiBackends): Promise<ControlApi
     if (method === 'GET' && parts[0] === 'health-checks' && parts.length === 2) {
       const obs = await b.healthCheck(parts[1]!);
       return obs ? send(res, 200, obs) : send(res, 404, { error: 'no such health check' });
+    }
+    if (parts[0] === 'datastore' && parts.length === 1) {
+      if (method === 'GET')
+        return b.datastore.record
+          ? send(res, 200, b.datastore.record)
+          : send(res, 404, { error: 'none recorded' });
+      if (method === 'PUT') {
+        let body: { generation?: unknown; members?: unknown };
+        try {
+          body = ((await readJson(req)) ?? {}) as typeof body;
+        } catch {
+          return send(res, 400, { error: 'body is not JSON' });
+        }
+        if (!Number.isInteger(body.generation) || typeof body.members !== 'object' || !body.members)
+          return send(res, 400, { error: 'expected {generation: integer, members: {...}}' });
+        b.datastore.record = body;
+        return send(res, 204);
+      }
     }
     if (parts[0] === 'clusters' && parts.length === 2) {
       const server = parts[1]!;

@@ -375,6 +375,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     const faults = { controlPlane: { latencyMs: 0, failNext: 0 } as ControlPlaneFaults };
     const registry = new Map<string, LastSeen>();
+    const datastore: { record: unknown } = { record: null };
     const lies = new Set<Region>();
     // Filled in below; the control API only calls these after start.
     let alarms!: AlarmEvaluator;
@@ -383,6 +384,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       dns,
       registry,
       runs: new Map(),
+      datastore,
       get faults() {
         return faults.controlPlane;
       },

@@ -15,10 +15,12 @@ import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
+import { redisReprotectorPort } from '#lib/wire/reprotector.ts';
 import type { Ports, RunRegistry } from '#lib/wiring.ts';
 import {
   SandboxAlarmStates,
   SandboxClusterRegistry,
+  SandboxDatastoreRegistry,
   SandboxDnsPointer,
   SandboxHealthChecks,
 } from './adapters.ts';
@@ -38,7 +40,8 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
   if (!url) throw new Error('sandboxPorts needs a sandbox topology (topology.sandbox.controlUrl)');
   const clock = opts.clock ?? systemClock;
   // The local redis-server processes run without AUTH: never ask Secrets Manager.
-  const redis = { auth: async () => undefined };
+  const datastores = new SandboxDatastoreRegistry(url);
+  const redis = { auth: async () => undefined, datastore: () => datastores.read() };
   return {
     clock,
     probes: netProbes,
@@ -56,5 +59,7 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
     healthChecks: new SandboxHealthChecks(url),
     registry: new SandboxClusterRegistry(url),
     runs: opts.runs ?? noOtherRuns,
+    datastores,
+    reprotector: redisReprotectorPort(t, redis),
   };
 }

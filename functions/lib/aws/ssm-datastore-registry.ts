@@ -1,0 +1,89 @@
+/**
+ * {@link DatastoreRegistry} in an SSM parameter per region (`/gloo-failover/<name>/redis-datastore`,
+ * a JSON String parameter). Each region's steps read their own region's copy (no cross-region call
+ * on the recovery path); re-protection writes every region's copy, since it runs only when both
+ * regions answer. The parameter is NOT created by the stack: a redeploy must never reset it. No
+ * parameter -> null -> the static topology.
+ */
+import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import * as z from 'zod';
+import type { DatastoreRecord, DatastoreRegistry } from '../ports.ts';
+import { AWS_REGIONS, type Region } from '../topology.ts';
+import { awsErrorName, callAws, classifyAwsError } from './errors.ts';
+
+/** The parameter name of a management plane's datastore record. */
+export function datastoreParameterName(topologyName: string): string {
+  return `/gloo-failover/${topologyName}/redis-datastore`;
+}
+
+/** A stored record (validated on read: a hand-edited parameter fails with the field named). */
+export const DatastoreRecordSchema = z.strictObject({
+  generation: z.number().int().min(1),
+  globalReplicationGroupId: z.string().min(1).max(255).optional(),
+  members: z.partialRecord(
+    z.enum(AWS_REGIONS),
+    z.strictObject({
+      endpoint: z.string().min(3).max(300),
+      replicationGroupId: z.string().min(1).max(40).optional(),
+    }),
+  ),
+  recordedAt: z.string(),
+  recordedBy: z.string().max(2048),
+});
+
+/** Settings of {@link SsmDatastoreRegistry}. */
+export interface SsmDatastoreRegistryOptions {
+  parameterName: string;
+  /** This region (read from here). */
+  region: Region;
+  /** Every region that keeps a copy (written on re-protection). */
+  regions: Region[];
+  /** SSM client of a region (reads). */
+  clientFor: (region: Region) => SSMClient;
+}
+
+/** The datastore record in SSM Parameter Store. */
+export class SsmDatastoreRegistry implements DatastoreRegistry {
+  private readonly opts: SsmDatastoreRegistryOptions;
+  constructor(opts: SsmDatastoreRegistryOptions) {
+    this.opts = opts;
+  }
+
+  async read(): Promise<DatastoreRecord | null> {
+    let value: string | undefined;
+    try {
+      const out = await this.opts
+        .clientFor(this.opts.region)
+        .send(new GetParameterCommand({ Name: this.opts.parameterName }));
+      value = out.Parameter?.Value;
+    } catch (e) {
+      if (awsErrorName(e) === 'ParameterNotFound') return null;
+      throw classifyAwsError(e, 'ssm:GetParameter');
+    }
+    if (!value) return null;
+    const parsed = DatastoreRecordSchema.safeParse(JSON.parse(value));
+    if (!parsed.success)
+      throw new Error(
+        `SSM parameter ${this.opts.parameterName} is not a datastore record: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
+    return parsed.data;
+  }
+
+  async write(rec: DatastoreRecord): Promise<void> {
+    const Value = JSON.stringify(DatastoreRecordSchema.parse(rec));
+    // PutParameter with Overwrite is idempotent: a retry after a lost response writes the same value.
+    for (const region of this.opts.regions)
+      await callAws('ssm:PutParameter', () =>
+        this.opts.clientFor(region).send(
+          new PutParameterCommand({
+            Name: this.opts.parameterName,
+            Value,
+            Type: 'String',
+            Overwrite: true,
+            Description:
+              'gloo-failover: the Redis datastore after re-protection (written by the reprotect workflow)',
+          }),
+        ),
+      );
+  }
+}
