@@ -45,7 +45,7 @@ export interface ProjectionProfile {
 export interface ProjectionMeasurements {
   /** Median lock compare-and-set on redis-server (ms). */
   lockMs: number | null;
-  /** Slowest cold import of the deployed bundles on the path (ms, process minus bare node). */
+  /** Slowest cold import of the deployed bundles on the path (ms, CPU time of the import). */
   coldImportMs: number | null;
   /** The relay alarm (deploy config). */
   probe: { samplesPerMinute: number; datapointsToAlarm: number };
@@ -135,7 +135,7 @@ export function projectProfile(p: ProjectionProfile, m: ProjectionMeasurements):
     phase: 'Lambdas before the switch',
     seconds: round(lambdas * (coldImport + INVOKE_SECONDS), 1),
     kind: m.coldImportMs === null ? 'assumption' : 'measurement',
-    basis: `${lambdas} cold Lambdas (trigger, preflight, verify, first switch step) x (${m.coldImportMs === null ? '400 ms public figure' : `${round(m.coldImportMs, 0)} ms measured cold import`} + ${INVOKE_SECONDS * 1000} ms invoke, assumed)`,
+    basis: `${lambdas} cold Lambdas (trigger, preflight, verify, first switch step) x (${m.coldImportMs === null ? '400 ms public figure' : `${round(m.coldImportMs, 0)} ms measured cold import (CPU)`} + ${INVOKE_SECONDS * 1000} ms invoke, assumed)`,
   };
   const promotion: ProjectedPhase = {
     phase: 'Redis promotion',
