@@ -4,7 +4,7 @@
  * region down, lets the sandbox's probe alarm fire a `CloudWatch Alarm State Change` event, maps it
  * to the execution input exactly as the AWS trigger does, runs the failover workflow (the same ASL,
  * real handlers), and checks that the system converged. `--failback` then heals the old region,
- * resyncs its Redis as the runbook says, and runs the mirrored failback.
+ * runs the reprotect workflow (its Redis follows the survivor again) and the mirrored failback.
  */
 import './quiet.ts';
 import { writeFileSync } from 'node:fs';
@@ -14,14 +14,14 @@ import { parseArgs } from 'node:util';
 import { renderReportPage } from '#functions/report/html.ts';
 import type { RunReport } from '#functions/report/report.ts';
 import { decide } from '#functions/trigger/trigger.ts';
-import { splitHostPort, withRedis } from '#lib/redis/connect.ts';
+import { withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import type { DnsResult, LockResult, Plan, Promotion, Reconnect, Verification } from '#lib/state.ts';
 import type { Region, Topology } from '#lib/topology.ts';
+import { runReprotect } from '#local/reprotect-runner.ts';
 import { sandboxPorts } from '#local/sandbox/ports.ts';
 import { startLocalApprovals } from './approvals-local.ts';
-import { waitReplicating } from './redis-server.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
 import {
   type AlarmStateChangeEvent,
@@ -189,7 +189,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       );
     }
 
-    // 4. Failback: heal, resync (the runbook's manual step), run the mirror.
+    // 4. Failback: heal, re-protect (the reprotect workflow, the deployed ASL), run the mirror.
     if (o.failback && expectSwitch) {
       out('');
       out(`Failback to ${clusterA} (${regionA})`);
@@ -197,8 +197,27 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       mark(
         `healed region ${regionA}: ${clusterA} restarted; its Redis is back empty and standalone (no persistence)`,
       );
-      await resync(sb, regionA, regionB);
-      mark(`operator resynced Redis in ${regionA} as a replica of ${regionB} (REPLICAOF; in sync)`);
+      mark(
+        `▶ re-protect: the reprotect workflow in ${regionB} (its Redis stays primary; ${regionA} follows it again)`,
+      );
+      const rp = await runReprotect({
+        topology,
+        survivorServer: clusterB,
+        input: { incidentId: `${decision.input.incidentId}-reprotect`, requestedBy: 'drill' },
+        ports,
+        waitScale: o.waitScale ?? 0.2,
+      });
+      const rpReport = rp.output.report as
+        | { summary?: string; recorded?: { generation: number } }
+        | undefined;
+      mark(
+        `  ✓ ${rp.endState}: ${rpReport?.summary ?? ''} (${rp.states.length} states, ${rp.durationMs} ms)`,
+      );
+      check(
+        'reprotect outcome',
+        rp.endState === 'Reprotected' || rp.endState === 'AlreadyProtected',
+        `${rp.endState} (expected Reprotected, or AlreadyProtected after a planned failover)`,
+      );
       const lockNow = await lockOn(sb, regionB);
       const fb = await runOne(
         topology,
@@ -453,13 +472,6 @@ async function lockOn(sb: Sandbox, region: Region) {
   return withRedis(sb.regions[region].redis.endpoint, {}, (r) =>
     new RedisGlobalLock(r, sb.lockFormat).read(),
   );
-}
-
-/** The runbook's manual step after an unplanned promotion: re-add the old member as a replica. */
-async function resync(sb: Sandbox, stale: Region, primary: Region): Promise<void> {
-  const { host, port } = splitHostPort(sb.regions[primary].redis.endpoint);
-  await withRedis(sb.regions[stale].redis.endpoint, {}, (r) => r.call('REPLICAOF', host, String(port)));
-  await waitReplicating(sb.regions[stale].redis);
 }
 
 async function convergenceChecks(
