@@ -48,20 +48,23 @@ export function watchedPackage(pkg: string): boolean {
 export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   // Reads everything: other runs (Step Functions), last-seen clusters (DynamoDB), Redis roles and
   // lock (ioredis; ElastiCache; Redis AUTH from Secrets Manager; the re-protected datastore's record
-  // from SSM, as every step that reaches Redis), the DNS record (Route 53).
+  // from SSM, as every step that reaches Redis), the DNS switch of any mode (the Route 53 record,
+  // ARC routing controls, or CloudWatch out-of-service alarms).
   preflight: [
+    '@aws-sdk/client-cloudwatch',
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-elasticache',
     '@aws-sdk/client-route-53',
+    '@aws-sdk/client-route53-recovery-cluster',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-sfn',
     '@aws-sdk/client-ssm',
     '@aws-sdk/lib-dynamodb',
     'ioredis',
   ],
-  // The quorum: probes (no package), CloudWatch alarm states, Route 53 health checks.
-  verifyOutage: ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-route-53'],
-  verifyRecovered: ['@aws-sdk/client-cloudwatch', '@aws-sdk/client-route-53'],
+  // The quorum: probes (no package), CloudWatch alarm states and Route 53 health-check metrics.
+  verifyOutage: ['@aws-sdk/client-cloudwatch'],
+  verifyRecovered: ['@aws-sdk/client-cloudwatch'],
   // Global Datastore failover (ElastiCache) or REPLICAOF, write probe over ioredis with AUTH.
   promoteRedis: [
     '@aws-sdk/client-elasticache',
@@ -71,7 +74,12 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   ],
   // The lock on Redis only (AUTH from Secrets Manager).
   switchLock: ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm', 'ioredis'],
-  repointDns: ['@aws-sdk/client-route-53'],
+  // The DNS switch of any mode: Route 53 record, ARC routing controls, CloudWatch out-of-service marks.
+  repointDns: [
+    '@aws-sdk/client-cloudwatch',
+    '@aws-sdk/client-route-53',
+    '@aws-sdk/client-route53-recovery-cluster',
+  ],
   // The target's agent gauges: its pods over fetch, or its Prometheus (auth from Secrets Manager,
   // or SigV4 with the function's credentials); no Redis. The run's expected clusters from the
   // clusters table (DynamoDB).
@@ -79,8 +87,10 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
   // Reads the world after the run (Redis, lock, DNS), stores the page in S3 with a presigned link,
   // publishes to SNS and posts the link to Slack (bot token from Secrets Manager).
   report: [
+    '@aws-sdk/client-cloudwatch',
     '@aws-sdk/client-elasticache',
     '@aws-sdk/client-route-53',
+    '@aws-sdk/client-route53-recovery-cluster',
     '@aws-sdk/client-s3',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-sns',

@@ -230,6 +230,8 @@ export function buildWorkflow(o: WorkflowOptions): {
           // The whole slot, never a path into it: $.verify is null on the re-run path, and a path
           // into null is a States.Runtime error that no Catch handles (request-approval reads it).
           'verify.$': '$.verify',
+          // Preflight always ran before a gate: $.plan is set.
+          'warnings.$': '$.plan.warnings',
           changes: [changes],
         },
       },

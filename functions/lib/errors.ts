@@ -47,6 +47,8 @@ export const LockHeldByOther = named('LockHeldByOther');
 export const DnsChangeConflict = named('DnsChangeConflict');
 /** The DNS record does not have the shape we expect (missing, several values, unknown value). */
 export const DnsRecordUnexpected = named('DnsRecordUnexpected');
+/** The DNS switch refused the change (e.g. an ARC safety rule blocked it); never overridden automatically. */
+export const DnsSwitchRefused = named('DnsSwitchRefused');
 /** Redis promotion did not complete in time. */
 export const PromotionTimeout = named('PromotionTimeout');
 /** Redis promotion was refused or failed. */
@@ -73,6 +75,7 @@ export const ERROR_NAMES = [
   'LockHeldByOther',
   'DnsChangeConflict',
   'DnsRecordUnexpected',
+  'DnsSwitchRefused',
   'PromotionTimeout',
   'PromotionFailed',
   'ReconnectIncomplete',

@@ -7,7 +7,7 @@ import type { Region, Topology } from './topology.ts';
 import type { Ports } from './wiring.ts';
 
 /** The ports {@link observe} reads. */
-export type ObservePorts = Pick<Ports, 'promoter' | 'dns' | 'lock'>;
+export type ObservePorts = Pick<Ports, 'promoter' | 'dnsSwitch' | 'dnsAnswers' | 'lock'>;
 
 /** The world as one read sees it. */
 export interface Observed {
@@ -17,8 +17,12 @@ export interface Observed {
   lockError?: string;
   dns: DnsRecord | null;
   dnsError?: string;
-  /** Which cluster the DNS record points at, by the topology's record values. */
+  /** Which server the DNS switch selects (or, when it cannot be read, the data plane answers). */
   dnsPointsTo: string | null;
+  /** Which server the DNS data plane answers now (null: disagreement or unknown; undefined: not read). */
+  dnsAnswered?: string | null;
+  /** What the switch's state read said. */
+  dnsSwitch?: string;
 }
 
 /** The cluster a record value set points at (exactly one value, known to the topology). */
@@ -41,13 +45,29 @@ export function normaliseRecordValue(v: string): string {
  */
 export async function observe(t: Topology, ports: ObservePorts, fallbackRegion: Region): Promise<Observed> {
   const out: Observed = { redis: null, lock: null, dns: null, dnsPointsTo: null };
-  const [redis, dns] = await Promise.allSettled([ports.promoter.describe(), ports.dns.read()]);
+  const [redis, sw, answers] = await Promise.allSettled([
+    ports.promoter.describe(),
+    ports.dnsSwitch.state(),
+    ports.dnsAnswers.resolve(),
+  ]);
   if (redis.status === 'fulfilled') out.redis = redis.value;
   else out.redisError = (redis.reason as Error).message;
-  if (dns.status === 'fulfilled') {
-    out.dns = dns.value;
-    out.dnsPointsTo = clusterForRecord(t, dns.value);
-  } else out.dnsError = (dns.reason as Error).message;
+  // Where DNS points: the switch's own state; when it cannot be read (e.g. the Route 53 control
+  // plane is down), what the data plane answers.
+  const answered = answers.status === 'fulfilled' ? answers.value : null;
+  const first = answered?.answers.find((a) => !a.error && a.values.length > 0);
+  out.dnsAnswered = answered ? answered.pointsTo : undefined;
+  out.dnsSwitch = sw.status === 'fulfilled' ? sw.value.detail : undefined;
+  if (sw.status === 'fulfilled') {
+    out.dns = sw.value.record ?? (first ? { ttl: first.ttl ?? t.dns.ttl, values: first.values } : null);
+    out.dnsPointsTo = sw.value.selects;
+  } else {
+    out.dnsError = `${ports.dnsSwitch.mode}: ${(sw.reason as Error).message}`;
+    if (first) {
+      out.dns = { ttl: first.ttl ?? t.dns.ttl, values: first.values };
+      out.dnsPointsTo = answered?.pointsTo ?? null;
+    }
+  }
 
   // Two writable members (an old primary back after an unplanned promotion): see liveMember.
   if (out.redis && out.redis.primaryRegion === null && out.redis.groupStatus === 'split') {

@@ -133,6 +133,64 @@ export interface DnsPointer {
 }
 
 // ---------------------------------------------------------------------------------------------
+// DnsSwitch and DnsAnswers: which server the relay name sends agents to, switched by the mode the
+// topology selects (`dns.switch.mode`), and confirmed on the DNS data plane.
+
+/** What a switch's own state says (routing controls, out-of-service marks, or the record). */
+export interface DnsSwitchState {
+  /** The server the switch currently selects, or null when it selects neither (or cannot tell). */
+  selects: string | null;
+  /** What was read, for the plan and the report (e.g. `mgmt-east On, mgmt-west Off`). */
+  detail: string;
+  /** The record content, for the `route53-record` mode (null in the data-plane modes). */
+  record?: DnsRecord | null;
+}
+
+/** The result of {@link DnsSwitch.select}. */
+export interface DnsSelectResult {
+  outcome: 'changed' | 'already' | 'would-change';
+  detail: string;
+  /** Warnings to carry into the report (e.g. an endpoint that did not answer). */
+  warnings: string[];
+}
+
+/** The switch of the relay name between the two servers. */
+export interface DnsSwitch {
+  readonly mode: 'route53-record' | 'arc-routing-control' | 'health-check-metric';
+  /** Reads the switch's state (read-only). */
+  state(): Promise<DnsSwitchState>;
+  /**
+   * Makes the switch select `target` instead of `source`. Reads first; already selecting the target
+   * -> `already`; honours `dryRun`. Throws `DnsChangeConflict` when it selects neither (unless `force`).
+   */
+  select(req: { source: string; target: string; dryRun: boolean; force: boolean }): Promise<DnsSelectResult>;
+}
+
+/** One name server's (or resolver's) answer for the relay name. */
+export interface DnsAnswer {
+  /** Who answered: `ns-1.awsdns-01.org (205.251.192.1)`, `resolver 169.254.169.253`. */
+  from: string;
+  values: string[];
+  ttl: number | null;
+  /** Why there is no answer (timeout, refused, NXDOMAIN). */
+  error?: string;
+}
+
+/** What the DNS data plane answers for the relay name now. */
+export interface DnsObservation {
+  answers: DnsAnswer[];
+  /** The server every answering server agrees on, or null (none answered, disagreement, unknown value). */
+  pointsTo: string | null;
+  /** Answer values that matched no server (for the report). */
+  unknown: string[];
+}
+
+/** Resolves the relay name on the data plane: the zone's authoritative servers, then any configured resolvers. */
+export interface DnsAnswers {
+  resolve(): Promise<DnsObservation>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Observations of the management servers.
 
 /** One probe attempt. */

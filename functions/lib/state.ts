@@ -152,6 +152,12 @@ export const DnsResult = z.object({
   before: z.array(z.string()),
   after: z.array(z.string()),
   polls: z.number().int().default(0),
+  /** The switch mode (`dns.switch.mode`) and what it did. */
+  mode: z.enum(['route53-record', 'arc-routing-control', 'health-check-metric']).default('route53-record'),
+  detail: z.string().default(''),
+  /** INSYNC here means: every answering name server (and resolver) answers the target. */
+  confirmedBy: z.array(z.string()).default([]),
+  warnings: z.array(z.string()).default([]),
 });
 export type DnsResult = z.infer<typeof DnsResult>;
 

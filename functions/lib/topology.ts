@@ -379,10 +379,151 @@ const Route53Dns = z.strictObject({
 /** The sandbox's own DNS zone, served over real UDP DNS; changed through the sandbox control API. */
 const SandboxDns = z.strictObject({ kind: z.literal('sandbox') });
 
+const healthCheckIdSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)');
+const dnsName = z
+  .string()
+  .regex(
+    /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\.?$/,
+    'expected a fully qualified DNS name',
+  );
+
+/** One record of a Route 53 failover pair (plain or alias), as ListResourceRecordSets shows it. */
+const FailoverRecordSchema = z.strictObject({
+  /** The server this record sends agents to (its value is `dns.values[server]`). */
+  server: serverId,
+  /** The record's `SetIdentifier`. */
+  setIdentifier: z.string().min(1).max(128),
+  /** The record's `HealthCheckId`: the health check the DNS switch drives (see `dns.switch`). */
+  healthCheckId: healthCheckIdSchema,
+  /** Set for an alias record (e.g. to an internal NLB, as external-dns publishes it in the vendor's demo). */
+  alias: z
+    .strictObject({
+      hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/, 'expected the alias target hosted zone id'),
+      dnsName,
+      evaluateTargetHealth: z.boolean().default(true),
+    })
+    .optional(),
+});
+
+const arcArnPrefix = 'arn:aws[a-z-]*:route53-recovery-control::\\d{12}:';
+const clusterArn = z
+  .string()
+  .regex(
+    new RegExp(`^${arcArnPrefix}cluster/[A-Za-z0-9-]{1,64}$`),
+    'expected an ARC cluster ARN, e.g. arn:aws:route53-recovery-control::111122223333:cluster/abc123',
+  );
+const controlPanelArn = z
+  .string()
+  .regex(
+    new RegExp(`^${arcArnPrefix}controlpanel/[A-Za-z0-9-]{1,64}$`),
+    'expected an ARC control panel ARN (arn:aws:route53-recovery-control::ACCOUNT:controlpanel/ID)',
+  );
+const routingControlArn = z
+  .string()
+  .regex(
+    new RegExp(`^${arcArnPrefix}controlpanel/[A-Za-z0-9-]{1,64}/routingcontrol/[A-Za-z0-9-]{1,64}$`),
+    'expected an ARC routing control ARN (…:controlpanel/ID/routingcontrol/ID)',
+  );
+
+/** The switch modes of the relay name (DNS_MODES in dns-modes.ts describes each). */
+export const DNS_MODES = ['route53-record', 'arc-routing-control', 'health-check-metric'] as const;
+
+const dnsSwitchSchema = z.discriminatedUnion(
+  'mode',
+  [
+    /** Compare-and-swap of one simple record (Route 53 control plane, served from us-east-1). */
+    z.strictObject({ mode: z.literal('route53-record') }),
+    /** ARC routing controls: each failover record's health check follows one routing control. */
+    z.strictObject({
+      mode: z.literal('arc-routing-control'),
+      clusterArn,
+      /** The control panel (in that cluster) holding the routing controls. */
+      controlPanelArn,
+      /**
+       * The cluster's five regional endpoints (`DescribeCluster` ClusterEndpoints). Optional: the
+       * CDK app discovers them once at deploy time when absent.
+       */
+      endpoints: z
+        .array(
+          z.strictObject({
+            region,
+            endpoint: z.url({
+              protocol: /^https?$/,
+              error: 'expected the endpoint URL, e.g. https://host-abc.us-west-2.example.com/v1',
+            }),
+          }),
+        )
+        .min(1)
+        .max(5)
+        .optional(),
+      /** By server id: the routing control that turns the server's failover record on, and the ARC health check made for it. */
+      routingControls: z.record(
+        z.string(),
+        z.strictObject({ arn: routingControlArn, healthCheckId: healthCheckIdSchema }),
+      ),
+      /** Reaction of a routing-control health check once the state changed (assumption; see README). */
+      reaction: z
+        .strictObject({
+          intervalSeconds: z.number().int().min(1).max(300).default(10),
+          failureThreshold: z.number().int().min(1).max(10).default(1),
+        })
+        .prefault({}),
+    }),
+    /** CloudWatch-metric health checks on alarms that the surviving region's orchestrator controls. */
+    z.strictObject({
+      mode: z.literal('health-check-metric'),
+      /** The metric the orchestrator publishes: 1 = take the server's record out of service, 0 = back in. */
+      namespace: z.string().min(1).max(255).default('GlooFailover/Dns'),
+      metricName: z.string().min(1).max(255).default('OutOfService'),
+      /**
+       * By server id: the alarm on that server's metric and the health check that watches it. The
+       * alarm must live in the OTHER server's region: the region that takes over from this server.
+       */
+      alarms: z.record(
+        z.string(),
+        z.strictObject({
+          alarmName: z.string().min(1).max(255),
+          region,
+          healthCheckId: healthCheckIdSchema,
+        }),
+      ),
+      /** The alarm's period (standard resolution: Route 53 does not support high-resolution alarms) x evaluation periods. */
+      reaction: z
+        .strictObject({
+          intervalSeconds: z.number().int().min(60).max(3_600).multipleOf(60).default(60),
+          failureThreshold: z.number().int().min(1).max(10).default(1),
+        })
+        .prefault({}),
+    }),
+  ],
+  { error: `expected dns.switch.mode one of ${DNS_MODES.join(', ')}` },
+);
+
+const dnsConfirmSchema = z
+  .strictObject({
+    /**
+     * The zone's authoritative name servers (e.g. ns-123.awsdns-45.com), asked directly. Absent:
+     * found by querying NS records up the name's labels (a data-plane lookup, no Route 53 API call).
+     */
+    nameServers: z.array(z.string().min(1).max(255)).min(1).optional(),
+    /** Resolvers asked as well (e.g. the VPC resolver, 169.254.169.253), as `ip` or `ip:port`. */
+    resolvers: z
+      .array(z.string().regex(/^[0-9a-fA-F.:[\]]+$/, 'expected an IP address (optionally :port)'))
+      .default([]),
+    timeoutMs: z.number().int().min(100).max(10_000).default(2_000),
+  })
+  .prefault({});
+
 const dnsSchema = z.strictObject({
   provider: z.discriminatedUnion('kind', [Route53Dns, SandboxDns], {
     error: 'expected provider.kind "route53" or "sandbox"',
   }),
+  /** How the relay name is switched (default: record compare-and-swap). */
+  switch: dnsSwitchSchema.default({ mode: 'route53-record' }),
+  /** The PRIMARY/SECONDARY failover pair behind the name; required by the data-plane modes. */
+  failover: z.strictObject({ primary: FailoverRecordSchema, secondary: FailoverRecordSchema }).optional(),
+  /** How a switch is confirmed: by resolving the name on the data plane. */
+  confirm: dnsConfirmSchema,
   /** The name agents use (`glooAgent.relay.serverAddress` without the port). */
   recordName: z
     .string()
@@ -392,7 +533,10 @@ const dnsSchema = z.strictObject({
     ),
   recordType: z.enum(['A', 'AAAA', 'CNAME']),
   ttl: z.number().int().min(0).max(86_400).default(30),
-  /** The record value that points at each server, by cluster name. */
+  /**
+   * What the name resolves to when it points at each server, by server id: the address (A/AAAA),
+   * the target name (CNAME), or for an alias record the alias target's DNS name.
+   */
   values: z.record(z.string(), z.string().min(1).max(255)),
 });
 
@@ -500,6 +644,7 @@ function crossFieldIssues(doc: unknown): RawIssue[] {
     if (new Set(vals).size !== vals.length)
       out.push({ path: ['dns', 'values'], message: 'each server needs a distinct record value' });
   }
+  out.push(...dnsSwitchIssues(t.dns, servers));
   if (typeof t.homeServer === 'string' && servers.length && !ids.includes(t.homeServer))
     out.push({ path: ['homeServer'], message: `expected one of the server ids ${ids.join(', ')}` });
   if (Array.isArray(t.approvals?.gates) && t.approvals.gates.length > 0 && !t.approvals.slack)
@@ -512,6 +657,141 @@ function crossFieldIssues(doc: unknown): RawIssue[] {
       message: 'at most 4: there are four signal kinds (relay, health, alarm, Route 53 health check)',
     });
   return out;
+}
+
+/** The account of an ARC ARN (`arn:aws:route53-recovery-control::ACCOUNT:...`). */
+function arcAccount(arn: unknown): string | undefined {
+  return typeof arn === 'string' ? /::(\d{12}):/.exec(arn)?.[1] : undefined;
+}
+
+/**
+ * The DNS switch against the servers and the failover pair: the data-plane modes need a pair of two
+ * distinct servers; each record's health check must be the one the switch drives for that server
+ * (ids not declared under `dns.switch` are refused); routing controls must belong to the declared
+ * control panel of the declared cluster; a server's alarm must live in the region that takes over.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: walks an unvalidated document defensively
+function dnsSwitchIssues(dns: any, servers: any[]): RawIssue[] {
+  const out: RawIssue[] = [];
+  if (!dns || typeof dns !== 'object') return out;
+  const mode: string = dns.switch?.mode ?? 'route53-record';
+  const ids = servers.map((s) => s?.id).filter((x): x is string => typeof x === 'string');
+  const regionOf = (id: string) => servers.find((s) => s?.id === id)?.region;
+  const pair = dns.failover;
+  if (mode === 'route53-record') {
+    if (pair)
+      out.push({
+        path: ['dns', 'failover'],
+        message:
+          'a failover pair is switched on the data plane: set dns.switch.mode to "arc-routing-control" or "health-check-metric" (route53-record swaps one simple record)',
+      });
+    return out;
+  }
+  if (!pair || typeof pair !== 'object') {
+    out.push({
+      path: ['dns', 'failover'],
+      message: `required when dns.switch.mode is "${mode}": the PRIMARY/SECONDARY failover pair the switch drives`,
+    });
+    return out;
+  }
+  const byServer: Record<string, { healthCheckId?: string }> =
+    mode === 'arc-routing-control' ? (dns.switch?.routingControls ?? {}) : (dns.switch?.alarms ?? {});
+  const where = mode === 'arc-routing-control' ? 'routingControls' : 'alarms';
+  for (const k of Object.keys(byServer))
+    if (ids.length && !ids.includes(k))
+      out.push({
+        path: ['dns', 'switch', where, k],
+        message: `unknown server id "${k}" (expected one of ${ids.join(', ')})`,
+      });
+  for (const id of ids)
+    if (!byServer[id])
+      out.push({ path: ['dns', 'switch', where], message: `missing the entry for server ${id}` });
+  const declared = Object.values(byServer)
+    .map((x) => x?.healthCheckId)
+    .filter(Boolean);
+  for (const role of ['primary', 'secondary'] as const) {
+    const r = pair[role];
+    if (!r || typeof r !== 'object') continue;
+    if (typeof r.server === 'string' && ids.length && !ids.includes(r.server))
+      out.push({
+        path: ['dns', 'failover', role, 'server'],
+        message: `expected one of the server ids ${ids.join(', ')}`,
+      });
+    const want = typeof r.server === 'string' ? byServer[r.server]?.healthCheckId : undefined;
+    if (typeof r.healthCheckId === 'string' && want !== undefined && r.healthCheckId !== want)
+      out.push({
+        path: ['dns', 'failover', role, 'healthCheckId'],
+        message: declared.includes(r.healthCheckId)
+          ? `health check ${r.healthCheckId} belongs to the other server; expected dns.switch.${where}.${r.server}.healthCheckId (${want})`
+          : `health check ${r.healthCheckId} is not in the topology: expected dns.switch.${where}.${r.server}.healthCheckId (${want})`,
+      });
+    const value = typeof r.server === 'string' ? dns.values?.[r.server] : undefined;
+    if (r.alias?.dnsName && typeof value === 'string' && normName(value) !== normName(r.alias.dnsName))
+      out.push({
+        path: ['dns', 'values', r.server],
+        message: `expected the alias target of the ${role.toUpperCase()} record (${r.alias.dnsName})`,
+      });
+  }
+  if (pair.primary?.server && pair.primary.server === pair.secondary?.server)
+    out.push({
+      path: ['dns', 'failover', 'secondary', 'server'],
+      message: `must differ from dns.failover.primary.server (${pair.primary.server})`,
+    });
+  if (
+    typeof pair.primary?.setIdentifier === 'string' &&
+    pair.primary.setIdentifier === pair.secondary?.setIdentifier
+  )
+    out.push({
+      path: ['dns', 'failover', 'secondary', 'setIdentifier'],
+      message: 'must differ from the PRIMARY record set identifier',
+    });
+
+  if (mode === 'arc-routing-control') {
+    const sw = dns.switch;
+    const clusterAccount = arcAccount(sw.clusterArn);
+    const panel: unknown = sw.controlPanelArn;
+    if (typeof panel === 'string' && clusterAccount && arcAccount(panel) !== clusterAccount)
+      out.push({
+        path: ['dns', 'switch', 'controlPanelArn'],
+        message: `account ${arcAccount(panel)} differs from the cluster's (${clusterAccount}): the control panel must be in dns.switch.clusterArn`,
+      });
+    for (const [id, rc] of Object.entries(byServer) as [string, { arn?: unknown }][])
+      if (
+        typeof rc?.arn === 'string' &&
+        typeof panel === 'string' &&
+        !rc.arn.startsWith(`${panel}/routingcontrol/`)
+      )
+        out.push({
+          path: ['dns', 'switch', 'routingControls', id, 'arn'],
+          message: `routing control of another control panel or cluster: expected one under ${panel} (cluster ${sw.clusterArn})`,
+        });
+    const arns = Object.values(byServer).map((x) => (x as { arn?: string })?.arn);
+    if (new Set(arns).size !== arns.length)
+      out.push({
+        path: ['dns', 'switch', 'routingControls'],
+        message: 'each server needs its own routing control',
+      });
+    if (Array.isArray(sw.endpoints)) {
+      const regions = sw.endpoints.map((e: { region?: string }) => e?.region);
+      if (new Set(regions).size !== regions.length)
+        out.push({ path: ['dns', 'switch', 'endpoints'], message: 'one endpoint per region' });
+    }
+  } else if (mode === 'health-check-metric') {
+    for (const [id, a] of Object.entries(byServer) as [string, { region?: unknown }][]) {
+      const peer = ids.find((x) => x !== id);
+      const want = peer ? regionOf(peer) : undefined;
+      if (typeof a?.region === 'string' && want && a.region !== want)
+        out.push({
+          path: ['dns', 'switch', 'alarms', id, 'region'],
+          message: `expected ${want}: the alarm that takes ${id} out of service must live in the region that takes over from it (${peer}), never in ${id}'s own`,
+        });
+    }
+  }
+  return out;
+}
+
+function normName(n: string): string {
+  return n.toLowerCase().replace(/\.$/, '');
 }
 
 /** The whole topology file. */
@@ -533,7 +813,13 @@ export const TopologySchema = z
      * Set only for the local sandbox: the sandbox control API that serves the ports AWS would
      * (DNS record, alarm states, Route 53 health-check observations, last-seen clusters).
      */
-    sandbox: z.strictObject({ controlUrl: httpUrl }).optional(),
+    sandbox: z
+      .strictObject({
+        controlUrl: httpUrl,
+        /** The sandbox's CloudWatch stand-in per region (the `health-check-metric` switch publishes there). */
+        cloudWatchEndpoints: z.partialRecord(region, httpUrl).optional(),
+      })
+      .optional(),
   })
   .superRefine((t, ctx) => {
     for (const issue of crossFieldIssues(t))

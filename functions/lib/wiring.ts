@@ -8,7 +8,9 @@ import type {
   AlarmStates,
   ClusterRegistry,
   DatastoreRegistry,
+  DnsAnswers,
   DnsPointer,
+  DnsSwitch,
   GlobalLock,
   HealthCheckStatuses,
   Probes,
@@ -52,6 +54,10 @@ export interface Ports {
   /** Opens the global lock on a region's Redis member. */
   lock(region: Region): Promise<LockHandle>;
   dns: DnsPointer;
+  /** Switches the relay name the way `dns.switch.mode` says. */
+  dnsSwitch: DnsSwitch;
+  /** The relay name as the DNS data plane answers it (confirms a switch). */
+  dnsAnswers: DnsAnswers;
   alarms: AlarmStates;
   healthChecks: HealthCheckStatuses;
   registry: ClusterRegistry;

@@ -7,7 +7,7 @@ import { Run } from '#lib/state.ts';
 import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Topology } from '#lib/topology.ts';
 import { agentMetricsPort, pemPort } from '#lib/wire/agent-metrics.ts';
-import { dnsPointerPort } from '#lib/wire/dns.ts';
+import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { clusterRegistryPort } from '#lib/wire/registry.ts';
@@ -33,7 +33,8 @@ const wire = (t: Topology): PreflightPorts => ({
   pem: pemPort(),
   promoter: redisPromoterPort(t, systemClock),
   lock: redisLockPort(t),
-  dns: dnsPointerPort(t),
+  dnsSwitch: dnsSwitchPort(t),
+  dnsAnswers: dnsAnswersPort(t),
   registry: clusterRegistryPort(),
   runs: runRegistryPort(),
 });

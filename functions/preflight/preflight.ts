@@ -102,7 +102,13 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
       `the global lock is held by ${seen.lock.holder ?? 'nobody'}, neither ${source.server} nor ${target.server} (pass force.lock to take it)`,
     );
 
+  const cpWarning = controlPlaneWarning(t, source.region, run.direction);
+  if (cpWarning) warnings.push(cpWarning);
   if (!seen.dns) warnings.push(`cannot read the DNS record: ${seen.dnsError ?? 'record not found'}`);
+  else if (seen.dnsError)
+    warnings.push(
+      `cannot read the DNS switch (${seen.dnsError}); the data plane answers ${seen.dnsPointsTo ?? 'neither server'}`,
+    );
   else if (seen.dnsPointsTo === null && !run.input.force.dns)
     problems.push(
       `the DNS record ${t.dns.recordName} points at ${seen.dns.values.join(', ')}, which is neither server (pass force.dns to overwrite it)`,
@@ -169,6 +175,30 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
     targetReadiness: readiness,
     warnings,
   };
+}
+
+/** Where Route 53's control plane is served from, by partition (AWS Fault Isolation Boundaries). */
+export const ROUTE53_CONTROL_PLANE_REGIONS: readonly string[] = ['us-east-1', 'us-gov-west-1'];
+
+/**
+ * The warning preflight gives (in the plan, hence the report and the Slack approval) when the DNS
+ * switch is the record compare-and-swap and the region being left hosts Route 53's control plane:
+ * the DNS step may then fail, and the run end `HaltedAfterPromotion` (Redis and lock moved, DNS not).
+ */
+export function controlPlaneWarning(
+  t: Topology,
+  sourceRegion: string,
+  direction: 'failover' | 'failback' = 'failover',
+): string | null {
+  if (t.dns.switch.mode !== 'route53-record' || !ROUTE53_CONTROL_PLANE_REGIONS.includes(sourceRegion))
+    return null;
+  // The workflow's switch order (workflows/definition.ts defaultOrder): a failover without a
+  // before-dns gate switches DNS first; otherwise DNS comes after the promotion and the lock.
+  const dnsFirst = direction === 'failover' && !t.approvals.gates.includes('before-dns');
+  const end = dnsFirst
+    ? 'DnsChangeFailed (nothing else changed: the outage goes on)'
+    : 'HaltedAfterPromotion (Redis and lock moved, DNS not)';
+  return `DNS switch route53-record: ChangeResourceRecordSets is a Route 53 control-plane call served from ${sourceRegion}, the region being left; if that region is out, the DNS step fails and the run ends ${end}. Use dns.switch.mode arc-routing-control or health-check-metric (data plane) to remove that dependency`;
 }
 
 /** The holder named by the lock in the source region's own Redis (null when unreadable or absent). */

@@ -4,9 +4,8 @@ import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { DnsResult, Run } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
-import { dnsPointerPort } from '#lib/wire/dns.ts';
-import type { Ports } from '#lib/wiring.ts';
-import { pollDns, repointDns } from './repoint-dns.ts';
+import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
+import { pollDns, type RepointDnsPorts, repointDns } from './repoint-dns.ts';
 
 /** The payload the workflow sends. */
 export const RepointDnsInput = z.discriminatedUnion('action', [
@@ -22,15 +21,16 @@ export const createHandler = (opts?: HandlerOptions<RepointDnsPorts>) =>
     (input, ctx) =>
       input.action === 'change'
         ? repointDns(input.run, ctx.topology, ctx.ports)
-        : pollDns(input.dns, ctx.ports),
+        : pollDns(input.dns, input.run, ctx.ports),
     { ...opts, wire },
   );
 
-/** The ports repoint-dns uses. */
-export type RepointDnsPorts = Pick<Ports, 'dns' | 'clock'>;
-
-/** The relay record's pointer, nothing else. */
-const wire = (t: Topology): RepointDnsPorts => ({ clock: systemClock, dns: dnsPointerPort(t) });
+/** The DNS switch the topology selects and the data-plane answers that confirm it, nothing else. */
+const wire = (t: Topology): RepointDnsPorts => ({
+  clock: systemClock,
+  dnsSwitch: dnsSwitchPort(t),
+  dnsAnswers: dnsAnswersPort(t),
+});
 
 /** The Lambda entry point. */
 export const handler = createHandler();

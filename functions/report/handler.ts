@@ -28,7 +28,7 @@ import {
   Verification,
 } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
-import { dnsPointerPort } from '#lib/wire/dns.ts';
+import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { publishReport, type ReportDestinations } from './publish.ts';
@@ -119,7 +119,8 @@ const wire = (t: Topology): ReportPorts => ({
   clock: systemClock,
   promoter: redisPromoterPort(t, systemClock),
   lock: redisLockPort(t),
-  dns: dnsPointerPort(t),
+  dnsSwitch: dnsSwitchPort(t),
+  dnsAnswers: dnsAnswersPort(t),
 });
 
 /** The Lambda entry point. */

@@ -98,6 +98,8 @@ export interface RunReport {
   error?: { name: string; message: string };
   /** What the Redis promotion may have lost (an unplanned promotion or a forced detach), in words. */
   redisDataLoss?: string;
+  /** Warnings of the plan (e.g. the Route 53 control-plane dependency) and of the DNS switch. */
+  warnings: string[];
   nextActions: string[];
   /** The verification quorum and each signal's verdict (the evidence an approver saw). */
   verification: {
@@ -213,7 +215,9 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
       'DNS',
       polled(s.dns?.polls, 'RepointDns', 'RecordDnsChangeStatus'),
       s.dns,
-      s.dns ? `${s.dns.outcome} ${s.dns.status}: ${s.dns.before.join(',')} -> ${s.dns.after.join(',')}` : '',
+      s.dns
+        ? `${s.dns.outcome} ${s.dns.status} (${s.dns.mode}): ${s.dns.before.join(',')} -> ${s.dns.after.join(',')}`
+        : '',
     ),
     row(
       'confirm-reconnect',
@@ -354,6 +358,7 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     changed,
     ...(err ? { error: err } : {}),
     ...(s.promotion?.possibleDataLoss ? { redisDataLoss: s.promotion.possibleDataLoss.detail } : {}),
+    warnings: [...new Set([...(s.plan?.warnings ?? []), ...(s.dns?.warnings ?? [])])],
     nextActions,
     verification: s.verify
       ? {

@@ -14,15 +14,18 @@ import { parseArgs } from 'node:util';
 import { renderReportPage } from '#functions/report/html.ts';
 import type { RunReport } from '#functions/report/report.ts';
 import { decide } from '#functions/trigger/trigger.ts';
+import { DNS_MODE_SUMMARY, type DnsMode } from '#lib/dns-modes.ts';
 import { withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import type { DnsResult, LockResult, Plan, Promotion, Reconnect, Verification } from '#lib/state.ts';
-import type { Region, Topology } from '#lib/topology.ts';
+import { DNS_MODES, type Region, type Topology } from '#lib/topology.ts';
 import { runReprotect } from '#local/reprotect-runner.ts';
 import { sandboxPorts } from '#local/sandbox/ports.ts';
+import { defaultOrder } from '#workflows/definition.ts';
 import { startLocalApprovals } from './approvals-local.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
+import { ARC_ENDPOINT_REGIONS } from './sandbox/arc-cluster.ts';
 import {
   type AlarmStateChangeEvent,
   type Sandbox,
@@ -34,7 +37,12 @@ import { renderForTerminal } from './slack-standin.ts';
 /** Options of {@link runDrill}. */
 export interface DrillOptions {
   agents: number;
-  scenario: 'outage' | 'blip';
+  /** `control-plane-down`: the outage of us-east-1 also takes the Route 53 control-plane stand-in down. */
+  scenario: 'outage' | 'blip' | 'control-plane-down';
+  /** How the relay name is switched (default route53-record). */
+  dns?: DnsMode;
+  /** Regions whose ARC cluster endpoint is killed before the run (arc-routing-control). */
+  killArcEndpoints?: string[];
   failback: boolean;
   dryRun: boolean;
   /** Approval gates on, answered through the local Slack stand-in: automatically, by rejecting, or by a person at the terminal. */
@@ -98,8 +106,10 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     `Gloo management-plane failover drill (scenario: ${o.scenario}, ${o.agents} agents${o.dryRun ? ', dry run' : ''}${o.failback ? ', then failback' : ''})`,
   );
   out('');
+  const dnsMode = o.dns ?? 'route53-record';
   const sb = await startSandbox({
     agents: o.agents,
+    dnsMode,
     ...(o.metrics ? { metricsSource: o.metrics } : {}),
     ...(o.health ? { healthCheck: o.health } : {}),
   });
@@ -113,8 +123,14 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     if (o.approve) topology = withApprovalGates(topology);
     const ports = sandboxPorts(topology);
     mark(
-      `sandbox ready in ${sb.startupMs} ms: ${o.agents} agents on ${clusterA} (${regionA}); ${clusterB} (${regionB}) passive; DNS ${sb.dns.recordName} -> ${sb.dns.read()?.values.join(',')}; ${sb.regions[regionA].server.replicaHosts.length} replicas per server, metrics via ${sb.metricsSource}, health ${topology.servers[0]!.health.kind}`,
+      `sandbox ready in ${sb.startupMs} ms: ${o.agents} agents on ${clusterA} (${regionA}); ${clusterB} (${regionB}) passive; DNS ${sb.dns.recordName} -> ${sb.dns.served()?.values.join(',')}; ${sb.regions[regionA].server.replicaHosts.length} replicas per server, metrics via ${sb.metricsSource}, health ${topology.servers[0]!.health.kind}`,
     );
+    mark(`DNS switch ${dnsMode}: ${DNS_MODE_SUMMARY[dnsMode]}`);
+    for (const r of o.killArcEndpoints ?? []) {
+      if (!sb.arc) throw new Error('--kill-arc-endpoints needs --dns arc-routing-control');
+      await sb.arc.killEndpoint(r);
+      mark(`killed the ARC cluster endpoint in ${r}`);
+    }
     // As in AWS, where the health probe records the clusters on each server: wait for the first record.
     await waitForLastSeen(ports, clusterA, o.agents);
     const before = await lockOn(sb, regionA);
@@ -129,9 +145,17 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       }),
     );
     const tKill = performance.now();
-    if (o.scenario === 'outage') {
+    if (o.scenario === 'outage' || o.scenario === 'control-plane-down') {
       await sb.killRegion(regionA);
-      mark(`killed region ${regionA}: ${clusterA} and its Redis stopped`);
+      mark(
+        `killed region ${regionA}: ${clusterA} and its Redis stopped${sb.arc ? `, its ARC endpoint too (${sb.arc.deadEndpoints().length} of 5 endpoints down)` : ''}`,
+      );
+      if (o.scenario === 'control-plane-down') {
+        sb.faults.controlPlane.down = true;
+        mark(
+          'Route 53 control plane (served from us-east-1) is down: record changes fail; DNS answers and health checks go on',
+        );
+      }
     } else {
       void sb.blip(regionA, 2_500);
       mark(`blip in region ${regionA}: frozen for 2.5 s, heals by itself`);
@@ -162,14 +186,46 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     // 3. Did it converge?
     out('');
     out('Checks');
-    const expectSwitch = o.scenario === 'outage' && !o.dryRun;
+    // The record compare-and-swap cannot work without the Route 53 control plane: preflight warned,
+    // and the run must halt where the warning said (DNS first: DnsChangeFailed; else after the promotion).
+    const predictedHalt = o.scenario === 'control-plane-down' && dnsMode === 'route53-record' && !o.dryRun;
+    const expectSwitch = o.scenario !== 'blip' && !o.dryRun && !predictedHalt;
     const expectedEnd =
-      o.scenario === 'blip' ? 'OutageNotConfirmed' : o.dryRun ? 'DryRunComplete' : 'FailedOver';
+      o.scenario === 'blip'
+        ? 'OutageNotConfirmed'
+        : o.dryRun
+          ? 'DryRunComplete'
+          : predictedHalt
+            ? defaultOrder('failover', topology.approvals.gates) === 'overlapped'
+              ? 'DnsChangeFailed'
+              : 'HaltedAfterPromotion'
+            : 'FailedOver';
     check(
       'outcome',
       failover.run.endState === expectedEnd,
       `${failover.run.endState} (expected ${expectedEnd})`,
     );
+    const planWarnings = failover.run.report?.warnings ?? [];
+    const cpWarning = planWarnings.find((w) => w.startsWith('DNS switch route53-record'));
+    const cpWarned = cpWarning !== undefined;
+    if (o.scenario === 'control-plane-down' || dnsMode === 'route53-record')
+      check(
+        'preflight warning (route53-record, leaving us-east-1)',
+        dnsMode === 'route53-record' && regionA === 'us-east-1'
+          ? cpWarned && (!predictedHalt || cpWarning.includes(`ends ${expectedEnd}`))
+          : !cpWarned,
+        cpWarned
+          ? `warned in the plan, hence the report and the Slack approval message${predictedHalt ? `, predicting the run ends ${expectedEnd}` : ''}`
+          : 'no warning (data-plane switch)',
+      );
+    if (predictedHalt) {
+      const served = sb.dns.served();
+      check(
+        'DNS unchanged, as predicted',
+        served?.values[0] === sb.topology.dns.values[clusterA],
+        `${sb.dns.recordName} -> ${served?.values.join(',')} (the control plane refused the change)`,
+      );
+    }
     if (expectSwitch) {
       const tAgents = await sb.agents
         .waitAllOn(clusterB, 30_000)
@@ -177,7 +233,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         .catch(() => null);
       if (tAgents) rto.totalMs = Math.round(tAgents - tKill);
       await convergenceChecks(sb, { cluster: clusterB, region: regionB }, before.epoch, check);
-    } else {
+    } else if (!predictedHalt) {
       if (o.scenario === 'blip') await sb.agents.waitAllOn(clusterA, 30_000).catch(() => 0);
       await unchangedChecks(
         sb,
@@ -190,7 +246,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     }
 
     // 4. Failback: heal, re-protect (the reprotect workflow, the deployed ASL), run the mirror.
-    if (o.failback && expectSwitch) {
+    if (o.failback && expectSwitch && o.scenario === 'outage') {
       out('');
       out(`Failback to ${clusterA} (${regionA})`);
       await sb.healRegion(regionA);
@@ -384,8 +440,8 @@ const STEP_LABELS: Record<string, string> = {
   StartRedisPromotion: 'promote Redis',
   PollRedisPromotion: 'poll Redis promotion',
   SwitchGlobalLock: 'switch global lock',
-  RepointDns: 'repoint DNS (compare-and-swap)',
-  RecordDnsChangeStatus: 'DNS change status (for the report)',
+  RepointDns: 'switch DNS',
+  RecordDnsChangeStatus: 'DNS as the authoritative servers answer it (for the report)',
   ConfirmAgentsReconnected: 'confirm agents reconnected',
   WriteReport: 'report',
 };
@@ -432,8 +488,8 @@ function describeEvent(e: TimelineEvent, mark: (s: string) => void): void {
       SwitchGlobalLock: () =>
         `${o.lock?.outcome}: ${o.lock?.previousHolder}@${o.lock?.previousEpoch} -> ${o.lock?.holder}@${o.lock?.epoch}`,
       RepointDns: () =>
-        `${o.dns?.outcome}: ${o.dns?.before?.join(',')} -> ${o.dns?.after?.join(',')} (${o.dns?.status})`,
-      RecordDnsChangeStatus: () => `${o.dns?.status}`,
+        `${o.dns?.outcome} (${o.dns?.mode}): ${o.dns?.detail} [${o.dns?.status}]${o.dns?.warnings?.length ? `; ${o.dns.warnings.join('; ')}` : ''}`,
+      RecordDnsChangeStatus: () => `${o.dns?.status}: ${o.dns?.confirmedBy?.join('; ')}`,
       ConfirmAgentsReconnected: () => `${o.reconnect?.detail}`,
     };
     const s = summary[e.state!];
@@ -609,6 +665,8 @@ async function main(): Promise<void> {
       agents: { type: 'string', default: '20' },
       'dry-run': { type: 'boolean', default: false },
       scenario: { type: 'string', default: 'outage' },
+      dns: { type: 'string', default: 'route53-record' },
+      'kill-arc-endpoints': { type: 'string' },
       json: { type: 'string' },
       html: { type: 'string' },
       approve: { type: 'string' },
@@ -619,15 +677,23 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE] [--html FILE]\n',
+      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip|control-plane-down] [--dns route53-record|arc-routing-control|health-check-metric] [--kill-arc-endpoints REGION,...] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE] [--html FILE]\n',
     );
     return;
   }
   const agents = Number(values.agents);
   if (!Number.isInteger(agents) || agents < 1 || agents > 5000)
     throw new Error(`--agents: expected a whole number from 1 to 5000, got ${values.agents}`);
-  if (values.scenario !== 'outage' && values.scenario !== 'blip')
-    throw new Error(`--scenario: expected outage or blip, got ${values.scenario}`);
+  if (!['outage', 'blip', 'control-plane-down'].includes(values.scenario))
+    throw new Error(`--scenario: expected outage, blip or control-plane-down, got ${values.scenario}`);
+  if (!(DNS_MODES as readonly string[]).includes(values.dns))
+    throw new Error(`--dns: expected ${DNS_MODES.join(', ')}, got ${values.dns}`);
+  const killArc = values['kill-arc-endpoints']?.split(',').filter(Boolean) ?? [];
+  for (const r of killArc)
+    if (!(ARC_ENDPOINT_REGIONS as readonly string[]).includes(r))
+      throw new Error(
+        `--kill-arc-endpoints: expected regions among ${ARC_ENDPOINT_REGIONS.join(', ')}, got ${r}`,
+      );
   if (values.approve !== undefined && !['auto', 'reject', 'slack'].includes(values.approve))
     throw new Error(`--approve: expected auto, reject or slack, got ${values.approve}`);
   if (values.metrics !== undefined && !['scrape', 'headless', 'prometheus'].includes(values.metrics))
@@ -638,7 +704,9 @@ async function main(): Promise<void> {
     ...(values.metrics ? { metrics: values.metrics as SandboxMetricsSource } : {}),
     ...(values.health ? { health: values.health as 'http' | 'tcp' } : {}),
     agents,
-    scenario: values.scenario,
+    scenario: values.scenario as DrillOptions['scenario'],
+    dns: values.dns as DnsMode,
+    killArcEndpoints: killArc,
     failback: values.failback ?? false,
     dryRun: values['dry-run'] ?? false,
     ...(values.approve ? { approve: values.approve as 'auto' | 'reject' | 'slack' } : {}),

@@ -87,6 +87,7 @@ export function sampleRequest(o: Partial<ApprovalRequest> = {}): ApprovalRequest
       'Route 53 health check: 2 of 16 checkers healthy (12%)',
     ],
     changes: ['promote the us-west-2 Redis member to primary', 'move the global lock to mgmt-west (epoch 8)'],
+    warnings: [],
     dryRun: false,
     ...o,
   };

@@ -6,6 +6,7 @@ import { pollDns, repointDns } from '#functions/repoint-dns/repoint-dns.ts';
 import { buildReport } from '#functions/report/report.ts';
 import { switchLock } from '#functions/switch-lock/switch-lock.ts';
 import { verifyOutage } from '#functions/verify-outage/verify-outage.ts';
+import { RecordDnsSwitch } from '#lib/dns/record-switch.ts';
 import { isNamed } from '#lib/errors.ts';
 import { runSetKey } from '#lib/expected-set.ts';
 import { useWorld, type World } from '#test/support/world.ts';
@@ -72,7 +73,7 @@ describe('steps on the sandbox, one at a time', () => {
     let d = d1;
     for (let i = 0; i < 50 && d.status !== 'INSYNC'; i++) {
       await new Promise((r) => setTimeout(r, 50));
-      d = await pollDns(d, w.ports);
+      d = await pollDns(d, run, w.ports);
     }
     expect(d.status).toBe('INSYNC');
     expect((await repointDns(run, w.t, w.ports)).outcome).toBe('already');
@@ -129,19 +130,19 @@ describe('steps on the sandbox, one at a time', () => {
     const run = w.run();
     // someone points the record elsewhere between our read and our write
     const realRead = w.ports.dns.read.bind(w.ports.dns);
-    const racing = {
-      ...w.ports,
-      dns: {
-        ...w.ports.dns,
-        read: async () => {
-          const rec = await realRead();
-          w.sb.dns.compareAndSwap(rec!, { ttl: rec!.ttl, values: ['127.0.0.99'] });
-          return rec;
-        },
-        compareAndSwap: w.ports.dns.compareAndSwap.bind(w.ports.dns),
-        changeStatus: w.ports.dns.changeStatus.bind(w.ports.dns),
+    let reads = 0;
+    const dns = {
+      ...w.ports.dns,
+      read: async () => {
+        const rec = await realRead();
+        // the switch reads twice (state, then select): the record moves right after the second read
+        if (++reads === 2) w.sb.dns.compareAndSwap(rec!, { ttl: rec!.ttl, values: ['127.0.0.99'] });
+        return rec;
       },
+      compareAndSwap: w.ports.dns.compareAndSwap.bind(w.ports.dns),
+      changeStatus: w.ports.dns.changeStatus.bind(w.ports.dns),
     };
+    const racing = { ...w.ports, dns, dnsSwitch: new RecordDnsSwitch(w.t, dns) };
     const err = await repointDns(run, w.t, racing).catch((e) => e);
     expect(isNamed(err, 'DnsChangeConflict')).toBe(true);
     expect(w.sb.dns.read()?.values).toEqual(['127.0.0.99']);

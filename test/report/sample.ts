@@ -34,6 +34,7 @@ export function sampleReport(over: Partial<RunReport> = {}): RunReport {
       'arn:aws:states:us-west-2:123456789012:execution:gloo-mgmt-failover-to-mgmt-west:mgmt-east-down-20261129T0300',
     startedAt: at(0),
     dryRun: false,
+    warnings: [],
     steps: [
       step('preflight', 'preflight', ['RunPreflight'], 50, 350, 'plan recorded'),
       step(

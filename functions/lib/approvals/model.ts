@@ -69,6 +69,8 @@ export const ApprovalRequestSchema = z.preprocess(
     /** What the gated step will change (one line each). */
     changes: z.array(z.string().max(2000)).max(100).default([]),
     dryRun: z.boolean(),
+    /** Preflight's warnings (e.g. the Route 53 control-plane dependency of a route53-record switch). */
+    warnings: z.array(z.string().max(2000)).max(100).default([]),
     /** The run was started with `force.detachRedis` (irreversible): the message says so. */
     detachRedis: z.boolean().default(false),
   }),

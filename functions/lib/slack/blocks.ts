@@ -226,6 +226,11 @@ export function approvalMessage(
         text: `:warning: *IRREVERSIBLE: force.detachRedis.* The Redis in ${req.target.region} will be *detached* from the global datastore (\`DisassociateGlobalReplicationGroup\`) instead of promoted in place. It cannot be undone or re-added: every write the old primary in ${req.source.region} has not yet replicated is *lost* (ElastiCache does not report how much), and the datastore must be re-protected (a new global datastore plus a new secondary) before any failback.`,
       },
     });
+  if (req.warnings?.length)
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: `:warning: ${bullets('Preflight warnings', req.warnings, 'none')}` },
+    });
   if (req.dryRun)
     blocks.push({
       type: 'context',

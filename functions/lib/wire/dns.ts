@@ -1,7 +1,14 @@
-/** The DNS pointer port the topology selects (Route 53 record compare-and-swap). */
+/**
+ * The DNS ports the topology selects: the Route 53 record pointer, the DNS switch of `dns.switch.mode`
+ * (record compare-and-swap, ARC routing controls, or out-of-service alarms), and the data-plane
+ * answers that confirm a switch.
+ */
+
+import { cloudWatchClientFor } from '../aws/clients/cloudwatch.ts';
 import { ownRegion } from '../aws/clients/defaults.ts';
 import { route53Client, route53WriteClient } from '../aws/clients/route53.ts';
 import { Route53DnsPointer } from '../aws/route53-dns.ts';
+import { arcEndpointsFromEnv, dnsAnswersFor, dnsSwitchFor } from '../dns/from-topology.ts';
 import { InvalidTopology } from '../errors.ts';
 import type { Topology } from '../topology.ts';
 import type { Ports } from '../wiring.ts';
@@ -20,4 +27,18 @@ export function dnsPointerPort(t: Topology): Ports['dns'] {
     recordName: t.dns.recordName,
     recordType: t.dns.recordType,
   });
+}
+
+/** The switch of `dns.switch.mode`; the record pointer is built only by the route53-record mode. */
+export function dnsSwitchPort(t: Topology): Ports['dnsSwitch'] {
+  return dnsSwitchFor(t, {
+    pointer: () => dnsPointerPort(t),
+    cloudWatchFor: cloudWatchClientFor,
+    arcEndpoints: arcEndpointsFromEnv(),
+  });
+}
+
+/** The relay name as the zone's authoritative servers (and `dns.confirm.resolvers`) answer it. */
+export function dnsAnswersPort(t: Topology): Ports['dnsAnswers'] {
+  return dnsAnswersFor(t);
 }

@@ -59,7 +59,8 @@ export const FUNCTION_SPECS: Record<FunctionKey, FunctionSpec> = {
   },
   promoteRedis: {
     dir: 'promote-redis',
-    description: 'Step 4: promote the target Redis (Global Datastore failover from its region; detach only on request) and poll',
+    description:
+      'Step 4: promote the target Redis (Global Datastore failover from its region; detach only on request) and poll',
     memoryMB: 512,
     timeoutSeconds: 55,
     vpc: true,

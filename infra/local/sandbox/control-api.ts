@@ -26,6 +26,11 @@ export interface ControlPlaneFaults {
   latencyMs: number;
   /** The next N mutating calls answer 503. */
   failNext: number;
+  /**
+   * The Route 53 control plane is down (it is served from us-east-1): every `/dns` call answers 503.
+   * The DNS data plane (the UDP server, health checks) keeps answering.
+   */
+  down?: boolean;
 }
 
 /** Last clusters seen connected to a server. */
@@ -92,6 +97,8 @@ export async function startControlApi(b: ControlApiBackends): Promise<ControlApi
     const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
     const method = req.method ?? 'GET';
     if (b.faults.latencyMs > 0) await new Promise((r) => setTimeout(r, b.faults.latencyMs));
+    if (b.faults.down && parts[0] === 'dns')
+      return send(res, 503, { error: 'Route 53 control plane unavailable (injected: us-east-1 outage)' });
     // Run records are the execution history, not a control-plane call: faults do not apply.
     if ((method === 'POST' || method === 'PUT') && parts[0] !== 'runs' && b.faults.failNext > 0) {
       b.faults.failNext--;

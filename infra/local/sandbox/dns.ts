@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import dns2 from 'dns2';
+import { failoverAnswer } from '#lib/dns-modes.ts';
 
 const { Packet } = dns2;
 // dns2 has `Packet.RCODE` at runtime but not in its types (RFC 1035 section 4.1.1 values).
@@ -24,6 +25,15 @@ export type ZoneRecordType = 'A' | 'AAAA' | 'CNAME';
 
 /** Result of {@link SandboxDns.compareAndSwap}. */
 export type CasResult = { ok: true; changeId: string } | { ok: false; current: ZoneRecord | null };
+
+/** A Route 53 failover pair: each record answered by the health of its health check. */
+export interface FailoverPair {
+  ttl: number;
+  primary: { value: string; healthCheckId: string };
+  secondary: { value: string; healthCheckId: string };
+  /** The health check's status as Route 53 sees it now. */
+  healthy(healthCheckId: string): boolean;
+}
 
 /** Options of {@link startSandboxDns}. */
 export interface SandboxDnsOptions {
@@ -44,6 +54,11 @@ export interface SandboxDns {
   served(name: string, type: ZoneRecordType): ZoneRecord | null;
   /** Replaces `expected` by `next` when the record is exactly `expected` (ttl and the set of values). */
   compareAndSwap(name: string, type: ZoneRecordType, expected: ZoneRecord, next: ZoneRecord): CasResult;
+  /**
+   * Serves `name`/`type` from a failover pair (Route 53 "How Amazon Route 53 chooses records when
+   * health checking is configured": healthy PRIMARY, else healthy SECONDARY, else the PRIMARY).
+   */
+  setFailoverPair(name: string, type: ZoneRecordType, pair: FailoverPair): void;
   /** Sets a record unconditionally (like an UPSERT); returns the change id. */
   upsert(name: string, type: ZoneRecordType, record: ZoneRecord): string;
   /** `PENDING` until the change is served, then `INSYNC`; undefined for an unknown id. */
@@ -80,6 +95,14 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
   const control = new Map<string, ZoneRecord>();
   const data = new Map<string, ZoneRecord>();
   const changes = new Map<string, 'PENDING' | 'INSYNC'>();
+  const pairs = new Map<string, FailoverPair>();
+  const answerOf = (key: string): ZoneRecord | null => {
+    const pair = pairs.get(key);
+    if (!pair) return data.get(key) ?? null;
+    const ids = { primary: pair.primary.healthCheckId, secondary: pair.secondary.healthCheckId };
+    const pick = failoverAnswer(ids, (id) => pair.healthy(id));
+    return { ttl: pair.ttl, values: [pick === ids.primary ? pair.primary.value : pair.secondary.value] };
+  };
   const timers = new Set<NodeJS.Timeout>();
   let queries = 0;
 
@@ -98,7 +121,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
       return;
     }
     const name = norm(question.name);
-    const known = [...data.keys()].some((k) => k.startsWith(`${name}|`));
+    const known = [...data.keys(), ...pairs.keys()].some((k) => k.startsWith(`${name}|`));
     if (!known) {
       response.header.rcode = RCODE.NXDOMAIN;
       send(response);
@@ -106,7 +129,7 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
     }
     for (const type of Object.keys(TYPE_CODES) as ZoneRecordType[]) {
       if (TYPE_CODES[type] !== question.type) continue;
-      const rec = data.get(keyOf(name, type));
+      const rec = answerOf(keyOf(name, type));
       for (const value of rec?.values ?? [])
         response.answers.push({
           name: question.name,
@@ -154,8 +177,12 @@ export async function startSandboxDns(opts: SandboxDnsOptions): Promise<SandboxD
     get queries() {
       return queries;
     },
-    read: (name, type) => control.get(keyOf(name, type)) ?? null,
-    served: (name, type) => data.get(keyOf(name, type)) ?? null,
+    read: (name, type) =>
+      pairs.has(keyOf(name, type)) ? answerOf(keyOf(name, type)) : (control.get(keyOf(name, type)) ?? null),
+    served: (name, type) => answerOf(keyOf(name, type)),
+    setFailoverPair(name, type, pair) {
+      pairs.set(keyOf(name, type), pair);
+    },
     compareAndSwap(name, type, expected, next) {
       const key = keyOf(name, type);
       const current = control.get(key) ?? null;

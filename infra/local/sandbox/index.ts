@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DnsMode } from '#lib/dns-modes.ts';
 import { fenceStalePrimaries } from '#lib/fence.ts';
 import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
@@ -27,7 +28,9 @@ import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local
 import { type PrometheusStandin, startPrometheusStandin } from '../prometheus-standin.ts';
 import { AgentFleet, type Backoff } from './agents.ts';
 import { AlarmEvaluator, type AlarmStateChangeEvent } from './alarms.ts';
+import { type ArcClusterStandIn, startArcCluster } from './arc-cluster.ts';
 import { DEFAULT_AUTHORITY, type RelayCertKind, sandboxCerts, TELEMETRY_NAME } from './certs.ts';
+import { type CloudWatchStandIn, startCloudWatch } from './cloudwatch.ts';
 import { type ControlApi, type ControlPlaneFaults, type LastSeen, startControlApi } from './control-api.ts';
 import { type CasResult, startSandboxDns, type ZoneRecord } from './dns.ts';
 import { InvariantMonitor } from './invariants.ts';
@@ -92,6 +95,18 @@ export interface SandboxOptions {
    * root CA agents trust, for the default authority). The relay speaks TLS; agents verify it.
    */
   relayCerts?: [RelayCertKind, RelayCertKind];
+  /**
+   * How the relay name is switched (default `route53-record`: one simple record). The data-plane
+   * modes serve a PRIMARY/SECONDARY failover pair whose health checks follow an ARC cluster
+   * stand-in (five endpoints) or out-of-service alarms on per-region CloudWatch stand-ins.
+   */
+  dnsMode?: DnsMode;
+  /** How long a record's health check takes to follow its routing control or alarm (default 300 ms). */
+  healthCheckReactionMs?: int;
+  /** The out-of-service alarms' evaluation period (default 500 ms). */
+  alarmPeriodMs?: int;
+  /** What the sandbox's Route 53 makes of an alarm it cannot read (default Healthy, as the CDK construct sets). */
+  insufficientDataHealthStatus?: 'Healthy' | 'Unhealthy' | 'LastKnownStatus';
 }
 
 /** How the sandbox topology reads the agent gauges. */
@@ -106,6 +121,7 @@ export function metricsSourceFromEnv(env: NodeJS.ProcessEnv = process.env): Sand
     );
   return v;
 }
+type int = number;
 
 /** One region's processes. */
 export interface RegionHandle {
@@ -164,8 +180,14 @@ export interface Sandbox {
   alarms: SandboxAlarms;
   /** Turns emission of `alarm` events on or off (on by default); states are evaluated either way. */
   emitAlarmEvents(enabled: boolean): void;
-  /** Fault knobs of the control API; mutate or replace `controlPlane`. */
+  /** Fault knobs of the control API; mutate or replace `controlPlane` (`down`: the Route 53 control plane is out). */
   faults: { controlPlane: ControlPlaneFaults };
+  /** The DNS switch mode the topology uses. */
+  dnsMode: DnsMode;
+  /** The ARC cluster stand-in (`arc-routing-control` mode). */
+  arc?: ArcClusterStandIn;
+  /** The CloudWatch stand-ins by region (`health-check-metric` mode). */
+  cloudWatch?: Partial<Record<Region, CloudWatchStandIn>>;
   /** Invariant monitor (split brain, epoch never decreasing, agent placement history). */
   invariants: InvariantMonitor;
   /** Presents another relay certificate on a region's server from now on (new handshakes). */
@@ -359,10 +381,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     const healthCheckIds = [randomUUID(), randomUUID()] as const;
     const values = { [clusters[0]]: HOSTS[0], [clusters[1]]: HOSTS[1] };
+    const dnsMode: DnsMode = opts.dnsMode ?? 'route53-record';
     const dns = await startSandboxDns({
       propagationMs: opts.dnsPropagationMs ?? 300,
       records: [
-        { name: RECORD_NAME, type: 'A', record: { ttl, values: [HOSTS[0]] } },
+        ...(dnsMode === 'route53-record'
+          ? [{ name: RECORD_NAME, type: 'A' as const, record: { ttl, values: [HOSTS[0]] } }]
+          : []),
         // Headless Services of the management servers: one A record per pod.
         ...[0, 1].map((i) => ({
           name: podsRecordName(clusters[i as 0 | 1]),
@@ -373,7 +398,80 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     });
     cleanups.push(() => dns.close());
 
-    const faults = { controlPlane: { latencyMs: 0, failNext: 0 } as ControlPlaneFaults };
+    // The data-plane modes: the failover pair's own health checks (distinct from the endpoint
+    // checks above) follow a routing control or an out-of-service alarm, after a reaction delay.
+    const recordCheckIds = [randomUUID(), randomUUID()] as const;
+    const downRegions = new Set<Region>();
+    let arc: (ArcClusterStandIn & { arnOf(name: string): string }) | undefined;
+    const cloudWatch: Partial<Record<Region, CloudWatchStandIn>> = {};
+    const alarmNameOf = (i: 0 | 1) => `sandbox-${clusters[i]}-out-of-service`;
+    const insufficient = opts.insufficientDataHealthStatus ?? 'Healthy';
+    const lastKnown = new Map<string, boolean>();
+    const rawHealth = (i: 0 | 1): boolean => {
+      if (arc) return arc.state(arc.arnOf(clusters[i])) === 'On';
+      const peerRegion = regionNames[i === 0 ? 1 : 0];
+      const cw = cloudWatch[peerRegion];
+      const st = cw && !downRegions.has(peerRegion) ? cw.alarmState(alarmNameOf(i)) : 'INSUFFICIENT_DATA';
+      if (st === 'ALARM') return false;
+      if (st === 'OK') return true;
+      // Insufficient data (never published, or the alarm's region cannot be read).
+      if (insufficient === 'Healthy') return true;
+      if (insufficient === 'Unhealthy') return false;
+      return lastKnown.get(recordCheckIds[i]) ?? true;
+    };
+    if (dnsMode === 'arc-routing-control') {
+      arc = await startArcCluster(`${net}.31`, { [clusters[0]]: 'On', [clusters[1]]: 'Off' });
+      cleanups.push(() => arc?.close());
+    } else if (dnsMode === 'health-check-metric') {
+      for (const i of [0, 1] as const) {
+        // The alarm of server i lives in the other server's region.
+        const alarmRegion = regionNames[i === 0 ? 1 : 0];
+        const cw = await startCloudWatch(
+          alarmRegion,
+          `${net}.${41 + (i === 0 ? 1 : 0)}`,
+          [
+            {
+              alarmName: alarmNameOf(i),
+              namespace: 'GlooFailover/Dns',
+              metricName: 'OutOfService',
+              server: clusters[i],
+            },
+          ],
+          opts.alarmPeriodMs ?? 500,
+        );
+        cloudWatch[alarmRegion] = cw;
+        cleanups.push(() => cw.close());
+      }
+    }
+    if (dnsMode !== 'route53-record') {
+      const reactionMs = opts.healthCheckReactionMs ?? 300;
+      const effective = new Map<string, { healthy: boolean; pending?: { healthy: boolean; since: number } }>(
+        recordCheckIds.map((id, i) => [id, { healthy: rawHealth(i as 0 | 1) }]),
+      );
+      const evaluate = () => {
+        recordCheckIds.forEach((id, i) => {
+          const e = effective.get(id)!;
+          const raw = rawHealth(i as 0 | 1);
+          if (raw === e.healthy) e.pending = undefined;
+          else if (!e.pending || e.pending.healthy !== raw) e.pending = { healthy: raw, since: Date.now() };
+          else if (Date.now() - e.pending.since >= reactionMs) {
+            e.healthy = raw;
+            e.pending = undefined;
+          }
+          lastKnown.set(id, e.healthy);
+        });
+      };
+      const evaluator = setInterval(evaluate, 25);
+      cleanups.push(() => clearInterval(evaluator));
+      dns.setFailoverPair(RECORD_NAME, 'A', {
+        ttl,
+        primary: { value: HOSTS[0], healthCheckId: recordCheckIds[0] },
+        secondary: { value: HOSTS[1], healthCheckId: recordCheckIds[1] },
+        healthy: (id) => effective.get(id)?.healthy ?? true,
+      });
+    }
+
+    const faults = { controlPlane: { latencyMs: 0, failNext: 0, down: false } as ControlPlaneFaults };
     const registry = new Map<string, LastSeen>();
     const datastore: { record: unknown } = { record: null };
     const lies = new Set<Region>();
@@ -432,6 +530,36 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             }
           : { source: 'scrape', urls: podHosts[i]!.map((h) => `http://${h}:${httpPort}/metrics`) };
 
+    function dnsSwitchConfig() {
+      if (dnsMode === 'arc-routing-control' && arc)
+        return {
+          mode: dnsMode,
+          clusterArn: arc.clusterArn,
+          controlPanelArn: arc.controlPanelArn,
+          endpoints: arc.endpoints,
+          routingControls: Object.fromEntries(
+            ([0, 1] as const).map((i) => [
+              clusters[i],
+              { arn: arc!.arnOf(clusters[i]), healthCheckId: recordCheckIds[i] },
+            ]),
+          ),
+        };
+      if (dnsMode === 'health-check-metric')
+        return {
+          mode: dnsMode,
+          alarms: Object.fromEntries(
+            ([0, 1] as const).map((i) => [
+              clusters[i],
+              {
+                alarmName: alarmNameOf(i),
+                region: regionNames[i === 0 ? 1 : 0],
+                healthCheckId: recordCheckIds[i],
+              },
+            ]),
+          ),
+        };
+      return { mode: 'route53-record' as const };
+    }
     const topology = parseTopology(
       {
         name: 'sandbox',
@@ -463,7 +591,31 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           connectTimeoutMs: 500,
           commandTimeoutMs: 500,
         },
-        dns: { provider: { kind: 'sandbox' }, recordName: RECORD_NAME, recordType: 'A', ttl, values },
+        dns: {
+          provider: { kind: 'sandbox' },
+          recordName: RECORD_NAME,
+          recordType: 'A',
+          ttl,
+          values,
+          switch: dnsSwitchConfig(),
+          ...(dnsMode === 'route53-record'
+            ? {}
+            : {
+                failover: {
+                  primary: {
+                    server: clusters[0],
+                    setIdentifier: `${clusters[0]}-primary`,
+                    healthCheckId: recordCheckIds[0],
+                  },
+                  secondary: {
+                    server: clusters[1],
+                    setIdentifier: `${clusters[1]}-secondary`,
+                    healthCheckId: recordCheckIds[1],
+                  },
+                },
+              }),
+          confirm: { nameServers: [dns.server], timeoutMs: 500 },
+        },
         verification: { probeAttempts: 3, probeIntervalSeconds: 0.5, probeTimeoutMs: 300, quorum: 2 },
         reconnection: {
           expectedClusters: { source: 'last-seen' },
@@ -471,7 +623,16 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           timeoutSeconds: 60,
           pollIntervalSeconds: 1,
         },
-        sandbox: { controlUrl: control.url },
+        sandbox: {
+          controlUrl: control.url,
+          ...(dnsMode === 'health-check-metric'
+            ? {
+                cloudWatchEndpoints: Object.fromEntries(
+                  Object.entries(cloudWatch).map(([r, cw]) => [r, cw!.endpoint.url]),
+                ),
+              }
+            : {}),
+        },
       },
       'sandbox topology',
     );
@@ -591,6 +752,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
     const killRegion = async (region: Region, mode: 'kill' | 'freeze' = 'kill') => {
       const { h, st } = regionHandle(region);
+      // The region's AWS services go with it: its ARC cluster endpoint and its CloudWatch.
+      downRegions.add(region);
+      await arc?.killEndpoint(region);
+      await cloudWatch[region]?.endpoint.stop();
       if (mode === 'kill') {
         await Promise.all([h.server.kill(), h.redis.running ? h.redis.kill() : undefined]);
         st.server = 'killed';
@@ -608,6 +773,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     const healRegion = async (region: Region) => {
       const { h, st } = regionHandle(region);
+      downRegions.delete(region);
+      await arc?.reviveEndpoint(region);
+      await cloudWatch[region]?.endpoint.start();
       if (st.redis === 'killed') {
         await h.redis.restart();
         invariants.newIncarnation(region);
@@ -646,6 +814,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         alarms.emitEvents = enabled;
       },
       faults,
+      dnsMode,
+      ...(arc ? { arc } : {}),
+      ...(dnsMode === 'health-check-metric' ? { cloudWatch } : {}),
       invariants,
       metricsSource,
       prometheus,

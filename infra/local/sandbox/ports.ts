@@ -5,14 +5,18 @@
  * processes. The local runner, the drill, the bench and the tests inject these into the real
  * handlers; production code builds its own per step and never sees this module.
  */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
+import type { ClusterEndpoint } from '#lib/aws/arc-routing-control.ts';
 import { type Clock, systemClock } from '#lib/clock.ts';
+import { dnsAnswersFor, dnsSwitchFor } from '#lib/dns/from-topology.ts';
 import { agentMetricsBySource } from '#lib/metrics/agent-metrics.ts';
 import { PrometheusAgentMetrics } from '#lib/metrics/prometheus.ts';
 import { ScrapeAgentMetrics } from '#lib/metrics/scrape.ts';
 import { netProbes } from '#lib/probes.ts';
 import { inlinePem } from '#lib/readiness.ts';
 import { nodeTlsCheck } from '#lib/tls-check.ts';
-import type { Topology } from '#lib/topology.ts';
+import type { Region, Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { redisReprotectorPort } from '#lib/wire/reprotector.ts';
@@ -42,6 +46,7 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
   // The local redis-server processes run without AUTH: never ask Secrets Manager.
   const datastores = new SandboxDatastoreRegistry(url);
   const redis = { auth: async () => undefined, datastore: () => datastores.read() };
+  const dns = new SandboxDnsPointer(url, t.dns.recordName, t.dns.recordType);
   return {
     clock,
     probes: netProbes,
@@ -54,7 +59,16 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
     pem: inlinePem,
     promoter: redisPromoterPort(t, clock, redis),
     lock: redisLockPort(t, redis),
-    dns: new SandboxDnsPointer(url, t.dns.recordName, t.dns.recordType),
+    dns,
+    // The product's own switches and answers, on the sandbox's stand-ins: the record through the
+    // control API, the ARC cluster's five endpoints and the per-region CloudWatch in the AWS JSON
+    // protocol (real SDK clients), the failover pair over real UDP DNS.
+    dnsSwitch: dnsSwitchFor(t, {
+      pointer: () => dns,
+      cloudWatchFor: sandboxCloudWatch(t),
+      arcClientFor: sandboxArcClient,
+    }),
+    dnsAnswers: dnsAnswersFor(t),
     alarms: new SandboxAlarmStates(url),
     healthChecks: new SandboxHealthChecks(url),
     registry: new SandboxClusterRegistry(url),
@@ -62,4 +76,33 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
     datastores,
     reprotector: redisReprotectorPort(t, redis),
   };
+}
+
+/** Static credentials for the sandbox's local AWS stand-ins (they do not check signatures). */
+const SANDBOX_CREDENTIALS = { accessKeyId: 'SANDBOX', secretAccessKey: 'sandbox-secret' };
+
+/** CloudWatch clients pointed at the sandbox's per-region CloudWatch stand-ins. */
+function sandboxCloudWatch(t: Topology): (region: Region) => CloudWatchClient {
+  const made = new Map<string, CloudWatchClient>();
+  return (region) => {
+    const endpoint = t.sandbox?.cloudWatchEndpoints?.[region];
+    if (!endpoint) throw new Error(`the sandbox has no CloudWatch stand-in in ${region}`);
+    let c = made.get(region);
+    if (!c) {
+      c = new CloudWatchClient({ region, endpoint, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 });
+      made.set(region, c);
+    }
+    return c;
+  };
+}
+
+/** ARC cluster clients pointed at the sandbox's routing-control stand-in endpoints (no SDK retries). */
+function sandboxArcClient(e: ClusterEndpoint): Route53RecoveryClusterClient {
+  return new Route53RecoveryClusterClient({
+    region: e.region,
+    endpoint: e.endpoint,
+    credentials: SANDBOX_CREDENTIALS,
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 500, requestTimeout: 2_000 },
+  });
 }

@@ -1,0 +1,177 @@
+/**
+ * The DNS switch in the topology: the vendor demo's failover alias pair is accepted (Route 53 API
+ * reference, ListResourceRecordSets: `SetIdentifier`, `Failover`, `HealthCheckId`, `AliasTarget`),
+ * and bad input is refused naming the field. Also the projected DNS time per mode.
+ */
+import { readFileSync } from 'node:fs';
+import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { describe, expect, it } from 'vitest';
+import { failoverPairFromRecordSets } from '#lib/dns/failover-pair.ts';
+import { dnsRtoBasis, dnsRtoByMode, failoverAnswer } from '#lib/dns-modes.ts';
+import { type InvalidTopology, isNamed } from '#lib/errors.ts';
+import { loadTopology, parseTopology, type TopologyIssue } from '#lib/topology.ts';
+
+const FILE = 'infra/topology.failover-alias.example.json';
+const doc = () => JSON.parse(readFileSync(FILE, 'utf8'));
+const vendor = JSON.parse(readFileSync('test/fixtures/route53-failover-alias-pair.json', 'utf8')) as {
+  ResourceRecordSets: ResourceRecordSet[];
+};
+
+function issuesOf(d: unknown): TopologyIssue[] {
+  try {
+    parseTopology(d);
+  } catch (e) {
+    if (isNamed(e, 'InvalidTopology'))
+      return (e as InstanceType<typeof InvalidTopology>).details.issues as TopologyIssue[];
+    throw e;
+  }
+  return [];
+}
+
+describe('the vendor demo’s failover alias pair', () => {
+  it('is read from ListResourceRecordSets into the topology’s failover pair and values, mapped to servers by the NLB region', () => {
+    // prepare
+    const t = loadTopology(FILE);
+    // act
+    const pair = failoverPairFromRecordSets(
+      vendor.ResourceRecordSets,
+      'mgmt.ha-demo.example',
+      'A',
+      t.servers,
+    );
+    // assess
+    expect(pair.failover.primary).toMatchObject({
+      server: 'mgmt-east',
+      setIdentifier: 'mgmt-east-primary',
+      healthCheckId: '0f3e1d2c-4b5a-4697-8877-665544332211',
+      alias: { hostedZoneId: 'Z26RNL4JYFTOTI', evaluateTargetHealth: true },
+    });
+    expect(pair.failover.secondary.server).toBe('mgmt-west');
+    const d = doc();
+    d.dns.failover = pair.failover;
+    d.dns.values = pair.values;
+    expect(parseTopology(d).dns.failover?.secondary.setIdentifier).toBe('mgmt-west-secondary');
+  });
+
+  it('is accepted as a topology in each data-plane mode', () => {
+    const t = loadTopology(FILE);
+    expect(t.dns.switch.mode).toBe('arc-routing-control');
+    const d = doc();
+    d.dns.switch = {
+      mode: 'health-check-metric',
+      alarms: {
+        'mgmt-east': {
+          alarmName: 'gloo-mgmt-east-out',
+          region: 'us-west-2',
+          healthCheckId: '0f3e1d2c-4b5a-4697-8877-665544332211',
+        },
+        'mgmt-west': {
+          alarmName: 'gloo-mgmt-west-out',
+          region: 'us-east-1',
+          healthCheckId: '1a2b3c4d-5e6f-4a0b-9c8d-7e6f5a4b3c2d',
+        },
+      },
+    };
+    expect(parseTopology(d).dns.switch.mode).toBe('health-check-metric');
+  });
+
+  it('refuses a record set that lacks its SECONDARY', () => {
+    const only = vendor.ResourceRecordSets.filter((r) => r.Failover === 'PRIMARY');
+    expect(() =>
+      failoverPairFromRecordSets(only, 'mgmt.ha-demo.example', 'A', loadTopology(FILE).servers),
+    ).toThrow(/exactly one SECONDARY failover record, found 0/);
+  });
+});
+
+describe('bad DNS switch input is refused, naming the field', () => {
+  it('a failover pair missing its secondary', () => {
+    const d = doc();
+    delete d.dns.failover.secondary;
+    expect(issuesOf(d)).toContainEqual(expect.objectContaining({ path: 'dns.failover.secondary' }));
+  });
+
+  it('a data-plane mode without a failover pair', () => {
+    const d = doc();
+    delete d.dns.failover;
+    expect(issuesOf(d)).toContainEqual({
+      path: 'dns.failover',
+      message: expect.stringMatching(/required when dns.switch.mode is "arc-routing-control"/),
+    });
+  });
+
+  it('a record health check id that does not exist in the topology', () => {
+    const d = doc();
+    d.dns.failover.primary.healthCheckId = 'deadbeef-0000-4000-8000-000000000000';
+    expect(issuesOf(d)).toContainEqual({
+      path: 'dns.failover.primary.healthCheckId',
+      message: expect.stringMatching(
+        /deadbeef-.* is not in the topology: expected dns\.switch\.routingControls\.mgmt-east\.healthCheckId/,
+      ),
+    });
+  });
+
+  it('a routing control ARN from another cluster’s control panel', () => {
+    const d = doc();
+    d.dns.switch.routingControls['mgmt-west'].arn =
+      'arn:aws:route53-recovery-control::111122223333:controlpanel/ffffffffffffffffffffffffffffffff/routingcontrol/other';
+    expect(issuesOf(d)).toContainEqual({
+      path: 'dns.switch.routingControls.mgmt-west.arn',
+      message: expect.stringMatching(/another control panel or cluster/),
+    });
+  });
+
+  it('a control panel of another account than the cluster', () => {
+    const d = doc();
+    d.dns.switch.clusterArn = 'arn:aws:route53-recovery-control::444455556666:cluster/0a1b2c3d';
+    expect(issuesOf(d)).toContainEqual(expect.objectContaining({ path: 'dns.switch.controlPanelArn' }));
+  });
+
+  it('an out-of-service alarm in the server’s own region (it must live where the takeover runs)', () => {
+    const d = doc();
+    d.dns.switch = {
+      mode: 'health-check-metric',
+      alarms: {
+        'mgmt-east': {
+          alarmName: 'a',
+          region: 'us-east-1',
+          healthCheckId: '0f3e1d2c-4b5a-4697-8877-665544332211',
+        },
+        'mgmt-west': {
+          alarmName: 'b',
+          region: 'us-east-1',
+          healthCheckId: '1a2b3c4d-5e6f-4a0b-9c8d-7e6f5a4b3c2d',
+        },
+      },
+    };
+    expect(issuesOf(d)).toContainEqual({
+      path: 'dns.switch.alarms.mgmt-east.region',
+      message: expect.stringMatching(/expected us-west-2/),
+    });
+  });
+
+  it('a failover pair with the route53-record mode, and an unknown mode', () => {
+    const d = doc();
+    d.dns.switch = { mode: 'route53-record' };
+    expect(issuesOf(d)).toContainEqual(expect.objectContaining({ path: 'dns.failover' }));
+    d.dns.switch = { mode: 'dns-magic' };
+    expect(issuesOf(d).map((i) => i.path)).toContain('dns.switch.mode');
+  });
+});
+
+describe('Route 53 failover answers and the projected DNS time', () => {
+  it('answers the healthy PRIMARY, else the healthy SECONDARY, else the PRIMARY (all unhealthy = all healthy)', () => {
+    const pair = { primary: 'a', secondary: 'b' };
+    expect(failoverAnswer(pair, () => true)).toBe('a');
+    expect(failoverAnswer(pair, (s) => s === 'b')).toBe('b');
+    expect(failoverAnswer(pair, () => false)).toBe('a');
+  });
+
+  it('projects INSYNC + TTL for route53-record and interval x threshold + TTL for the data-plane modes', () => {
+    const t = loadTopology(FILE);
+    const rows = Object.fromEntries(dnsRtoByMode(t).map((r) => [r.mode, r]));
+    expect(rows['route53-record']).toMatchObject({ basis: 'INSYNC + TTL', seconds: 60 + 30 });
+    expect(rows['arc-routing-control']).toMatchObject({ seconds: 10 * 1 + 30 });
+    expect(rows['health-check-metric']).toMatchObject({ seconds: 60 * 1 + 30 });
+    expect(dnsRtoBasis(t).mode).toBe('arc-routing-control');
+  });
+});
