@@ -50,9 +50,12 @@ export async function repointDns(run: Run, t: Topology, ports: RepointDnsPorts):
   return confirm({ ...base, outcome: res.outcome, status: 'PENDING' }, target.server, ports);
 }
 
-/** Polls the data plane until every answer is the target's. */
+/**
+ * Asks the data plane again (the workflow does this once more before the report: where DNS has got
+ * to). A dry run changed nothing: it stays as it was.
+ */
 export async function pollDns(previous: DnsResult, run: Run, ports: RepointDnsPorts): Promise<DnsResult> {
-  if (previous.status === 'INSYNC') return previous;
+  if (previous.outcome === 'would-change') return previous;
   return confirm({ ...previous, polls: previous.polls + 1 }, run.target.server, ports);
 }
 
