@@ -83,6 +83,20 @@ export const DeployConfigSchema = z.strictObject({
       linkExpiryHours: z.number().int().min(1).max(168).default(12),
     })
     .prefault({}),
+  /**
+   * Reserved concurrency ("Configuring reserved concurrency for a function", AWS Lambda Developer
+   * Guide): it is both a floor the rest of the account cannot take and a ceiling. The account must
+   * keep at least 100 unreserved, so an account whose Lambda quota is still at a new account's
+   * small default needs a quota increase first.
+   */
+  reservedConcurrency: z
+    .strictObject({
+      /** The Slack callback behind a public Function URL (auth NONE): caps what a flood of requests can take. */
+      slackCallback: z.number().int().min(1).max(1000).default(10),
+      /** Each function the workflow invokes (its steps and request-approval): the failover always has room. */
+      workflowSteps: z.number().int().min(1).max(1000).default(5),
+    })
+    .prefault({}),
   /** A customer-managed KMS key that encrypts the Secrets Manager secrets (decrypt is granted with reads). */
   secretsKmsKeyArn: z
     .string()

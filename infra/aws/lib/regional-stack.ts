@@ -19,6 +19,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { peerOf, type Server, type Topology } from '#lib/topology.ts';
+import { WORKFLOW_FUNCTION_KEYS } from '#workflows/definition.ts';
 import { type Route, workflowOptions } from '#workflows/from-topology.ts';
 import type { SdkMode } from './bundling.ts';
 import { Approvals } from './constructs/approvals.ts';
@@ -101,6 +102,7 @@ export class RegionalStack extends Stack {
       placement: network.placement,
       sdkMode: props.sdkMode,
       codeFor: props.codeFor,
+      reservedConcurrency: reservedConcurrency(deploy),
     };
 
     // State machine ARNs, built from their names: preflight needs them (STATE_MACHINE_ARNS, to
@@ -208,4 +210,11 @@ export class RegionalStack extends Stack {
   protected override allocateLogicalId(element: CfnElement): string {
     return logicalIdWithoutConcerns(this, element);
   }
+}
+
+/** Reserved concurrency per function: the Slack callback capped, every function the workflow invokes reserved. */
+export function reservedConcurrency(deploy: DeployConfig): Partial<Record<FunctionKey, number>> {
+  const r = deploy.reservedConcurrency;
+  const steps = [...WORKFLOW_FUNCTION_KEYS].map((k) => [k, r.workflowSteps] as const);
+  return { ...Object.fromEntries(steps), slackCallback: r.slackCallback };
 }

@@ -38,6 +38,8 @@ export interface StepFunctionProps {
   timeout?: Duration;
   /** Prebuilt code instead of bundling (tests). @default NodejsFunction bundles the entry with esbuild */
   code?: lambda.Code;
+  /** Reserved concurrent executions (a floor and a ceiling). @default none: the account's unreserved pool */
+  reservedConcurrency?: number;
 }
 
 /** What every function of a stack shares; each concern adds its own environment. */
@@ -49,6 +51,8 @@ export interface FunctionDefaults {
   sdkMode?: SdkMode;
   /** Prebuilt code per function instead of bundling (tests). @default bundle with esbuild */
   codeFor?: (key: FunctionKey) => lambda.Code | undefined;
+  /** Reserved concurrency by function (from the deploy config). @default none */
+  reservedConcurrency?: Partial<Record<FunctionKey, number>>;
 }
 
 /** The environment every function starts from. */
@@ -75,6 +79,7 @@ export function stepFunction(
     placement: defaults.placement,
     sdkMode: defaults.sdkMode,
     code: defaults.codeFor?.(key),
+    reservedConcurrency: defaults.reservedConcurrency?.[key],
     ...(timeout ? { timeout } : {}),
   });
 }
@@ -135,6 +140,9 @@ export class StepFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: spec.memoryMB,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
       timeout: props.timeout ?? Duration.seconds(spec.timeoutSeconds),
       role: this.role,
       logGroup: this.logGroup,

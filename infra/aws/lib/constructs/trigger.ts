@@ -3,7 +3,7 @@
  * reach, through EventBridge, a Lambda that starts one failover execution into this region per
  * incident. Undeliverable events go to the dead-letter queue; failed invocations to the topic.
  */
-import { Annotations, ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -64,7 +64,8 @@ export class Trigger extends Concern {
     fn.allow(['states:DescribeExecution'], [executions]);
     acknowledge(
       fn.role,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:<AWS::AccountId>:execution:${machine}:*]`,
+      // cdk-nag names the account as written: the pseudo parameter, or the deploy config's account.
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account}:execution:${machine}:*]`,
       "states:DescribeExecution (read-only) on this region's failover executions: the trigger reads the status of an incident's earlier run, whose name it only knows at run time.",
     );
     acknowledgeAsync(fn);

@@ -38,7 +38,10 @@ export class Workflow extends Concern {
     super(scope, id);
     const { topology: t, route } = props;
     const name = stateMachineName(t, route);
-    const definition = JSON.stringify(workflowFor(t, route, PLACEHOLDER_FUNCTIONS));
+    // Service-integration ARNs name the stack's partition (aws, aws-us-gov, aws-cn), substituted at deploy.
+    const definition = JSON.stringify(
+      workflowFor(t, route, PLACEHOLDER_FUNCTIONS, { partition: placeholder('partition') }),
+    );
     const used = WORKFLOW_KEYS.filter((k) => definition.includes(placeholder(k)));
     const arnOf = (k: FunctionKey) => {
       const fn = props.functions[k];
@@ -56,7 +59,10 @@ export class Workflow extends Concern {
       stateMachineName: name,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromString(definition),
-      definitionSubstitutions: Object.fromEntries(used.map((k) => [k, arnOf(k)])),
+      definitionSubstitutions: {
+        ...Object.fromEntries(used.map((k) => [k, arnOf(k)])),
+        partition: Stack.of(this).partition,
+      },
       // Execution data may carry secrets-adjacent detail (approver ids, lock values): not logged.
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       tracingEnabled: true,
