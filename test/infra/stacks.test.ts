@@ -3,6 +3,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTopology } from '#lib/topology.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
+import { placeholder } from '../../infra/aws/lib/names.ts';
 import { PLACEHOLDER_FUNCTIONS, stateMachineName } from '../../infra/aws/lib/regional-stack.ts';
 import { matchesEventPattern } from './event-pattern.ts';
 import { type SynthedApp, synthTestApp } from './support.ts';
@@ -144,7 +145,12 @@ describe('regional stacks', () => {
         ([, r]) => r.Properties.StateMachineName === stateMachineName(topology, route),
       )!;
       const p = sm.Properties;
-      expect(JSON.parse(p.DefinitionString), id).toEqual(workflowFor(topology, route, PLACEHOLDER_FUNCTIONS));
+      expect(JSON.parse(p.DefinitionString), id).toEqual(
+        workflowFor(topology, route, PLACEHOLDER_FUNCTIONS, { partition: placeholder('partition') }),
+      );
+      // the partition of service-integration ARNs is the stack's (never a literal arn:aws:)
+      const { partition, ...functionArns } = p.DefinitionSubstitutions as Record<string, Cfn>;
+      expect(partition, id).toEqual({ Ref: 'AWS::Partition' });
       const verify = direction === 'failover' ? 'VerifyOutage' : 'VerifyRecovered';
       const expected = [
         'Preflight',
@@ -156,12 +162,7 @@ describe('regional stacks', () => {
         'Report',
         'RequestApproval',
       ];
-      const subs = Object.fromEntries(
-        Object.entries(p.DefinitionSubstitutions as Record<string, Cfn>).map(([k, v]) => [
-          k,
-          v['Fn::GetAtt'][0],
-        ]),
-      );
+      const subs = Object.fromEntries(Object.entries(functionArns).map(([k, v]) => [k, v['Fn::GetAtt'][0]]));
       expect(Object.keys(subs).sort(), id).toEqual(
         expected.map((e) => e[0]!.toLowerCase() + e.slice(1)).sort(),
       );
@@ -174,14 +175,15 @@ describe('regional stacks', () => {
       expect(p.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
       // Every placeholder of the definition is substituted.
       const placeholders = [...new Set((p.DefinitionString as string).match(/\$\{[a-zA-Z]+\}/g))];
-      expect(placeholders.map((x) => x.slice(2, -1)).sort()).toEqual(Object.keys(subs).sort());
-      // With the substitutions applied, it is the workflow built with those very ARNs.
-      const arns = Object.fromEntries(
-        Object.entries(p.DefinitionSubstitutions as Record<string, Cfn>).map(([k, v]) => [k, render(v)]),
+      expect(placeholders.map((x) => x.slice(2, -1)).sort()).toEqual(
+        [...Object.keys(subs), 'partition'].sort(),
       );
+      // With the substitutions applied, it is the workflow built with those very ARNs.
+      const arns = Object.fromEntries(Object.entries(functionArns).map(([k, v]) => [k, render(v)]));
+      const all: Record<string, string> = { ...arns, partition: 'aws' };
       const substituted = (p.DefinitionString as string).replace(
         /\$\{([a-zA-Z]+)\}/g,
-        (_, k: string) => arns[k]!,
+        (_, k: string) => all[k]!,
       );
       expect(JSON.parse(substituted)).toEqual(
         workflowFor(topology, route, { ...PLACEHOLDER_FUNCTIONS, ...arns } as typeof PLACEHOLDER_FUNCTIONS),
