@@ -9,7 +9,7 @@
  * not reset it): every step that reads Redis may read this region's copy; the reprotect function
  * writes every region's.
  */
-import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -138,6 +138,8 @@ export class Reprotect extends Concern {
     const stack = Stack.of(this);
     const acct = stack.account;
     const p = stack.partition;
+    // cdk-nag names the account as written: the pseudo parameter, or a deploy config's literal account.
+    const nagAcct = Token.isUnresolved(acct) ? '<AWS::AccountId>' : acct;
     const stem = t.name.toLowerCase();
     const newGlobal = `arn:${p}:elasticache::${acct}:globalreplicationgroup:*${stem}-g*`;
     const members = Object.entries(t.redis.members) as [string, { replicationGroupId: string }][];
@@ -180,20 +182,20 @@ export class Reprotect extends Concern {
     for (const f of [fn, ...readers]) {
       acknowledge(
         f.role,
-        `AwsSolutions-IAM5[Resource::${newGlobal.replace(p, '<AWS::Partition>').replace(acct, '<AWS::AccountId>')}]`,
+        `AwsSolutions-IAM5[Resource::${newGlobal.replace(p, '<AWS::Partition>').replace(acct, nagAcct)}]`,
         why,
       );
       for (const g of newGroups)
         acknowledge(
           f.role,
-          `AwsSolutions-IAM5[Resource::${g.replace(p, '<AWS::Partition>').replace(acct, '<AWS::AccountId>')}]`,
+          `AwsSolutions-IAM5[Resource::${g.replace(p, '<AWS::Partition>').replace(acct, nagAcct)}]`,
           why,
         );
     }
     for (const [region, m] of members)
       acknowledge(
         fn.role,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:${region}:<AWS::AccountId>:snapshot:${m.replicationGroupId}-final-g*]`,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:${region}:${nagAcct}:snapshot:${m.replicationGroupId}-final-g*]`,
         why,
       );
   }
