@@ -5,6 +5,7 @@
  * of one server that goes to ALARM within the same window maps to the same name, so two alarms for
  * one outage start one run (Step Functions refuses a second execution with the same name).
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { parseInput } from '#lib/input.ts';
 import type { ExecutionInput } from '#lib/state.ts';
@@ -77,12 +78,13 @@ export function decide(event: unknown, t: Topology): TriggerDecision {
     .toISOString()
     .replace(/[-:]/g, '')
     .slice(0, 13);
-  const incidentId = `${source.id}-down-${bucket}`;
+  const incidentId = `${idStem(source.id)}-down-${bucket}`;
   return {
     start: true,
     sourceServer: source.id,
     targetServer: target.id,
-    executionName: `failover-${incidentId}`.slice(0, 80),
+    // At most 9 + 64 = 73 characters: room for the `-rN` of a later attempt, never cut.
+    executionName: `failover-${incidentId}`,
     input: {
       trigger: 'alarm',
       incidentId,
@@ -92,4 +94,17 @@ export function decide(event: unknown, t: Topology): TriggerDecision {
       force: { lock: false, skipVerification: false, dns: false, detachRedis: false },
     },
   };
+}
+
+/** Longest server id kept whole in an incident id (64 = 45 + "-down-" + a 13-character time bucket). */
+export const MAX_ID_STEM = 45;
+
+/**
+ * A server id short enough for the incident id (at most 64 characters) and the execution name (80):
+ * a longer id keeps its first 36 characters and adds 8 hex characters of its sha256, so two long
+ * ids that share a prefix never share an incident (slicing would have cut the time bucket off).
+ */
+export function idStem(id: string): string {
+  if (id.length <= MAX_ID_STEM) return id;
+  return `${id.slice(0, MAX_ID_STEM - 9)}-${createHash('sha256').update(id).digest('hex').slice(0, 8)}`;
 }

@@ -56,6 +56,12 @@ export class Approvals extends Concern {
 
     grantSecret(secretRef(this, 'SlackBotToken', slack.botTokenSecret), request, props.deploy);
     grantSecret(secretRef(this, 'SlackSigningSecret', slack.signingSecret), callback, props.deploy);
+    // SendTask*: the Service Authorization Reference ("Actions, resources, and condition keys for
+    // AWS Step Functions") lists no resource type for these actions, which would mean "*". In
+    // practice Step Functions authorizes a Lambda callback against the state machine of the token:
+    // AccessDenied names "on resource: arn:...:stateMachine:<name>", and the CDK maintainers' test
+    // (aws/aws-cdk pull request 8486) found a state-machine scope works for Lambda callbacks. Decision:
+    // scope to this region's state machines (least privilege; a token of any other machine is refused).
     callback.allow(
       ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
       props.stateMachineArns,
