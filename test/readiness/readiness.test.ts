@@ -25,7 +25,13 @@ function world(clock: ManualClock) {
     mutations: [] as string[],
     published: [] as ReadinessReport[],
     westHealthy: true,
-    west: { region: 'us-west-2', role: 'replica', reachable: true, inSync: true, lagBytes: 10 } as RedisMemberState,
+    west: {
+      region: 'us-west-2',
+      role: 'replica',
+      reachable: true,
+      inSync: true,
+      lagBytes: 10,
+    } as RedisMemberState,
     unreadable: new Set<string>(),
     slackOk: true,
     alarms: { 'gloo-mgmt-east-relay-down': { state: 'OK' } } as Record<string, AlarmDetail>,
@@ -47,7 +53,14 @@ function world(clock: ManualClock) {
           : { ok: true, latencyMs: 1, detail: 'HTTP 200', status: 200 },
     },
     agentMetrics: {
-      read: async () => ({ source: 'scrape', clusters: new Map(), replicas: [], complete: true, rejected: [], rejectedCount: 0 }),
+      read: async () => ({
+        source: 'scrape',
+        clusters: new Map(),
+        replicas: [],
+        complete: true,
+        rejected: [],
+        rejectedCount: 0,
+      }),
     },
     tls: { handshake: async () => ({ ok: true, detail: 'ok' }) } as unknown as ReadinessPorts['tls'],
     pem: { read: async () => 'pem' },
@@ -90,9 +103,13 @@ function world(clock: ManualClock) {
       },
     },
     slack: {
-      authTest: async () => (w.slackOk ? { ok: true, detail: 'team T1, bot B1' } : { ok: false, detail: 'invalid_auth' }),
+      authTest: async () =>
+        w.slackOk ? { ok: true, detail: 'team T1, bot B1' } : { ok: false, detail: 'invalid_auth' },
     },
-    alarmDetails: { details: async (names) => Object.fromEntries(names.map((n) => [n, w.alarms[n] ?? { state: 'MISSING' }])) },
+    alarmDetails: {
+      details: async (names) =>
+        Object.fromEntries(names.map((n) => [n, w.alarms[n] ?? { state: 'MISSING' }])),
+    },
     publisher: {
       publish: async (r) => {
         w.published.push(r);
@@ -175,7 +192,11 @@ describe('continuous readiness', () => {
     expect(check(bad, 'SlackAuth').reason).toContain('invalid_auth');
     const noSlack = { ...t, approvals: { ...t.approvals, gates: [], slack: undefined } };
     const r = await readiness(noSlack, ports, clock, { target: 'mgmt-west' });
-    expect(check(r, 'SlackAuth')).toEqual({ name: 'SlackAuth', ok: true, reason: 'approvals.slack is not configured' });
+    expect(check(r, 'SlackAuth')).toEqual({
+      name: 'SlackAuth',
+      ok: true,
+      reason: 'approvals.slack is not configured',
+    });
   });
 
   it('fails TriggerAlarms for a missing alarm and for INSUFFICIENT_DATA past the bound, not within it', async () => {
@@ -188,7 +209,9 @@ describe('continuous readiness', () => {
       ok: false,
       reason: 'gloo-mgmt-east-relay-down does not exist',
     });
-    w.alarms = { 'gloo-mgmt-east-relay-down': { state: 'INSUFFICIENT_DATA', since: clock.now() - 29 * 60_000 } };
+    w.alarms = {
+      'gloo-mgmt-east-relay-down': { state: 'INSUFFICIENT_DATA', since: clock.now() - 29 * 60_000 },
+    };
     expect(check(await evaluate(ports, clock), 'TriggerAlarms').ok).toBe(true);
     clock.advance(2 * 60_000);
     const stale = await evaluate(ports, clock);

@@ -1,0 +1,8 @@
+/** EventBridge clients per region. */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { CLIENT_DEFAULTS, perRegion } from './defaults.ts';
+
+/** EventBridge in a region, built once and traced. */
+export const eventBridgeClientFor = perRegion(
+  (region) => new EventBridgeClient({ region, ...CLIENT_DEFAULTS }),
+);
