@@ -113,6 +113,19 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
     '@slack/web-api',
   ],
   trigger: ['@aws-sdk/client-sfn'],
+  // Preflight's reads, plus secrets readable, alarms, Slack auth.test, metrics and the event.
+  readiness: [
+    '@aws-sdk/client-cloudwatch',
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-elasticache',
+    '@aws-sdk/client-eventbridge',
+    '@aws-sdk/client-route-53',
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-sfn',
+    '@aws-sdk/lib-dynamodb',
+    '@slack/web-api',
+    'ioredis',
+  ],
   // Probes, CloudWatch metrics, the clusters table, and the fencing pass on Redis.
   healthProbe: [
     '@aws-sdk/client-cloudwatch',

@@ -97,6 +97,17 @@ export const DeployConfigSchema = z.strictObject({
       workflowSteps: z.number().int().min(1).max(1000).default(5),
     })
     .prefault({}),
+  /** Continuous readiness: a scheduled dry-run preflight of a failover into each region. */
+  readiness: z
+    .strictObject({
+      /** Minutes between evaluations (EventBridge rate). */
+      rateMinutes: z.number().int().min(1).max(1440).default(15),
+      /** The not-ready alarm fires after this many evaluation periods with FailoverReady < 1. */
+      alarmPeriods: z.number().int().min(1).max(100).default(2),
+      /** A trigger alarm in INSUFFICIENT_DATA for longer than this many minutes fails its check. */
+      insufficientDataMinutes: z.number().int().min(1).max(10_080).default(30),
+    })
+    .prefault({}),
   /** A customer-managed KMS key that encrypts the Secrets Manager secrets (decrypt is granted with reads). */
   secretsKmsKeyArn: z
     .string()

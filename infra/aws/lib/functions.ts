@@ -16,6 +16,7 @@ export const FUNCTION_KEYS = [
   'trigger',
   'healthProbe',
   'reprotect',
+  'readiness',
 ] as const;
 
 /** One function's key. */
@@ -128,6 +129,14 @@ export const FUNCTION_SPECS: Record<FunctionKey, FunctionSpec> = {
       'Re-protect workflow: new global datastore from the survivor, new secondary in the recovered region, record it',
     memoryMB: 512,
     timeoutSeconds: 100,
+    vpc: true,
+  },
+  readiness: {
+    dir: 'readiness',
+    description:
+      'On a schedule: a dry-run preflight of a failover into this region plus configuration checks; publishes FailoverReady',
+    memoryMB: 512,
+    timeoutSeconds: 60,
     vpc: true,
   },
 };

@@ -28,6 +28,7 @@ import { Dashboard } from './constructs/dashboard.ts';
 import { Network } from './constructs/network.ts';
 import { Notifications } from './constructs/notifications.ts';
 import { Probe } from './constructs/probe.ts';
+import { Readiness } from './constructs/readiness.ts';
 import { Reprotect } from './constructs/reprotect.ts';
 import { RunReports } from './constructs/run-reports.ts';
 import { baseEnvironment, type FunctionDefaults, type StepFunction } from './constructs/step-function.ts';
@@ -150,11 +151,21 @@ export class RegionalStack extends Stack {
       notifications,
       functions,
     });
+    const readiness = new Readiness(this, 'Readiness', {
+      topology: t,
+      own,
+      deploy,
+      stateMachineArns,
+      clustersTable: probe.clustersTable,
+      notifications,
+      functions,
+    });
     this.functions = {
       ...steps.functions,
       ...approvals.functions,
       trigger: trigger.function,
       healthProbe: probe.function,
+      readiness: readiness.function,
     };
     const slack = t.approvals.slack;
     this.reports = new RunReports(this, 'RunReports', {
@@ -190,6 +201,7 @@ export class RegionalStack extends Stack {
     new Dashboard(this, 'Dashboard', {
       topology: t,
       probe,
+      readiness,
       stateMachines: Object.values(this.stateMachines),
       functions: this.functions,
     });

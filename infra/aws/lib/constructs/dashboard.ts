@@ -1,6 +1,6 @@
 /**
  * The region's dashboard: relay reachability and connected agents as the probe sees them, runs
- * and their durations, and each step's durations and errors.
+ * and their durations, continuous readiness (FailoverReady and each failed check), and each step's durations and errors.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -11,12 +11,15 @@ import type { FunctionKey } from '../functions.ts';
 import { WORKFLOW_KEYS } from '../names.ts';
 import { Concern } from './concern.ts';
 import type { Probe } from './probe.ts';
+import type { Readiness } from './readiness.ts';
 import type { StepFunction } from './step-function.ts';
 
 /** Props of {@link Dashboard}. */
 export interface DashboardProps {
   topology: Topology;
   probe: Probe;
+  /** Continuous readiness (graphed when given). */
+  readiness?: Readiness;
   stateMachines: sfn.StateMachine[];
   /** The functions this region deploys (the workflow's are graphed). */
   functions: Partial<Record<FunctionKey, StepFunction>>;
@@ -66,6 +69,17 @@ export class Dashboard extends Concern {
         width: 12,
       }),
     );
+    if (props.readiness)
+      d.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: `Failover readiness into ${props.readiness.server} (1 = ready)`,
+          left: [props.readiness.readyMetric()],
+          right: props.readiness.checkMetrics(),
+          leftYAxis: { min: 0, max: 1 },
+          rightYAxis: { min: 0, max: 1, label: 'check failed' },
+          width: 24,
+        }),
+      );
     const steps = WORKFLOW_KEYS.flatMap((k) => {
       const fn = props.functions[k];
       return fn ? [{ k, fn: fn.fn }] : [];

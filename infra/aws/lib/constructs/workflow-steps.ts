@@ -37,7 +37,10 @@ export interface WorkflowStepsProps {
 }
 
 /** The step keys, in workflow order. */
-export type StepKey = Exclude<FunctionKey, 'requestApproval' | 'slackCallback' | 'trigger' | 'healthProbe'>;
+export type StepKey = Exclude<
+  FunctionKey,
+  'requestApproval' | 'slackCallback' | 'trigger' | 'healthProbe' | 'readiness'
+>;
 
 /** The step functions by key. */
 export class WorkflowSteps extends Concern {
