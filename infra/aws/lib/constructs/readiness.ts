@@ -135,7 +135,6 @@ export class Readiness extends Concern {
       dimensionsMap: { Server: this.server },
       period: this.period,
       statistic: 'Minimum',
-      label: 'FailoverReady',
     });
   }
 
