@@ -100,14 +100,14 @@ describe('regional stacks', () => {
       'gloo-mgmt-reprotect-from-mgmt-east',
     ]);
     expect(names(west)).toEqual(['gloo-mgmt-failover-to-mgmt-west', 'gloo-mgmt-reprotect-from-mgmt-west']);
-    east.resourceCountIs('AWS::Lambda::Function', 13);
-    west.resourceCountIs('AWS::Lambda::Function', 12); // no verify-recovered: failback lives in the home region
+    east.resourceCountIs('AWS::Lambda::Function', 14);
+    west.resourceCountIs('AWS::Lambda::Function', 13); // no verify-recovered: failback lives in the home region
     for (const t of [east, west]) {
       t.resourceCountIs('AWS::DynamoDB::Table', 2);
       t.resourceCountIs('AWS::SNS::Topic', 1);
       t.resourceCountIs('AWS::Lambda::Url', 1);
       t.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-      t.resourceCountIs('AWS::Events::Rule', 2);
+      t.resourceCountIs('AWS::Events::Rule', 3); // trigger, probe, readiness
       t.resourceCountIs('AWS::SecretsManager::Secret', 0); // referenced by name, never created
     }
   });
@@ -260,7 +260,13 @@ describe('regional stacks', () => {
           `${s.policy}: ${s.actions}`,
         ).toEqual([]);
         if (s.actions.includes('cloudwatch:PutMetricData'))
-          expect(s.condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'GlooFailover/Probes' } });
+          expect(s.condition).toEqual({
+            StringEquals: {
+              'cloudwatch:namespace': s.policy.startsWith('ReadinessRole')
+                ? 'GlooFailover/Readiness'
+                : 'GlooFailover/Probes',
+            },
+          });
       }
   });
 
@@ -347,6 +353,7 @@ describe('regional stacks', () => {
       'HealthProbe',
       'Preflight',
       'PromoteRedis',
+      'Readiness',
       'RepointDns',
       'Report',
       'Reprotect',
