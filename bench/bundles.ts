@@ -122,6 +122,7 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
     '@aws-sdk/client-route-53',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-sfn',
+    '@aws-sdk/client-ssm',
     '@aws-sdk/lib-dynamodb',
     '@slack/web-api',
     'ioredis',

@@ -68,7 +68,9 @@ export class Reprotect extends Concern {
     // The datastore record: read here by every step that reaches Redis, written in both regions.
     const param = (region: string) =>
       `arn:${stack.partition}:ssm:${region}:${stack.account}:parameter${datastoreParameterName(t.name)}`;
-    const readers = (['preflight', 'promoteRedis', 'switchLock', 'report', 'healthProbe'] as const)
+    const readers = (
+      ['preflight', 'promoteRedis', 'switchLock', 'report', 'healthProbe', 'readiness'] as const
+    )
       .map((k) => props.functions[k])
       .filter((f): f is StepFunction => !!f);
     for (const f of [...readers, fn]) f.allow(['ssm:GetParameter'], [param(stack.region)]);
