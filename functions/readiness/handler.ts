@@ -11,7 +11,7 @@ import { netProbes } from '#lib/probes.ts';
 import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Topology } from '#lib/topology.ts';
 import { agentMetricsPort, pemPort } from '#lib/wire/agent-metrics.ts';
-import { dnsPointerPort } from '#lib/wire/dns.ts';
+import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import {
@@ -62,7 +62,8 @@ const wire = (t: Topology): ReadinessPorts => ({
   pem: pemPort(),
   promoter: redisPromoterPort(t, systemClock),
   lock: redisLockPort(t),
-  dns: dnsPointerPort(t),
+  dnsSwitch: dnsSwitchPort(t),
+  dnsAnswers: dnsAnswersPort(t),
   registry: clusterRegistryPort(),
   runs: runRegistryPort(),
   secrets: secretReaderPort(),

@@ -78,13 +78,24 @@ function world(clock: ManualClock) {
       },
     },
     lock: async () => ({ lock, close: async () => {} }),
-    dns: {
-      read: async () => ({ ttl: 30, values: [EAST] }),
-      compareAndSwap: async () => {
-        w.mutations.push('dns.compareAndSwap');
+    dnsSwitch: {
+      mode: 'route53-record',
+      state: async () => ({
+        selects: 'mgmt-east',
+        detail: `CNAME ${EAST}`,
+        record: { ttl: 30, values: [EAST] },
+      }),
+      select: async () => {
+        w.mutations.push('dns.select');
         throw new Error('readiness must not change DNS');
       },
-      changeStatus: async () => 'INSYNC',
+    },
+    dnsAnswers: {
+      resolve: async () => ({
+        answers: [{ from: 'ns-1', values: [EAST], ttl: 30 }],
+        pointsTo: 'mgmt-east',
+        unknown: [],
+      }),
     },
     registry: {
       lastSeen: async () => ({ clusters: ['c1'], at: '2026-11-20T03:00:00Z' }),
