@@ -11,6 +11,7 @@ import type { FunctionKey } from '../functions.ts';
 import { acknowledge } from '../nag.ts';
 import { ELASTICACHE_DESCRIBE, elastiCacheArns, grantRedisAuth } from './access.ts';
 import { Concern } from './concern.ts';
+import { DnsSwitch } from './dns-switch.ts';
 import type { Notifications } from './notifications.ts';
 import {
   acknowledgeEncryptedPublish,
@@ -81,7 +82,12 @@ export class WorkflowSteps extends Concern {
     const f = this.functions as Record<'preflight' | 'report', StepFunction> & typeof this.functions;
     grantRedisAuth(this, t, props.deploy, [f.preflight, f.promoteRedis!, f.switchLock!, f.report]);
     this.grantElastiCache(t);
-    this.grantRoute53(t);
+    // The relay name's switch, by dns.switch.mode (constructs/dns-switch.ts).
+    new DnsSwitch(this, 'DnsSwitch', {
+      topology: t,
+      readers: [f.preflight, f.report],
+      changer: f.repointDns!,
+    });
     this.grantVerify(t);
     f.preflight.allow(['states:ListExecutions'], props.stateMachineArns);
     props.clustersTable.grant(f.preflight.role, 'dynamodb:GetItem');
@@ -111,56 +117,30 @@ export class WorkflowSteps extends Concern {
     );
   }
 
-  /** Route 53: the one hosted zone, and only the relay record (name and type) may change. */
-  private grantRoute53(t: Topology): void {
-    if (t.dns.provider.kind !== 'route53') return;
-    const f = this.functions;
-    const partition = Stack.of(this).partition;
-    const zone = `arn:${partition}:route53:::hostedzone/${t.dns.provider.hostedZoneId.replace(/^\/hostedzone\//, '')}`;
-    for (const k of ['preflight', 'repointDns', 'report'] as const)
-      f[k]?.allow(['route53:ListResourceRecordSets'], [zone]);
-    if (!f.repointDns) return;
-    f.repointDns.allow(['route53:ChangeResourceRecordSets'], [zone], {
-      'ForAllValues:StringEquals': {
-        'route53:ChangeResourceRecordSetsNormalizedRecordNames': [
-          t.dns.recordName.toLowerCase().replace(/\.$/, ''),
-        ],
-        'route53:ChangeResourceRecordSetsRecordTypes': [t.dns.recordType],
-        'route53:ChangeResourceRecordSetsActions': ['CREATE', 'DELETE'],
-      },
-    });
-    f.repointDns.allow(['route53:GetChange'], [`arn:${partition}:route53:::change/*`]);
-    acknowledge(
-      f.repointDns.role,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]`,
-      'route53:GetChange polls the change this function just made; its id is only known at run time. GetChange is read-only.',
-    );
-  }
-
-  /** Verify: the topology's Route 53 health checks and alarms, read-only. */
+  /**
+   * Verify: the topology's alarms, and the Route 53 health checks through their CloudWatch metrics
+   * (AWS/Route53 in us-east-1; GetHealthCheckStatus is not for production use), read-only.
+   */
   private grantVerify(t: Topology): void {
-    const stack = Stack.of(this);
-    const checks = t.servers.flatMap((s) =>
-      s.route53HealthCheckId
-        ? [`arn:${stack.partition}:route53:::healthcheck/${s.route53HealthCheckId}`]
-        : [],
-    );
+    const checks = t.servers.some((s) => s.route53HealthCheckId);
     const alarmNames = [...new Set(t.servers.flatMap((s) => s.alarmNames))];
     for (const k of ['verifyOutage', 'verifyRecovered'] as const) {
       const fn = this.functions[k];
       if (!fn) continue;
-      if (checks.length) fn.allow(['route53:GetHealthCheckStatus'], checks);
-      if (alarmNames.length) {
-        // "To use this operation and return information about composite alarms, you must be signed
-        // on with the cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms API
-        // reference): an alarm-ARN scope silently hides composite alarms (they would read MISSING).
-        fn.allow(['cloudwatch:DescribeAlarms'], ['*']);
-        acknowledge(
-          fn.role,
-          'AwsSolutions-IAM5[Resource::*]',
-          "cloudwatch:DescribeAlarms (read-only) must be scoped to * to return composite alarms (DescribeAlarms API reference); the topology may name a composite alarm as the signal that a server is down. The function asks only for the topology's alarm names.",
-        );
-      }
+      const actions = [
+        ...(checks ? ['cloudwatch:GetMetricData'] : []),
+        ...(alarmNames.length ? ['cloudwatch:DescribeAlarms'] : []),
+      ];
+      if (!actions.length) continue;
+      // "To use this operation and return information about composite alarms, you must be signed
+      // on with the cloudwatch:DescribeAlarms permission that is scoped to *" (DescribeAlarms API
+      // reference); GetMetricData has no resource-level scope at all (service authorization reference).
+      fn.allow(actions, ['*']);
+      acknowledge(
+        fn.role,
+        'AwsSolutions-IAM5[Resource::*]',
+        "cloudwatch:DescribeAlarms (read-only) must be scoped to * to return composite alarms (DescribeAlarms API reference); cloudwatch:GetMetricData (read-only, the Route 53 health checks' AWS/Route53 metrics) supports no resource scope. The function asks only for the topology's alarms and health checks.",
+      );
     }
   }
 }
