@@ -63,7 +63,6 @@ describe('cdk-nag (v3, AwsSolutions + Serverless)', () => {
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:us-east-1:<AWS::AccountId>:snapshot:gloo-mgmt-east-final-g*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:us-west-2:<AWS::AccountId>:replicationgroup:gloo-mgmt-west-g*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:elasticache:us-west-2:<AWS::AccountId>:snapshot:gloo-mgmt-west-final-g*]',
-      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:route53:::change/*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-east-1:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-east:*]',
       'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:us-west-2:<AWS::AccountId>:execution:gloo-mgmt-failover-to-mgmt-west:*]',
       'AwsSolutions-S1',

@@ -250,6 +250,8 @@ describe('regional stacks', () => {
       'cloudwatch:PutMetricData',
       // Read-only; composite alarms are returned only when scoped to * (DescribeAlarms API reference).
       'cloudwatch:DescribeAlarms',
+      // Read-only, no resource-level permissions: the Route 53 health checks' AWS/Route53 metrics.
+      'cloudwatch:GetMetricData',
     ]);
     for (const t of [east, west])
       for (const s of statements(t)) {
