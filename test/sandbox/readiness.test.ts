@@ -1,0 +1,56 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import type { ReadinessReport } from '#functions/readiness/readiness.ts';
+import { systemClock } from '#lib/clock.ts';
+import type { Topology } from '#lib/topology.ts';
+import { startLocalReadiness } from '#local/readiness-local.ts';
+import { useWorld } from '../support/world.ts';
+
+const reason = (r: ReadinessReport, name: string) => r.checks.find((c) => c.name === name)?.reason;
+
+describe('continuous readiness in the sandbox', () => {
+  it('flips FailoverReady to 0 with the broken check named, and back to 1 when repaired', async () => {
+    // prepare: the same core the Lambda runs, on the sandbox's ports, evaluating a failover into B
+    const { sb, t, ports } = await useWorld({ agents: 2 });
+    const [, regionB] = sb.regionNames;
+    const [serverA, serverB] = sb.clusters;
+    const unreadable: string | null = null;
+    let topology: Topology = t;
+    const local = (tt: Topology) =>
+      startLocalReadiness({
+        topology: tt,
+        ports,
+        clock: systemClock,
+        target: serverB,
+        everyMs: 3_600_000,
+      });
+    let r = local(topology);
+    onTestFinished(() => r.stop());
+    const ok = await r.evaluate();
+    expect(ok.ready, JSON.stringify(ok.checks)).toBe(true);
+
+    // act + assess: the target server (and its Redis) stop answering
+    await sb.killRegion(regionB, 'freeze');
+    const frozen = await r.evaluate();
+    expect(frozen.ready).toBe(false);
+    expect(frozen.failed).toContain('TargetHealthy');
+    expect(reason(frozen, 'TargetHealthy')).toContain(`${serverB} (`);
+    await sb.healRegion(regionB);
+    expect((await r.evaluate()).ready).toBe(true);
+
+    // a trigger alarm that does not exist
+    r.stop();
+    topology = {
+      ...t,
+      servers: t.servers.map((s) =>
+        s.id === serverA ? { ...s, alarmNames: [...s.alarmNames, 'no-such-alarm'] } : s,
+      ) as Topology['servers'],
+    };
+    r = local(topology);
+    const missing = await r.evaluate();
+    expect(missing.failed).toEqual(['TriggerAlarms']);
+    expect(reason(missing, 'TriggerAlarms')).toContain('no-such-alarm does not exist');
+    r.stop();
+    r = local(t);
+    expect((await r.evaluate()).ready).toBe(true);
+  }, 60_000);
+});
