@@ -13,8 +13,10 @@ describe('continuous readiness in the sandbox', () => {
     const { sb, t, ports } = await useWorld({ agents: 2 });
     const [, regionB] = sb.regionNames;
     const [serverA, serverB] = sb.clusters;
-    const unreadable: string | null = null;
-    let topology: Topology = t;
+    // Secrets Manager has no sandbox stand-in: a store of readable secret ids plays it.
+    const readable = new Set(['sandbox/redis-auth']);
+    const withSecret: Topology = { ...t, redis: { ...t.redis, authSecret: 'sandbox/redis-auth' } };
+    let topology: Topology = withSecret;
     const local = (tt: Topology) =>
       startLocalReadiness({
         topology: tt,
@@ -22,6 +24,11 @@ describe('continuous readiness in the sandbox', () => {
         clock: systemClock,
         target: serverB,
         everyMs: 3_600_000,
+        secrets: {
+          check: async (id) => {
+            if (!readable.has(id)) throw new Error(`AccessDeniedException: not authorized to read ${id}`);
+          },
+        },
       });
     let r = local(topology);
     onTestFinished(() => r.stop());
@@ -35,6 +42,14 @@ describe('continuous readiness in the sandbox', () => {
     expect(frozen.failed).toContain('TargetHealthy');
     expect(reason(frozen, 'TargetHealthy')).toContain(`${serverB} (`);
     await sb.healRegion(regionB);
+    expect((await r.evaluate()).ready).toBe(true);
+
+    // a secret that cannot be read
+    readable.delete('sandbox/redis-auth');
+    const secret = await r.evaluate();
+    expect(secret.failed).toEqual(['SecretsReadable']);
+    expect(reason(secret, 'SecretsReadable')).toContain('sandbox/redis-auth: AccessDeniedException');
+    readable.add('sandbox/redis-auth');
     expect((await r.evaluate()).ready).toBe(true);
 
     // a trigger alarm that does not exist
