@@ -593,6 +593,43 @@ const approvalsSchema = z
   })
   .prefault({});
 
+const activeSignalSchema = z
+  .strictObject({
+    /**
+     * An SSM parameter written in every reachable region of the topology after a switch:
+     * `{"server","glooClusterName","region","epoch","at","execution"}` (JSON, type String).
+     */
+    ssm: z
+      .strictObject({
+        parameterName: z
+          .string()
+          .regex(
+            /^\/[a-zA-Z0-9_.\-/]{1,1010}$/,
+            'expected an SSM parameter name starting with "/", e.g. /gloo-failover/gloo-mgmt/active',
+          )
+          .refine((n) => !/^\/(aws|ssm)\//i.test(n), 'names under /aws or /ssm are reserved by AWS'),
+      })
+      .optional(),
+    /** A JSON POST signed with HMAC-SHA256 (`X-Gloo-Failover-Signature`), retried with backoff. */
+    webhook: z
+      .strictObject({
+        url: z.url({
+          protocol: /^https$/,
+          error: 'expected an https URL (the payload is signed, not encrypted)',
+        }),
+        /** The HMAC key: a Secrets Manager secret holding `{"key": "..."}`. */
+        secret: secretRef,
+        /** Trust this CA for the endpoint (an internal CA); default: the system's roots. */
+        rootCa: pemOrSecret.optional(),
+        maxAttempts: z.number().int().min(1).max(8).default(4),
+        timeoutMs: z.number().int().min(100).max(30_000).default(3_000),
+        /** First retry delay; doubled per attempt, capped at 8x. */
+        backoffMs: z.number().int().min(0).max(60_000).default(500),
+      })
+      .optional(),
+  })
+  .prefault({});
+
 interface RawIssue {
   path: (string | number)[];
   message: string;
@@ -809,6 +846,8 @@ export const TopologySchema = z
     verification: verificationSchema,
     reconnection: reconnectionSchema,
     approvals: approvalsSchema,
+    /** How CI/CD pipelines learn the active server after a switch (SSM parameter, signed webhook). */
+    activeSignal: activeSignalSchema,
     /**
      * Set only for the local sandbox: the sandbox control API that serves the ports AWS would
      * (DNS record, alarm states, Route 53 health-check observations, last-seen clusters).
@@ -818,6 +857,8 @@ export const TopologySchema = z
         controlUrl: httpUrl,
         /** The sandbox's CloudWatch stand-in per region (the `health-check-metric` switch publishes there). */
         cloudWatchEndpoints: z.partialRecord(region, httpUrl).optional(),
+        /** The sandbox's parameter-store stand-in (the SSM port of the active-server signal). */
+        parameterStoreUrl: httpUrl.optional(),
       })
       .optional(),
   })

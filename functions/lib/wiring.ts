@@ -2,6 +2,8 @@
  * The ports a step needs, bundled. Handlers build them from the topology once per container
  * (its handler's `wire`, from the factories in ./wire/); tests and the sandbox pass their own.
  */
+
+import type { ActiveSignalPorts } from './active-signal.ts';
 import type { Clock } from './clock.ts';
 import type { AgentMetrics } from './metrics/reading.ts';
 import type {
@@ -50,6 +52,8 @@ export interface Ports {
   tls: TlsCheck;
   /** Root CAs named by the topology (inline PEM or a Secrets Manager secret). */
   pem: PemSource;
+  /** The active-server signal (SSM parameters, webhook); absent: no signal is sent. */
+  signal?: ActiveSignalPorts;
   promoter: RedisPromoter;
   /** Opens the global lock on a region's Redis member. */
   lock(region: Region): Promise<LockHandle>;

@@ -28,11 +28,13 @@ import {
   Verification,
 } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
+import { activeSignalPorts } from '#lib/wire/active-signal.ts';
 import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { publishReport, type ReportDestinations } from './publish.ts';
 import { buildReport, type ReportPorts, type RunState } from './report.ts';
+import { signalAfterRun } from './signal.ts';
 
 /** The payload the workflow sends: everything it accumulated plus the outcome. */
 export const ReportInput = z.object({
@@ -107,7 +109,9 @@ export const createHandler = (
     'Report',
     ReportInput,
     async (input, ctx) => {
-      const report = await buildReport(withoutNulls(input) as RunState, ctx.topology, ctx.ports);
+      const state = withoutNulls(input) as RunState;
+      const report = await buildReport(state, ctx.topology, ctx.ports);
+      await signalAfterRun(report, state, ctx.topology, ctx.ports.signal);
       logger.info('run report', { report });
       return publishReport(report, (destinations ?? destinationsFromEnv)(ctx.topology));
     },
@@ -121,6 +125,7 @@ const wire = (t: Topology): ReportPorts => ({
   lock: redisLockPort(t),
   dnsSwitch: dnsSwitchPort(t),
   dnsAnswers: dnsAnswersPort(t),
+  ...(t.activeSignal.ssm || t.activeSignal.webhook ? { signal: activeSignalPorts(systemClock) } : {}),
 });
 
 /** The Lambda entry point. */

@@ -3,6 +3,8 @@
  * what changed (before -> after, re-read now rather than trusted from memory), and what an operator
  * must still do. Read-only; a failure to read something is reported, never thrown.
  */
+
+import type { SignalResult } from '#lib/active-signal.ts';
 import { iso } from '#lib/clock.ts';
 import { type ObservePorts, observe } from '#lib/observe.ts';
 import { NOTHING_CHANGED, type Outcome } from '#lib/outcomes.ts';
@@ -19,7 +21,7 @@ import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
 /** The ports the report reads (the state of the world after the run). */
-export type ReportPorts = ObservePorts & Pick<Ports, 'clock'>;
+export type ReportPorts = ObservePorts & Pick<Ports, 'clock' | 'signal'>;
 
 /** Everything the workflow accumulated. */
 export interface RunState {
@@ -101,6 +103,8 @@ export interface RunReport {
   /** Warnings of the plan (e.g. the Route 53 control-plane dependency) and of the DNS switch. */
   warnings: string[];
   nextActions: string[];
+  /** What the active-server signal did (SSM per region, webhook), when the run switched. */
+  activeSignal?: SignalResult;
   /** The verification quorum and each signal's verdict (the evidence an approver saw). */
   verification: {
     want: 'down' | 'up';

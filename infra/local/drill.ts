@@ -182,6 +182,15 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     );
     runs.push(failover.run);
     Object.assign(rto, rtoOf(failover.result, failover.run.report));
+    // What the pipelines were told: the parameter store per region, the webhook receiver.
+    for (const r of sb.regionNames) {
+      const v = sb.signal.parameters.values(r)[topology.activeSignal.ssm?.parameterName ?? ''];
+      mark(`signal: parameter store ${r}: ${v ?? '(not written)'}`);
+    }
+    for (const w of sb.signal.webhook.received)
+      mark(
+        `signal: webhook got HTTP POST ${w.body} (signature ${w.signatureValid ? 'valid' : 'INVALID'}, answered ${w.status})`,
+      );
 
     // 3. Did it converge?
     out('');

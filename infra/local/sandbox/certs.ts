@@ -38,6 +38,8 @@ export interface SandboxCerts {
   ca: string;
   /** Server certificates by kind. */
   server: Record<RelayCertKind, KeyPair>;
+  /** The webhook receiver's certificate (for `127.0.0.1`), from the same root CA. */
+  webhook: KeyPair;
 }
 
 let made: Promise<SandboxCerts> | undefined;
@@ -92,7 +94,8 @@ async function generate(): Promise<SandboxCerts> {
         '-subj',
         `/CN=${dnsNames[0]}`,
       );
-      await writeFile(f(`${name}.ext`), `subjectAltName=${dnsNames.map((d) => `DNS:${d}`).join(',')}\n`);
+      const san = dnsNames.map((d) => (/^\d+\.\d+\.\d+\.\d+$/.test(d) ? `IP:${d}` : `DNS:${d}`));
+      await writeFile(f(`${name}.ext`), `subjectAltName=${san.join(',')}\n`);
       await openssl(
         'x509',
         '-req',
@@ -116,16 +119,18 @@ async function generate(): Promise<SandboxCerts> {
       };
     };
     const names = [DEFAULT_AUTHORITY, TELEMETRY_NAME];
-    const [valid, otherCa, wrongName, expired] = await Promise.all([
+    const [valid, otherCa, wrongName, expired, webhook] = await Promise.all([
       issue('valid', 'relay-root-ca', names, '30'),
       issue('other-ca', 'another-ca', names, '30'),
       issue('wrong-name', 'relay-root-ca', ['mgmt-server.someone-else.example'], '30'),
       // notAfter one day before notBefore: expired from the start.
       issue('expired', 'relay-root-ca', names, '-1'),
+      issue('webhook', 'relay-root-ca', ['127.0.0.1'], '30'),
     ]);
     return {
       ca: await readFile(f('relay-root-ca.crt'), 'utf8'),
       server: { valid, 'other-ca': otherCa, 'wrong-name': wrongName, expired },
+      webhook,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

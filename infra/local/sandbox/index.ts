@@ -26,6 +26,12 @@ import { lockSettings, parseTopology, type Region, type Topology } from '#lib/to
 import { reapStale } from '#local/children.ts';
 import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
 import { type PrometheusStandin, startPrometheusStandin } from '../prometheus-standin.ts';
+import {
+  type ParameterStoreStandin,
+  startParameterStore,
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '../signal-standins.ts';
 import { AgentFleet, type Backoff } from './agents.ts';
 import { AlarmEvaluator, type AlarmStateChangeEvent } from './alarms.ts';
 import { type ArcClusterStandIn, startArcCluster } from './arc-cluster.ts';
@@ -190,6 +196,8 @@ export interface Sandbox {
   cloudWatch?: Partial<Record<Region, CloudWatchStandIn>>;
   /** Invariant monitor (split brain, epoch never decreasing, agent placement history). */
   invariants: InvariantMonitor;
+  /** The active-server signal's endpoints: the parameter store (SSM) and the webhook receiver. */
+  signal: { parameters: ParameterStoreStandin; webhook: WebhookReceiver };
   /** Presents another relay certificate on a region's server from now on (new handshakes). */
   setRelayCert(region: Region, kind: RelayCertKind): void;
   /** How the topology reads the agent gauges, and the Prometheus stand-in when that is the source. */
@@ -373,6 +381,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const telemetryPort = await freeSharedPort(HOSTS, [relayPort, httpPort]);
     const certs = await sandboxCerts();
     const relayCerts = opts.relayCerts ?? ['valid', 'valid'];
+    const [parameterStore, webhook] = await Promise.all([
+      startParameterStore(),
+      startWebhookReceiver(certs.webhook),
+    ]);
+    cleanups.push(
+      () => parameterStore.close(),
+      () => webhook.close(),
+    );
     // Distinct ports too: ReplicaOfPromoter matches a replica to its primary by port.
     const redisPortB = await freeSharedPort([redisHosts[1]], [redisPortA]);
     const redisB = await startRedis({ host: redisHosts[1], port: redisPortB, replicaOf: redisA.endpoint });
@@ -623,8 +639,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           timeoutSeconds: 60,
           pollIntervalSeconds: 1,
         },
+        activeSignal: {
+          ssm: { parameterName: '/gloo-failover/sandbox/active-server' },
+          webhook: {
+            url: webhook.url,
+            secret: 'sandbox/webhook-key',
+            rootCa: { pem: certs.ca },
+            backoffMs: 100,
+          },
+        },
         sandbox: {
           controlUrl: control.url,
+          parameterStoreUrl: parameterStore.url,
           ...(dnsMode === 'health-check-metric'
             ? {
                 cloudWatchEndpoints: Object.fromEntries(
@@ -756,6 +782,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       downRegions.add(region);
       await arc?.killEndpoint(region);
       await cloudWatch[region]?.endpoint.stop();
+      // A regional outage takes the region's parameter store (SSM) with it.
+      parameterStore.setUnreachable(region, true);
       if (mode === 'kill') {
         await Promise.all([h.server.kill(), h.redis.running ? h.redis.kill() : undefined]);
         st.server = 'killed';
@@ -776,6 +804,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       downRegions.delete(region);
       await arc?.reviveEndpoint(region);
       await cloudWatch[region]?.endpoint.start();
+      parameterStore.setUnreachable(region, false);
       if (st.redis === 'killed') {
         await h.redis.restart();
         invariants.newIncarnation(region);
@@ -847,6 +876,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         return regionNames[i]!;
       },
       faultState: (region) => ({ ...regionHandle(region).st }),
+      signal: { parameters: parameterStore, webhook },
       setRelayCert: (region, kind) => regionHandle(region).h.server.setRelayCert(certs.server[kind]),
       killRegion,
       blip: async (region, ms) => {

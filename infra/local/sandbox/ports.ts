@@ -10,6 +10,7 @@ import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-c
 import type { ClusterEndpoint } from '#lib/aws/arc-routing-control.ts';
 import { type Clock, systemClock } from '#lib/clock.ts';
 import { dnsAnswersFor, dnsSwitchFor } from '#lib/dns/from-topology.ts';
+import { httpsPoster } from '#lib/https-post.ts';
 import { agentMetricsBySource } from '#lib/metrics/agent-metrics.ts';
 import { PrometheusAgentMetrics } from '#lib/metrics/prometheus.ts';
 import { ScrapeAgentMetrics } from '#lib/metrics/scrape.ts';
@@ -21,6 +22,7 @@ import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { redisReprotectorPort } from '#lib/wire/reprotector.ts';
 import type { Ports, RunRegistry } from '#lib/wiring.ts';
+import { SANDBOX_WEBHOOK_KEY, StandinParameterStore } from '../signal-standins.ts';
 import {
   SandboxAlarmStates,
   SandboxClusterRegistry,
@@ -57,6 +59,17 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
     }),
     tls: nodeTlsCheck,
     pem: inlinePem,
+    ...(t.sandbox?.parameterStoreUrl
+      ? {
+          signal: {
+            clock,
+            parameters: new StandinParameterStore(t.sandbox.parameterStoreUrl),
+            webhook: httpsPoster,
+            webhookKey: async () => SANDBOX_WEBHOOK_KEY,
+            pem: inlinePem,
+          },
+        }
+      : {}),
     promoter: redisPromoterPort(t, clock, redis),
     lock: redisLockPort(t, redis),
     dns,
