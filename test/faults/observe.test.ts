@@ -7,7 +7,9 @@
  */
 import '#local/quiet.ts';
 import { describe, expect, it } from 'vitest';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from '#lib/active-signal.ts';
 import type { Reconnect } from '#lib/state.ts';
+import { SANDBOX_WEBHOOK_KEY } from '#local/signal-standins.ts';
 import {
   expectAgentsOn,
   expectEnd,
@@ -113,6 +115,32 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       });
       await expectAgentsOn(w, west);
       expectInvariants(w);
+    });
+  });
+
+  describe('pipelines learn the active server (SSM parameter, signed webhook)', () => {
+    it('after the failover the parameter store holds the new active server and the webhook got one signed request', async (ctx) => {
+      // prepare
+      const w = await faultWorld(ctx);
+      const [a, b] = w.sb.regionNames;
+      const [, west] = w.sb.clusters;
+      const name = w.t.activeSignal.ssm!.parameterName;
+      await w.sb.killRegion(a);
+      // act
+      const res = await runFailover(w);
+      // assess
+      expectEnd(res, 'FailedOver');
+      const stored = JSON.parse(w.sb.signal.parameters.values(b)[name]!);
+      expect(stored).toMatchObject({ server: west, glooClusterName: west, region: b, epoch: 2 });
+      expect(w.sb.signal.parameters.values(a)[name]).toBeUndefined(); // its region is down
+      const got = w.sb.signal.webhook.received;
+      expect(got).toHaveLength(1);
+      const ts = String(got[0]!.headers[TIMESTAMP_HEADER]);
+      expect(
+        verifyWebhook(SANDBOX_WEBHOOK_KEY, ts, got[0]!.body, String(got[0]!.headers[SIGNATURE_HEADER])),
+      ).toBe(true);
+      expect(JSON.parse(got[0]!.body)).toEqual(stored);
+      expect(reportOf(res).nextActions.join('\n')).toMatch(/parameter was not written in us-east-1/);
     });
   });
 });

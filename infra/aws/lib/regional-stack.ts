@@ -22,6 +22,7 @@ import { peerOf, type Server, type Topology } from '#lib/topology.ts';
 import { WORKFLOW_FUNCTION_KEYS } from '#workflows/definition.ts';
 import { type Route, workflowOptions } from '#workflows/from-topology.ts';
 import type { SdkMode } from './bundling.ts';
+import { ActiveSignal } from './constructs/active-signal.ts';
 import { Approvals } from './constructs/approvals.ts';
 import { logicalIdWithoutConcerns } from './constructs/concern.ts';
 import { Dashboard } from './constructs/dashboard.ts';
@@ -167,6 +168,14 @@ export class RegionalStack extends Stack {
       healthProbe: probe.function,
       readiness: readiness.function,
     };
+    new ActiveSignal(this, 'ActiveSignal', {
+      topology: t,
+      deploy,
+      report: steps.functions.report,
+      preflight: steps.functions.preflight,
+      confirmReconnect: steps.functions.confirmReconnect,
+      healthProbe: probe.function,
+    });
     const slack = t.approvals.slack;
     this.reports = new RunReports(this, 'RunReports', {
       writer: steps.functions.report!,

@@ -59,6 +59,8 @@ async function generate(): Promise<SandboxCerts> {
   const dir = await mkdtemp(join(tmpdir(), 'gloo-sandbox-certs-'));
   const f = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => run('openssl', args, { timeout: 20_000 });
+  // Each certificate its own serial (no shared serial file: the issues run in parallel).
+  let serial = 1_000 + Math.floor(Math.random() * 1_000_000);
   try {
     const ca = async (name: string) =>
       openssl(
@@ -105,7 +107,8 @@ async function generate(): Promise<SandboxCerts> {
         f(`${caName}.crt`),
         '-CAkey',
         f(`${caName}.key`),
-        '-CAcreateserial',
+        '-set_serial',
+        String(serial++),
         '-out',
         f(`${name}.crt`),
         '-days',
