@@ -17,7 +17,7 @@ import {
   TIMESTAMP_HEADER,
   verifyWebhook,
 } from '#lib/active-signal.ts';
-import { ssmClientFor } from '#lib/aws/clients/ssm.ts';
+import { ssmWriteClientFor } from '#lib/aws/clients/ssm.ts';
 import { SsmParameterStore } from '#lib/aws/ssm-parameters.ts';
 import { ManualClock } from '#lib/clock.ts';
 import { isNamed } from '#lib/errors.ts';
@@ -152,7 +152,7 @@ describe('SSM parameter store adapter', () => {
     // prepare
     ssm.on(GetParameterCommand).rejects(new ParameterNotFound({ message: 'not found', $metadata: {} }));
     ssm.on(PutParameterCommand).resolves({ Version: 1 });
-    const store = new SsmParameterStore(ssmClientFor);
+    const store = new SsmParameterStore(ssmWriteClientFor);
     // act
     const before = await store.get('us-west-2', '/gloo-failover/x');
     await store.put('us-west-2', '/gloo-failover/x', '{"server":"mgmt-west"}');
@@ -164,6 +164,6 @@ describe('SSM parameter store adapter', () => {
       Type: 'String',
       Overwrite: true,
     });
-    expect(await ssmClientFor('us-west-2').config.maxAttempts()).toBe(1);
+    expect(await ssmWriteClientFor('us-west-2').config.maxAttempts()).toBe(1);
   });
 });
