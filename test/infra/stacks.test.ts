@@ -327,7 +327,7 @@ describe('regional stacks', () => {
     ]);
     for (const s of by('secretsmanager:GetSecretValue'))
       expect(s.resources[0]).toMatch(
-        /:secret:gloo-failover\/(redis-auth|slack-bot-token|slack-signing-secret)-\?{6}$/,
+        /:secret:gloo-failover\/(redis-auth|slack-bot-token|slack-signing-secret|ci-webhook-key|relay-root-ca)-\?{6}$/,
       );
     for (const s of [...by('dynamodb:PutItem'), ...by('dynamodb:UpdateItem')])
       expect(s.resources.every((r) => /^<(Approvals|Clusters)[0-9A-F]{8}\.Arn>$/.test(r))).toBe(true);

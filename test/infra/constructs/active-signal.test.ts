@@ -20,7 +20,9 @@ describe('active-server signal grants', () => {
           (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
             .Properties.PolicyDocument.Statement,
       );
-      const ssm = statements.filter((s) => JSON.stringify(s.Action).includes('ssm:'));
+      const ssm = statements.filter((s) =>
+        JSON.stringify(s.Resource).includes('/gloo-failover/gloo-mgmt/active-server'),
+      );
       expect(ssm).toHaveLength(1);
       expect(ssm[0]!.Action).toEqual(['ssm:GetParameter', 'ssm:PutParameter']);
       const resources = JSON.stringify(ssm[0]!.Resource);
