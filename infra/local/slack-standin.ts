@@ -1,5 +1,6 @@
 /**
  * A local stand-in for Slack: the Web API methods the approvals use (chat.postMessage, chat.update),
+ * auth.test (readiness),
  * interaction `response_url`s, and a "user" who clicks buttons by sending a correctly signed
  * `block_actions` callback to the real slack-callback handler served over local HTTP
  * ({@link serveSlackCallback}). Point `@slack/web-api`'s WebClient at it with
@@ -218,6 +219,20 @@ export class SlackStandIn {
     const fail = (error: string): Reply => ({ status: 200, doc: { ok: false, error } });
     if (this.opts.botToken && req.headers.authorization !== `Bearer ${this.opts.botToken}`)
       return fail('invalid_auth');
+    // auth.test ("Checks authentication & identity", docs.slack.dev): who the token is.
+    if (method === 'auth.test')
+      return {
+        status: 200,
+        doc: {
+          ok: true,
+          url: 'https://sandbox.slack.test/',
+          team: 'Sandbox',
+          user: 'gloo-failover',
+          team_id: this.opts.teamId ?? 'T0SANDBOX',
+          user_id: 'U0FAILBOT',
+          bot_id: 'B0FAILBOT',
+        },
+      };
     const args = parseArgs(req, body);
     const channel = typeof args.channel === 'string' ? args.channel : '';
     const text = typeof args.text === 'string' ? args.text : '';

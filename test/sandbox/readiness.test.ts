@@ -1,8 +1,10 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ReadinessReport } from '#functions/readiness/readiness.ts';
 import { systemClock } from '#lib/clock.ts';
+import { slackAuthTest } from '#lib/slack/auth.ts';
 import type { Topology } from '#lib/topology.ts';
 import { startLocalReadiness } from '#local/readiness-local.ts';
+import { startSlackStandIn } from '#local/slack-standin.ts';
 import { useWorld } from '../support/world.ts';
 
 const reason = (r: ReadinessReport, name: string) => r.checks.find((c) => c.name === name)?.reason;
@@ -14,8 +16,24 @@ describe('continuous readiness in the sandbox', () => {
     const [, regionB] = sb.regionNames;
     const [serverA, serverB] = sb.clusters;
     // Secrets Manager has no sandbox stand-in: a store of readable secret ids plays it.
-    const readable = new Set(['sandbox/redis-auth']);
-    const withSecret: Topology = { ...t, redis: { ...t.redis, authSecret: 'sandbox/redis-auth' } };
+    const readable = new Set(['sandbox/redis-auth', 'sandbox/slack-bot', 'sandbox/slack-signing']);
+    // Slack approvals configured; the real auth.test adapter asks the local Slack stand-in.
+    const slack = await startSlackStandIn({ signingSecret: 'sign', botToken: 'xoxb-good' });
+    onTestFinished(() => slack.stop());
+    let botToken = 'xoxb-good';
+    const withSecret: Topology = {
+      ...t,
+      redis: { ...t.redis, authSecret: 'sandbox/redis-auth' },
+      approvals: {
+        ...t.approvals,
+        slack: {
+          channel: 'C0OPSFAIL1',
+          approvers: ['U0A1B2C3D'],
+          botTokenSecret: 'sandbox/slack-bot',
+          signingSecret: 'sandbox/slack-signing',
+        },
+      },
+    };
     let topology: Topology = withSecret;
     const local = (tt: Topology) =>
       startLocalReadiness({
@@ -24,6 +42,7 @@ describe('continuous readiness in the sandbox', () => {
         clock: systemClock,
         target: serverB,
         everyMs: 3_600_000,
+        slack: slackAuthTest({ readToken: async () => botToken, slackApiUrl: slack.apiUrl }),
         secrets: {
           check: async (id) => {
             if (!readable.has(id)) throw new Error(`AccessDeniedException: not authorized to read ${id}`);
@@ -52,10 +71,18 @@ describe('continuous readiness in the sandbox', () => {
     readable.add('sandbox/redis-auth');
     expect((await r.evaluate()).ready).toBe(true);
 
+    // a bot token Slack no longer accepts
+    botToken = 'xoxb-revoked';
+    const bad = await r.evaluate();
+    expect(bad.failed).toEqual(['SlackAuth']);
+    expect(reason(bad, 'SlackAuth')).toContain('invalid_auth');
+    botToken = 'xoxb-good';
+    expect((await r.evaluate()).ready).toBe(true);
+
     // a trigger alarm that does not exist
     r.stop();
     topology = {
-      ...t,
+      ...withSecret,
       servers: t.servers.map((s) =>
         s.id === serverA ? { ...s, alarmNames: [...s.alarmNames, 'no-such-alarm'] } : s,
       ) as Topology['servers'],
@@ -65,7 +92,7 @@ describe('continuous readiness in the sandbox', () => {
     expect(missing.failed).toEqual(['TriggerAlarms']);
     expect(reason(missing, 'TriggerAlarms')).toContain('no-such-alarm does not exist');
     r.stop();
-    r = local(t);
+    r = local(withSecret);
     expect((await r.evaluate()).ready).toBe(true);
   }, 60_000);
 });
