@@ -187,6 +187,7 @@ describe('continuous readiness', () => {
 
   it('lists every secret the topology names', () => {
     expect(topologySecrets(base)).toEqual([
+      'gloo-failover/ci-webhook-key',
       'gloo-failover/redis-auth',
       'gloo-failover/relay-root-ca',
       'gloo-failover/slack-bot-token',
