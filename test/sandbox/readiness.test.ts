@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { ReadinessReport } from '#functions/readiness/readiness.ts';
+import { type ReadinessReport, topologySecrets } from '#functions/readiness/readiness.ts';
 import { systemClock } from '#lib/clock.ts';
 import { slackAuthTest } from '#lib/slack/auth.ts';
 import type { Topology } from '#lib/topology.ts';
@@ -16,7 +16,6 @@ describe('continuous readiness in the sandbox', () => {
     const [, regionB] = sb.regionNames;
     const [serverA, serverB] = sb.clusters;
     // Secrets Manager has no sandbox stand-in: a store of readable secret ids plays it.
-    const readable = new Set(['sandbox/redis-auth', 'sandbox/slack-bot', 'sandbox/slack-signing']);
     // Slack approvals configured; the real auth.test adapter asks the local Slack stand-in.
     const slack = await startSlackStandIn({ signingSecret: 'sign', botToken: 'xoxb-good' });
     onTestFinished(() => slack.stop());
@@ -34,6 +33,8 @@ describe('continuous readiness in the sandbox', () => {
         },
       },
     };
+    const readable = new Set(topologySecrets(withSecret));
+    expect([...readable]).toEqual(expect.arrayContaining(['sandbox/redis-auth', 'sandbox/slack-bot']));
     let topology: Topology = withSecret;
     const local = (tt: Topology) =>
       startLocalReadiness({
