@@ -32,7 +32,7 @@ import { createHandler as verifyOutage } from '#functions/verify-outage/handler.
 import { createHandler as verifyRecovered } from '#functions/verify-recovered/handler.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { evaluateReconnection, parseRelayMetrics } from '#lib/relay-metrics.ts';
-import { loadTopology } from '#lib/topology.ts';
+import { loadTopology, lockSettings } from '#lib/topology.ts';
 import { runDrill } from '#local/drill.ts';
 import { startRedis } from '#local/redis-server.ts';
 import { LOCAL_FUNCTIONS, runWorkflow, type TimelineEvent } from '#local/runner.ts';
@@ -291,12 +291,14 @@ async function lockSection() {
   const client = redis.client();
   try {
     const t = loadTopology(`${ROOT}infra/topology.example.json`);
-    const l = t.redis.lock;
-    const lock = new RedisGlobalLock(client, {
-      key: l.key,
-      epochKey: l.epochKey ?? `${l.key}:epoch`,
-      valueFormat: l.valueFormat,
-    });
+    const lock = new RedisGlobalLock(
+      client,
+      lockSettings(t) ?? {
+        key: '{gloo-mesh}:global-lock',
+        epochKey: '{gloo-mesh}:global-lock:epoch',
+        valueFormat: '{serverId}',
+      },
+    );
     const holders = ['mgmt-east', 'mgmt-west'];
     let holder: string | null = null;
     const times: number[] = [];

@@ -62,6 +62,12 @@ export interface WorkflowOptions {
   source: EndpointRef;
   target: EndpointRef;
   functions: WorkflowFunctions;
+  /**
+   * The topology's `configMode` (default `write-to-all`, as the topology's). `write-to-all` has no
+   * lock state at all: promotion goes straight on to DNS. `write-to-one` has `SwitchGlobalLock`
+   * (the lock adapter) between them.
+   */
+  configMode?: 'write-to-all' | 'write-to-one';
   /** Approval gates from the topology (`before-promotion` applies to failover, `before-failback` to failback). */
   gates: readonly ('before-promotion' | 'before-dns' | 'before-failback')[];
   approval: { timeoutSeconds: number; onTimeout: 'reject' | 'proceed-if-alarm' };
@@ -70,6 +76,8 @@ export interface WorkflowOptions {
   order?: SwitchOrder;
   /** From topology.reconnection: pollIntervalSeconds and ceil(timeoutSeconds / pollIntervalSeconds). */
   reconnect: PollBounds;
+  /** TimeoutSeconds of the lock Task (write-to-one; default 30). */
+  lockTimeoutSeconds?: number;
   /** TimeoutSeconds of the verification Task (probe attempts x interval plus margin). */
   verifyTimeoutSeconds?: number;
   /**
@@ -130,6 +138,7 @@ export function buildWorkflow(o: WorkflowOptions): {
   const firstGate = isFailover ? 'before-promotion' : 'before-failback';
   const overlapped = (o.order ?? defaultOrder(o.direction, o.gates)) === 'overlapped';
   const firstSwitch = overlapped ? 'RepointDns' : 'StartRedisPromotion';
+  const writeToOne = o.configMode === 'write-to-one';
   const S: Record<string, State> = {};
 
   const task = (
@@ -280,19 +289,22 @@ export function buildWorkflow(o: WorkflowOptions): {
       'ApproveSwitch',
       firstGate,
       firstSwitch,
-      `promote Redis in ${o.target.region}, move the global lock to ${o.target.server}, repoint DNS to ${o.target.server}`,
+      writeToOne
+        ? `promote Redis in ${o.target.region}, move the global lock to ${o.target.server}, repoint DNS to ${o.target.server}; then YOU switch the CI/CD pipeline to ${o.target.server} (write-to-one)`
+        : `promote Redis in ${o.target.region}, repoint DNS to ${o.target.server} (write-to-all: no lock to move, no CI/CD change)`,
     );
 
   // The switch. Overlapped (failover): DNS first, as the vendor's runbook does, then the
   // promotion while the record propagates, then the lock; strict (failback, or a before-dns gate):
   // promotion, lock, DNS. Either way the lock moves only after the promotion, and reconnection is
   // polled as soon as the last switch step is done, without waiting for DNS INSYNC.
-  const afterPromotion = 'SwitchGlobalLock';
+  // write-to-all has no lock state: the promotion goes on to what would follow the lock.
   const afterLock = overlapped
     ? 'CheckDryRun'
     : o.gates.includes('before-dns')
       ? 'ApproveDnsChange'
       : 'RepointDns';
+  const afterPromotion = writeToOne ? 'SwitchGlobalLock' : afterLock;
 
   task(
     'RepointDns',
@@ -339,9 +351,17 @@ export function buildWorkflow(o: WorkflowOptions): {
     [catchTo('PromotionFailed')],
   );
 
-  task('SwitchGlobalLock', fn.switchLock, { 'run.$': '$.run', 'plan.$': '$.plan' }, '$.lock', afterLock, 30, [
-    catchTo('HaltedAfterPromotion'),
-  ]);
+  // write-to-one only: the lock adapter (meshctl's timeout is the topology's, plus a margin).
+  if (writeToOne)
+    task(
+      'SwitchGlobalLock',
+      fn.switchLock,
+      { 'run.$': '$.run', 'plan.$': '$.plan' },
+      '$.lock',
+      afterLock,
+      o.lockTimeoutSeconds ?? 30,
+      [catchTo('HaltedAfterPromotion')],
+    );
   if (!overlapped && o.gates.includes('before-dns'))
     gate(
       'ApproveDnsChange',

@@ -30,6 +30,8 @@ export function workflowOptions(
     source,
     target,
     functions,
+    configMode: t.configMode,
+    ...(t.lock.adapter === 'meshctl' ? { lockTimeoutSeconds: t.lock.timeoutSeconds + 30 } : {}),
     gates: t.approvals.gates,
     approval: { timeoutSeconds: t.approvals.timeoutSeconds, onTimeout: t.approvals.onTimeout },
     reconnect: {

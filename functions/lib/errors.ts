@@ -63,6 +63,8 @@ export const ApprovalTimedOut = named('ApprovalTimedOut');
 export const TransientError = named('TransientError');
 /** Re-protection of the shared Redis cannot go on (the survivor is not primary, a member holds its own data...). */
 export const ReprotectFailed = named('ReprotectFailed');
+/** The lock adapter's command failed (non-zero exit, killed at its timeout, not found). */
+export const LockSwitchFailed = named('LockSwitchFailed');
 
 /** Every error name the workflows may route on. */
 export const ERROR_NAMES = [
@@ -83,6 +85,7 @@ export const ERROR_NAMES = [
   'ApprovalTimedOut',
   'TransientError',
   'ReprotectFailed',
+  'LockSwitchFailed',
 ] as const;
 
 /** A name from {@link ERROR_NAMES}. */

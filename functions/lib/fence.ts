@@ -25,6 +25,10 @@ export async function fenceStalePrimaries(
   t: Topology,
   ports: Pick<Ports, 'promoter' | 'lock'>,
 ): Promise<FenceResult> {
+  // Fencing writes the lock: only the redis-key adapter has one we can write (write-to-all has no
+  // lock; meshctl's key is Gloo's own). README "Configuration modes" says what protects those.
+  if (t.lock.adapter !== 'redis-key')
+    return { fenced: [], live: null, detail: `lock adapter ${t.lock.adapter}: no lock to fence with` };
   const redis = await ports.promoter.describe();
   const writable = redis.members.filter(
     (m) => m.reachable && (m.role === 'primary' || m.role === 'standalone'),

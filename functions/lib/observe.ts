@@ -70,7 +70,12 @@ export async function observe(t: Topology, ports: ObservePorts, fallbackRegion: 
   }
 
   // Two writable members (an old primary back after an unplanned promotion): see liveMember.
-  if (out.redis && out.redis.primaryRegion === null && out.redis.groupStatus === 'split') {
+  if (
+    t.lock.adapter === 'redis-key' &&
+    out.redis &&
+    out.redis.primaryRegion === null &&
+    out.redis.groupStatus === 'split'
+  ) {
     const primaries = out.redis.members.filter((m) => m.role === 'primary').map((m) => m.region);
     const locks = await Promise.all(
       primaries.map(async (region) => ({ region, lock: await readLock(ports, region).catch(() => null) })),
@@ -79,6 +84,9 @@ export async function observe(t: Topology, ports: ObservePorts, fallbackRegion: 
     if (best) out.redis = { ...out.redis, primaryRegion: best.region };
   }
 
+  // Only the redis-key adapter has a lock we can read: write-to-all has none, and meshctl's
+  // key is Gloo's own (not public; see calibrate).
+  if (t.lock.adapter !== 'redis-key') return out;
   const candidates = [out.redis?.primaryRegion, fallbackRegion].filter(
     (r, i, a): r is Region => !!r && a.indexOf(r) === i,
   );

@@ -46,6 +46,33 @@ export interface GlobalLock {
 }
 
 // ---------------------------------------------------------------------------------------------
+// SwitchActive: the vendor CLI's lock switch (write-to-one mode, lock adapter `meshctl`).
+
+/** The three documented arguments of `meshctl experimental switch-active`. */
+export interface SwitchActiveRequest {
+  kubeContext: string;
+  mgmtClusterName: string;
+  redisAddress: string;
+}
+
+/** What an external command did (output redacted). */
+export interface CommandResult {
+  argv: string[];
+  /** null when it was killed or never started. */
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+/** Runs the lock switch for one management cluster. */
+export interface SwitchActive {
+  run(req: SwitchActiveRequest): Promise<CommandResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // RedisPromoter: which member of the shared Redis is primary, and promoting another one.
 
 /** The role of one Redis member as its control plane (or the member itself) reports it. */

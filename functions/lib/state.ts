@@ -125,10 +125,26 @@ export const Promotion = z.object({
 });
 export type Promotion = z.infer<typeof Promotion>;
 
+/** What the lock adapter's command did (`meshctl`): argv, exit code, redacted output. */
+export const CommandOutcome = z.object({
+  argv: z.array(z.string()),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  timedOut: z.boolean(),
+  stdout: z.string(),
+  stderr: z.string(),
+  durationMs: z.number(),
+});
+export type CommandOutcome = z.infer<typeof CommandOutcome>;
+
 /** Lock switch result. */
 export const LockResult = z.object({
   ...Timing,
+  /** Which lock adapter switched (topology `lock.adapter`). */
+  adapter: z.enum(['redis-key', 'meshctl']).default('redis-key'),
   outcome: z.enum(['switched', 'already-held', 'would-switch']),
+  /** `meshctl`: the command that ran (or would run, in a dry run). */
+  command: CommandOutcome.optional(),
   previousHolder: z.string().nullable(),
   previousEpoch: z.number(),
   holder: z.string(),

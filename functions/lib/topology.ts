@@ -274,6 +274,15 @@ export function upgradeLegacyTopology(doc: unknown): unknown {
     homeCluster !== undefined && !('homeServer' in t)
       ? { ...t, homeServer: homeCluster }
       : { ...(doc as object) };
+  // First release: the lock settings lived in redis.lock and the lock was always switched.
+  const redis = out.redis as Record<string, unknown> | undefined;
+  if (redis && typeof redis === 'object' && redis.lock !== undefined && !('lock' in out)) {
+    const { lock, ...restRedis } = redis;
+    out.redis = restRedis;
+    out.lock =
+      lock && typeof lock === 'object' && !Array.isArray(lock) ? { adapter: 'redis-key', ...lock } : lock;
+    if (!('configMode' in out)) out.configMode = 'write-to-one';
+  }
   if (Array.isArray(out.servers))
     out.servers = out.servers.map((server: unknown) => {
       if (!server || typeof server !== 'object' || Array.isArray(server)) return server;
@@ -306,25 +315,107 @@ function upgradeLegacyServer(server: Record<string, unknown>): Record<string, un
   return out;
 }
 
-const lockSchema = z
-  .strictObject({
-    /** The Redis key that holds the active management cluster. */
-    key: z.string().min(1).max(512).default('{gloo-mesh}:global-lock'),
-    /** The fencing epoch key, incremented on every switch; defaults to `<key>:epoch`. */
-    epochKey: z.string().min(1).max(512).optional(),
-    /** How the holder is written into the key; `{cluster}` is replaced by the cluster name. */
-    valueFormat: z
-      .string()
-      .refine((s) => s.split('{cluster}').length === 2, 'must contain {cluster} exactly once')
-      .default('{cluster}'),
-  })
-  .prefault({});
+/** Placeholders a redis-key lock value template may use. */
+export const LOCK_PLACEHOLDERS = ['{serverId}', '{glooClusterName}', '{cluster}'] as const;
+
+const valueTemplate = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine(
+    (s) => LOCK_PLACEHOLDERS.some((p) => s.includes(p)),
+    "must contain {serverId} or {glooClusterName} ({cluster} is the first release's name for {serverId})",
+  );
+
+/** `redis-key`: the lock is a Redis key we compare-and-set ourselves (Lua), with a fencing epoch. */
+const RedisKeyLockSchema = z.strictObject({
+  adapter: z.literal('redis-key'),
+  /** The Redis key that names the active management server (calibrate it: `npm run calibrate`). */
+  key: z.string().min(1).max(512).default('{gloo-mesh}:global-lock'),
+  /** The fencing epoch key, incremented on every switch; defaults to `<key>:epoch`. */
+  epochKey: z.string().min(1).max(512).optional(),
+  /**
+   * How the holder is written: `{serverId}` and `{glooClusterName}` are replaced by the holder's
+   * values. It must render differently for the two servers (with a shared glooClusterName that
+   * means using {serverId}).
+   */
+  valueFormat: valueTemplate.default('{serverId}'),
+  /** Expiry of the lock key in seconds (Gloo's lease, when it has one); absent: no expiry. */
+  ttlSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+
+/** `meshctl`: the vendor's `meshctl experimental switch-active`, run with a timeout. */
+const MeshctlServerSchema = z.strictObject({
+  /** `--kubecontext`: the kube context of this server's management cluster. */
+  kubeContext: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[^\s]+$/, 'expected a kube context name without spaces'),
+  /**
+   * `--redis-address`: the Redis address this server was installed with (Helm `redis.address`);
+   * defaults to the Redis member endpoint of its region.
+   */
+  redisAddress: hostPort.optional(),
+  /**
+   * In AWS: the EKS cluster of this management cluster. The lock function writes a kubeconfig for
+   * it (token signed by its own role) and the stack grants that role an EKS access entry.
+   */
+  eks: z
+    .strictObject({
+      clusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'expected an EKS cluster name'),
+      /** The cluster's API server endpoint (`aws eks describe-cluster ... cluster.endpoint`). */
+      endpoint: z.url({ protocol: /^https$/, error: 'expected the https:// API server endpoint' }),
+      /** Base64 PEM of the cluster CA (`cluster.certificateAuthority.data`). */
+      certificateAuthorityData: z
+        .string()
+        .min(20)
+        .regex(/^[A-Za-z0-9+/=]+$/, 'expected base64 (cluster.certificateAuthority.data)'),
+      /** The EKS access policy associated with the lock function's role. */
+      accessPolicy: z
+        .string()
+        .regex(/^[A-Za-z0-9]{1,128}$/, 'expected an EKS access policy name, e.g. AmazonEKSEditPolicy')
+        .default('AmazonEKSEditPolicy'),
+      /** The namespaces the access is scoped to (Gloo's management namespace). */
+      namespaces: z
+        .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a namespace name'))
+        .min(1)
+        .default(['gloo-mesh']),
+    })
+    .optional(),
+});
+
+const MeshctlLockSchema = z.strictObject({
+  adapter: z.literal('meshctl'),
+  /** The executable (a path, or a name found on PATH). */
+  binary: z.string().min(1).max(1024).default('meshctl'),
+  /** The pinned meshctl version the AWS container image installs (a build argument). */
+  version: z
+    .string()
+    .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected a version like v2.6.7')
+    .optional(),
+  /** The command is killed after this many seconds. */
+  timeoutSeconds: z.number().int().min(1).max(600).default(60),
+  /** kubeconfig path outside AWS (default `$KUBECONFIG`); in AWS the function writes its own. */
+  kubeconfig: z.string().min(1).max(4096).optional(),
+  /** Per server id: its kube context, Redis address and (in AWS) EKS cluster. */
+  servers: z.record(z.string(), MeshctlServerSchema),
+});
+
+/** The lock adapter; `none` in write-to-all (no lock step at all). */
+const lockSchema = z.discriminatedUnion(
+  'adapter',
+  [z.strictObject({ adapter: z.literal('none') }), RedisKeyLockSchema, MeshctlLockSchema],
+  { error: 'expected lock.adapter "none", "redis-key" or "meshctl"' },
+);
+
+/** The two configuration modes the vendor documents (CI/CD pipeline configuration). */
+export const CONFIG_MODES = ['write-to-all', 'write-to-one'] as const;
 
 const redisCommon = {
   tls: z.boolean().default(false),
   /** Where the Redis AUTH credentials live (a Secrets Manager secret with `password` and optional `username`). */
   authSecret: secretRef.optional(),
-  lock: lockSchema,
   /** A planned promotion is refused when the target lags the primary by more than this many bytes. */
   maxLagBytes: z.number().int().nonnegative().default(1_048_576),
   /** Timeouts for Redis calls, so a frozen member fails fast. */
@@ -688,6 +779,7 @@ function crossFieldIssues(doc: unknown): RawIssue[] {
     out.push({ path: ['approvals', 'slack'], message: 'required when approval gates are configured' });
   if (t.dns?.provider?.kind === 'sandbox' && !t.sandbox?.controlUrl)
     out.push({ path: ['sandbox', 'controlUrl'], message: 'required when dns.provider.kind is "sandbox"' });
+  out.push(...modeIssues(t, servers));
   if (typeof t.verification?.quorum === 'number' && t.verification.quorum > 4)
     out.push({
       path: ['verification', 'quorum'],
@@ -827,8 +919,68 @@ function dnsSwitchIssues(dns: any, servers: any[]): RawIssue[] {
   return out;
 }
 
+/** Checks of the configuration mode against the lock adapter (see README "Configuration modes"). */
+// biome-ignore lint/suspicious/noExplicitAny: walks an unvalidated document defensively
+function modeIssues(t: Record<string, any>, servers: any[]): RawIssue[] {
+  const out: RawIssue[] = [];
+  const mode = t.configMode ?? 'write-to-all';
+  if (!(CONFIG_MODES as readonly string[]).includes(mode)) return out;
+  const adapter: unknown = t.lock?.adapter ?? 'none';
+  if (mode === 'write-to-all' && adapter !== 'none')
+    out.push({
+      path: ['lock', 'adapter'],
+      message: `${JSON.stringify(adapter)} is not allowed in write-to-all mode (configuration is written to every management cluster: there is no lock to move); expected "none", or set configMode to "write-to-one"`,
+    });
+  if (mode === 'write-to-one' && adapter === 'none')
+    out.push({
+      path: ['lock'],
+      message:
+        'write-to-one mode needs a lock adapter: expected { "adapter": "meshctl", ... } or { "adapter": "redis-key", ... }',
+    });
+  const gloo = servers.map((s) => (typeof s?.glooClusterName === 'string' ? s.glooClusterName : s?.id));
+  if (mode === 'write-to-one' && servers.length === 2 && typeof gloo[0] === 'string' && gloo[0] !== gloo[1])
+    out.push({
+      path: ['servers', 1, 'glooClusterName'],
+      message: `write-to-one mode needs the same glooClusterName (Gloo's common.cluster) on both servers, as the vendor requires; got ${JSON.stringify(gloo[1])}, server ${servers[0]?.id} has ${JSON.stringify(gloo[0])}`,
+    });
+  if (adapter === 'redis-key' && typeof t.lock?.valueFormat === 'string' && servers.length === 2) {
+    const [a, b] = [0, 1].map((i) =>
+      renderLockValue(t.lock.valueFormat, { id: servers[i]?.id, glooClusterName: gloo[i] }),
+    );
+    if (a === b)
+      out.push({
+        path: ['lock', 'valueFormat'],
+        message: `renders ${JSON.stringify(a)} for both servers, so the lock could not tell them apart; use {serverId} (the servers share glooClusterName)`,
+      });
+  }
+  if (adapter === 'meshctl' && t.lock?.servers && typeof t.lock.servers === 'object') {
+    const ids = servers.map((s) => s?.id);
+    for (const id of ids)
+      if (typeof id === 'string' && !(id in t.lock.servers))
+        out.push({
+          path: ['lock', 'servers', id],
+          message: `missing the meshctl settings of server ${id}: expected { "kubeContext": "..." }`,
+        });
+    for (const id of Object.keys(t.lock.servers))
+      if (!ids.includes(id))
+        out.push({
+          path: ['lock', 'servers', id],
+          message: `unknown server id "${id}" (expected one of ${ids.join(', ')})`,
+        });
+  }
+  return out;
+}
+
 function normName(n: string): string {
   return n.toLowerCase().replace(/\.$/, '');
+}
+
+/** Renders a redis-key lock value template for a server. `{cluster}` is the first release's `{serverId}`. */
+export function renderLockValue(template: string, server: { id: string; glooClusterName: string }): string {
+  return template
+    .replaceAll('{serverId}', server.id)
+    .replaceAll('{cluster}', server.id)
+    .replaceAll('{glooClusterName}', server.glooClusterName);
 }
 
 /** The whole topology file. */
@@ -837,6 +989,19 @@ export const TopologySchema = z
     /** A short name for this management plane, used in execution names and messages. */
     name: z.string().regex(/^[a-zA-Z0-9-]{1,40}$/, 'expected 1-40 letters, digits or "-"'),
     servers: z.array(ServerSchema).length(2, 'expected exactly two management servers (active/passive)'),
+    /**
+     * How Gloo configuration reaches the management plane (vendor: "CI/CD pipeline configuration").
+     * `write-to-all` (default, the vendor's recommendation): every management cluster gets the same
+     * config, failover has no lock step. `write-to-one`: only the active cluster gets it; the lock
+     * is moved (lock adapter) and the CI/CD pipeline must be pointed at the new cluster.
+     */
+    configMode: z
+      .enum(CONFIG_MODES, {
+        error: (i) => `expected "write-to-all" or "write-to-one", got ${JSON.stringify(i.input)}`,
+      })
+      .default('write-to-all'),
+    /** How the lock is moved in write-to-one mode; `none` (the default) in write-to-all. */
+    lock: lockSchema.default({ adapter: 'none' }),
     /** The id of the server that is active in normal operation; failback returns to it. */
     homeServer: serverId,
     redis: z.discriminatedUnion('kind', [ElastiCacheGlobalSchema, ReplicaOfSchema], {
@@ -957,10 +1122,42 @@ export function peerOf(t: Topology, id: string): Server {
   return t.servers.find((x) => x.id !== id)!;
 }
 
-/** The lock key, epoch key and value format after defaults. */
-export function lockSettings(t: Topology): { key: string; epochKey: string; valueFormat: string } {
-  const l = t.redis.lock;
-  return { key: l.key, epochKey: l.epochKey ?? `${l.key}:epoch`, valueFormat: l.valueFormat };
+/** The settings of a `redis-key` lock: key, epoch key, value template and TTL after defaults. */
+export interface RedisKeyLockSettings {
+  key: string;
+  epochKey: string;
+  valueFormat: string;
+  ttlSeconds?: number;
+  holders: { id: string; glooClusterName: string }[];
+}
+
+/** The redis-key lock settings, or null when the topology's lock adapter is not `redis-key`. */
+export function lockSettings(t: Topology): RedisKeyLockSettings | null {
+  const l = t.lock;
+  if (l.adapter !== 'redis-key') return null;
+  return {
+    key: l.key,
+    epochKey: l.epochKey ?? `${l.key}:epoch`,
+    valueFormat: l.valueFormat,
+    ...(l.ttlSeconds ? { ttlSeconds: l.ttlSeconds } : {}),
+    holders: t.servers.map((s) => ({ id: s.id, glooClusterName: s.glooClusterName })),
+  };
+}
+
+/** The meshctl settings of a server, with its `--redis-address` resolved (default: its region's member). */
+export function meshctlTarget(
+  t: Topology,
+  serverId: string,
+): { kubeContext: string; mgmtClusterName: string; redisAddress: string } {
+  const l = t.lock;
+  if (l.adapter !== 'meshctl') throw new InvalidTopology('lock.adapter is not "meshctl"');
+  const server = serverById(t, serverId);
+  const s = l.servers[serverId];
+  if (!s) throw new InvalidTopology(`lock.servers.${serverId}: missing the meshctl settings`);
+  const member = t.redis.members[server.region];
+  const redisAddress = s.redisAddress ?? member?.endpoint;
+  if (!redisAddress) throw new InvalidTopology(`lock.servers.${serverId}.redisAddress: missing`);
+  return { kubeContext: s.kubeContext, mgmtClusterName: server.glooClusterName, redisAddress };
 }
 
 /**

@@ -18,6 +18,7 @@ import type {
   Probes,
   RedisPromoter,
   RedisReprotector,
+  SwitchActive,
 } from './ports.ts';
 import type { PemSource } from './readiness.ts';
 import type { TlsCheck } from './tls-check.ts';
@@ -55,8 +56,20 @@ export interface Ports {
   /** The active-server signal (SSM parameters, webhook); absent: no signal is sent. */
   signal?: ActiveSignalPorts;
   promoter: RedisPromoter;
-  /** Opens the global lock on a region's Redis member. */
+  /** Opens the `redis-key` global lock on a region's Redis member (that adapter only). */
   lock(region: Region): Promise<LockHandle>;
+  /** The `meshctl` lock adapter (that adapter only). */
+  switchActive?: SwitchActive;
+  /**
+   * Whether the lock adapter can act for a server (meshctl: its kube context is configured); read
+   * by preflight. Absent: nothing to check.
+   */
+  lockReadiness?: (serverId: string) => Promise<{ ok: boolean; detail: string }>;
+  /**
+   * write-to-all: the value of a lock key a previous write-to-one run left on a region's Redis
+   * (null when absent). Read by preflight, which warns.
+   */
+  leftoverLock?: (region: Region) => Promise<{ key: string; value: string } | null>;
   dns: DnsPointer;
   /** Switches the relay name the way `dns.switch.mode` says. */
   dnsSwitch: DnsSwitch;

@@ -2,13 +2,14 @@
 import * as z from 'zod';
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
+import { meshctlReadiness } from '#lib/lock/from-topology.ts';
 import { netProbes } from '#lib/probes.ts';
 import { Run } from '#lib/state.ts';
 import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Topology } from '#lib/topology.ts';
 import { agentMetricsPort, pemPort } from '#lib/wire/agent-metrics.ts';
 import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
-import { redisLockPort } from '#lib/wire/lock.ts';
+import { leftoverLockPort, redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { clusterRegistryPort } from '#lib/wire/registry.ts';
 import { runRegistryPort } from '#lib/wire/runs.ts';
@@ -35,6 +36,8 @@ const wire = (t: Topology): PreflightPorts => ({
   lock: redisLockPort(t),
   dnsSwitch: dnsSwitchPort(t),
   dnsAnswers: dnsAnswersPort(t),
+  lockReadiness: meshctlReadiness(t),
+  leftoverLock: leftoverLockPort(t),
   registry: clusterRegistryPort(),
   runs: runRegistryPort(),
 });

@@ -16,7 +16,18 @@ import type { Ports, RunningRun } from '#lib/wiring.ts';
 
 /** The ports preflight reads. */
 export type PreflightPorts = ObservePorts &
-  Pick<Ports, 'clock' | 'runs' | 'probes' | 'agentMetrics' | 'registry' | 'tls' | 'pem'>;
+  Pick<
+    Ports,
+    | 'clock'
+    | 'runs'
+    | 'probes'
+    | 'agentMetrics'
+    | 'registry'
+    | 'tls'
+    | 'pem'
+    | 'lockReadiness'
+    | 'leftoverLock'
+  >;
 
 /** Preflight: see the module comment. */
 export async function preflight(run: Run, t: Topology, ports: PreflightPorts): Promise<Plan> {
@@ -38,12 +49,19 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
   const targetMember = seen.redis?.members.find((m) => m.region === target.region);
   const sourceMember = seen.redis?.members.find((m) => m.region === source.region);
   const redisPromoted = seen.redis?.primaryRegion === target.region;
-  const switched = redisPromoted && seen.lock?.holder === target.server && seen.dnsPointsTo === target.server;
+  const adapter = t.lock.adapter;
+  // redis-key: the lock must name the target too. meshctl: Gloo's key is not readable, so a re-run
+  // is never "already active": it goes on from the promotion (a no-op) and runs switch-active
+  // again, which sets the same state (harmless). write-to-all: there is no lock.
+  const switched =
+    redisPromoted &&
+    seen.dnsPointsTo === target.server &&
+    (adapter === 'none' || (adapter === 'redis-key' && seen.lock?.holder === target.server));
   // After an unplanned promotion the old primary may come back as a writable island whose lock
   // still names the old server: then the run is not done, it must fence it (promotion demotes it
   // where it can, switch-lock writes the lock there).
   const unfenced =
-    switched && sourceMember?.reachable === true && sourceMember.role === 'primary'
+    switched && adapter === 'redis-key' && sourceMember?.reachable === true && sourceMember.role === 'primary'
       ? await sourceLockHolder(run, ports)
       : null;
   const alreadyActive = switched && (unfenced === null || unfenced === target.server);
@@ -96,7 +114,10 @@ export async function preflight(run: Run, t: Topology, ports: PreflightPorts): P
     warnings.push(
       `the old primary in ${source.region} is back as a writable Redis whose lock names ${unfenced ?? 'nobody'}: this run fences it`,
     );
-  if (!seen.lock) warnings.push(`cannot read the global lock: ${seen.lockError}`);
+  await modeReadiness(run, t, ports, readiness, problems, warnings);
+  if (adapter !== 'redis-key') {
+    // no lock of ours to read
+  } else if (!seen.lock) warnings.push(`cannot read the global lock: ${seen.lockError}`);
   else if (seen.lock.holder !== source.server && seen.lock.holder !== target.server && !run.input.force.lock)
     problems.push(
       `the global lock is held by ${seen.lock.holder ?? 'nobody'}, neither ${source.server} nor ${target.server} (pass force.lock to take it)`,
@@ -199,6 +220,33 @@ export function controlPlaneWarning(
     ? 'DnsChangeFailed (nothing else changed: the outage goes on)'
     : 'HaltedAfterPromotion (Redis and lock moved, DNS not)';
   return `DNS switch route53-record: ChangeResourceRecordSets is a Route 53 control-plane call served from ${sourceRegion}, the region being left; if that region is out, the DNS step fails and the run ends ${end}. Use dns.switch.mode arc-routing-control or health-check-metric (data plane) to remove that dependency`;
+}
+
+/**
+ * The configuration mode against reality: in write-to-one the lock adapter must be able to act for
+ * the target (meshctl: its kube context is configured); in write-to-all a lock key left by an
+ * earlier write-to-one run is worth a warning (nothing uses it now).
+ */
+async function modeReadiness(
+  run: Run,
+  t: Topology,
+  ports: Pick<Ports, 'lockReadiness' | 'leftoverLock'>,
+  readiness: string[],
+  problems: string[],
+  warnings: string[],
+): Promise<void> {
+  if (t.configMode === 'write-to-one' && ports.lockReadiness) {
+    const r = await ports.lockReadiness(run.target.server);
+    if (r.ok) readiness.push(`lock adapter ${t.lock.adapter}: ${r.detail}`);
+    else problems.push(`lock adapter ${t.lock.adapter} cannot act for ${run.target.server}: ${r.detail}`);
+  }
+  if (t.configMode === 'write-to-all' && ports.leftoverLock) {
+    const left = await ports.leftoverLock(run.target.region).catch(() => null);
+    if (left)
+      warnings.push(
+        `write-to-all mode, but the lock key ${left.key} of an earlier write-to-one setup still exists in ${run.target.region} (value ${JSON.stringify(left.value.slice(0, 80))}): nothing uses it in this mode; remove it once no server runs write-to-one`,
+      );
+  }
 }
 
 /** The holder named by the lock in the source region's own Redis (null when unreadable or absent). */

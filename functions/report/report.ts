@@ -203,15 +203,7 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
       s.promotion,
       s.promotion ? `${s.promotion.state} (${s.promotion.mode}) ${s.promotion.detail}` : '',
     ),
-    row(
-      'switch-lock',
-      'lock',
-      ['SwitchGlobalLock'],
-      s.lock,
-      s.lock
-        ? `${s.lock.outcome}: ${s.lock.previousHolder ?? 'nobody'}@${s.lock.previousEpoch} -> ${s.lock.holder}@${s.lock.epoch}`
-        : '',
-    ),
+    row('switch-lock', 'lock', ['SwitchGlobalLock'], s.lock, s.lock ? lockSummary(s.lock) : ''),
     // The change, then (once agents are back) the read of where Route 53 has got to: the bar overlaps
     // the reconnection, as the propagation does.
     row(
@@ -254,6 +246,12 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
       before: `${before.lock.holder ?? 'nobody'} (epoch ${before.lock.epoch})`,
       after: `${seen.lock.holder ?? 'nobody'} (epoch ${seen.lock.epoch})`,
     });
+  if (s.lock?.adapter === 'meshctl' && s.lock.outcome === 'switched')
+    changed.push({
+      what: 'global lock (meshctl switch-active)',
+      before: "not readable (Gloo's own key)",
+      after: `${s.lock.holder} (${s.lock.command?.argv.slice(1).join(' ') ?? ''})`,
+    });
   if (before && seen.dnsPointsTo !== before.dnsPointsTo)
     changed.push({
       what: `DNS ${t.dns.recordName}`,
@@ -269,9 +267,10 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
     : undefined;
   switch (outcome.name) {
     case 'FailedOver':
-      nextActions.push(
-        `Point the CI/CD pipeline that applies Gloo configuration at ${target.server} (configuration is written to the active management cluster only).`,
-      );
+      if (t.configMode === 'write-to-one')
+        nextActions.push(
+          `Switch the CI/CD pipeline: point the pipeline that applies Gloo configuration at ${target.server} (write-to-one mode: configuration is written to the active management cluster only).`,
+        );
       nextActions.push(...redisFollowUp(run, s.promotion));
       break;
     case 'HaltedAfterPromotion':
@@ -279,6 +278,10 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
         `Redis in ${target.region} is primary but the switch did not finish (${err?.name ?? 'error'}: ${err?.message ?? ''}). Fix the cause and re-run the same ${run.direction} (or redrive this execution): promotion is a no-op on re-run and the remaining steps complete.`,
       );
       nextActions.push(...redisFollowUp(run, s.promotion));
+      if (t.configMode === 'write-to-one')
+        nextActions.push(
+          `Then switch the CI/CD pipeline: point the pipeline that applies Gloo configuration at ${target.server} (write-to-one mode).`,
+        );
       break;
     case 'ReconnectIncomplete': {
       const missing = s.reconnect?.missing ?? [];
@@ -481,4 +484,16 @@ function reportRow(startedAt: string, endedAt: string): StepRow {
     durationMs: Date.parse(endedAt) - Date.parse(startedAt),
     result: 'report written',
   };
+}
+
+/** One line for the switch-lock row: holder and epoch (redis-key), or the command and its exit (meshctl). */
+function lockSummary(l: LockResult): string {
+  if (l.adapter === 'meshctl') {
+    const c = l.command;
+    const out = (c?.stdout ?? '').trim().split('\n')[0]?.slice(0, 120) ?? '';
+    return l.outcome === 'would-switch'
+      ? `would run: ${c?.argv.join(' ') ?? 'meshctl'}`
+      : `${l.outcome} to ${l.holder} by meshctl (exit ${c?.exitCode}, ${c?.durationMs} ms)${out ? `: ${out}` : ''}`;
+  }
+  return `${l.outcome}: ${l.previousHolder ?? 'nobody'}@${l.previousEpoch} -> ${l.holder}@${l.epoch}`;
 }

@@ -1,5 +1,7 @@
 /**
- * Step 5, switch-lock: compare-and-set of the Gloo global lock from the source cluster to the
+ * Step 5, switch-lock (write-to-one mode only; absent from the workflow in write-to-all). With the
+ * `meshctl` adapter it runs the vendor's `switch-active`. With `redis-key`: compare-and-set of the
+ * Gloo global lock from the source server to the
  * target, on the target's (now writable) Redis, raising the fencing epoch. The epoch is raised above
  * what preflight read, so a promotion that lost the last writes can never make it go back.
  *
@@ -9,15 +11,99 @@
  * refuses writes instead of writing beside the new one (never two writers).
  */
 import { iso } from '#lib/clock.ts';
+import { InvalidInput, LockSwitchFailed } from '#lib/errors.ts';
+import { switchActiveArgs } from '#lib/lock/meshctl.ts';
 import type { LockSwitchResult } from '#lib/ports.ts';
 import type { LockResult, Plan, Run } from '#lib/state.ts';
+import { meshctlTarget, type Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
-/** The ports switch-lock uses. */
-export type SwitchLockPorts = Pick<Ports, 'lock' | 'clock'>;
+/** The ports switch-lock uses: the redis-key lock, or the meshctl runner. */
+export type SwitchLockPorts = Pick<Ports, 'lock' | 'clock' | 'switchActive'>;
 
-/** Switches the lock to `run.target.server`; replays are no-ops; another holder -> `LockHeldByOther`. */
-export async function switchLock(run: Run, plan: Plan, ports: SwitchLockPorts): Promise<LockResult> {
+/**
+ * Moves the lock to `run.target.server` through the topology's lock adapter. `redis-key`: replays
+ * are no-ops, another holder -> `LockHeldByOther`. `meshctl`: the vendor CLI; a non-zero exit or
+ * the timeout -> `LockSwitchFailed` with its stderr. `none` (write-to-all) has no lock step: the
+ * workflow has no such state, and a direct call is refused.
+ */
+export async function switchLock(
+  run: Run,
+  plan: Plan,
+  t: Topology,
+  ports: SwitchLockPorts,
+): Promise<LockResult> {
+  if (t.lock.adapter === 'meshctl') return switchWithMeshctl(run, t, ports);
+  if (t.lock.adapter === 'none')
+    throw new InvalidInput(
+      'configMode is write-to-all (lock.adapter "none"): there is no lock to switch, and the workflow has no lock step',
+    );
+  return switchRedisKey(run, plan, ports);
+}
+
+/** The `meshctl` adapter: `meshctl experimental switch-active` for the target server. */
+async function switchWithMeshctl(
+  run: Run,
+  t: Topology,
+  ports: Pick<Ports, 'clock' | 'switchActive'>,
+): Promise<LockResult> {
+  const startedAt = iso(ports.clock);
+  const req = meshctlTarget(t, run.target.server);
+  const base = {
+    adapter: 'meshctl' as const,
+    previousHolder: null,
+    previousEpoch: 0,
+    holder: run.target.server,
+    epoch: 0,
+    sourceFence: 'skipped' as const,
+  };
+  if (run.input.dryRun)
+    return {
+      ...base,
+      startedAt,
+      endedAt: iso(ports.clock),
+      outcome: 'would-switch',
+      command: {
+        argv: ['meshctl', ...switchActiveArgs(req)],
+        exitCode: null,
+        signal: null,
+        timedOut: false,
+        stdout: '',
+        stderr: '',
+        durationMs: 0,
+      },
+      sourceFenceDetail: 'dry run: meshctl not run',
+    };
+  if (!ports.switchActive) throw new InvalidInput('lock.adapter is "meshctl" but no meshctl runner is wired');
+  const res = await ports.switchActive.run(req);
+  if (res.exitCode !== 0 || res.timedOut) {
+    const timeout = t.lock.adapter === 'meshctl' ? t.lock.timeoutSeconds : 0;
+    const why = res.timedOut
+      ? `was killed at its ${timeout} s timeout (lock.timeoutSeconds)`
+      : res.exitCode === null
+        ? 'did not run'
+        : `exited with code ${res.exitCode}`;
+    throw new LockSwitchFailed(
+      `meshctl experimental switch-active for ${run.target.server} (--kubecontext ${req.kubeContext}) ${why}: ${res.stderr.trim().slice(0, 1500) || '(no stderr)'}`,
+      { command: res },
+    );
+  }
+  return {
+    ...base,
+    startedAt,
+    endedAt: iso(ports.clock),
+    outcome: 'switched',
+    command: res,
+    sourceFenceDetail: 'meshctl switches the lock where --redis-address points; the source is not written',
+  };
+}
+
+/** The `redis-key` adapter: Lua compare-and-set with a fencing epoch, then fence the source. */
+async function switchRedisKey(
+  run: Run,
+  plan: Plan,
+  ports: Pick<Ports, 'lock' | 'clock'>,
+): Promise<LockResult> {
   const startedAt = iso(ports.clock);
   const h = await ports.lock(run.target.region);
   try {
@@ -34,6 +120,7 @@ export async function switchLock(run: Run, plan: Plan, ports: SwitchLockPorts): 
     return {
       startedAt,
       endedAt: iso(ports.clock),
+      adapter: 'redis-key',
       outcome: res.outcome,
       previousHolder: res.previous.holder,
       previousEpoch: res.previous.epoch,

@@ -7,7 +7,7 @@
  * runs the reprotect workflow (its Redis follows the survivor again) and the mirrored failback.
  */
 import './quiet.ts';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,7 @@ import { runReprotect } from '#local/reprotect-runner.ts';
 import { sandboxPorts } from '#local/sandbox/ports.ts';
 import { defaultOrder } from '#workflows/definition.ts';
 import { startLocalApprovals } from './approvals-local.ts';
+import { type Monitor, startMonitor, writesOf } from './monitor.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
 import { ARC_ENDPOINT_REGIONS } from './sandbox/arc-cluster.ts';
 import {
@@ -55,6 +56,15 @@ export interface DrillOptions {
   metrics?: SandboxMetricsSource;
   /** The servers' health check (default http). */
   health?: 'http' | 'tcp';
+  /**
+   * The configuration mode (default `write-to-all`, the vendor's recommendation and the shape of
+   * its AWS HA demo: one common.cluster on both servers, each on its own region's Redis member).
+   */
+  mode?: 'write-to-all' | 'write-to-one';
+  /** write-to-one: the lock adapter (default `meshctl`, the vendor's command). */
+  lock?: 'meshctl' | 'redis-key';
+  /** The topology's `lock` section as given (e.g. calibrate's snippet); implies write-to-one. */
+  lockSection?: Record<string, unknown>;
 }
 
 /** One workflow run of the drill. */
@@ -81,6 +91,12 @@ export interface DrillReport {
   rto: Record<string, number>;
   checks: { name: string; ok: boolean; detail: string }[];
   timeline: { tMs: number; event: string }[];
+  mode: 'write-to-all' | 'write-to-one';
+  lock: 'none' | 'meshctl' | 'redis-key';
+  /** Keys written on either Redis during the workflow runs (MONITOR), by key: count of writes. */
+  keysWritten: Record<string, number>;
+  /** The fake meshctl's recorded argv (meshctl adapter). */
+  meshctlCalls: string[][];
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -102,8 +118,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     out(`  ${ok ? 'ok  ' : 'FAIL'}  ${name}: ${detail}`);
   };
 
+  const mode = o.lockSection ? 'write-to-one' : (o.mode ?? 'write-to-all');
+  const lockKind =
+    mode === 'write-to-all'
+      ? 'none'
+      : ((o.lockSection?.adapter as 'meshctl' | 'redis-key' | undefined) ?? o.lock ?? 'meshctl');
   out(
-    `Gloo management-plane failover drill (scenario: ${o.scenario}, ${o.agents} agents${o.dryRun ? ', dry run' : ''}${o.failback ? ', then failback' : ''})`,
+    `Gloo management-plane failover drill (scenario: ${o.scenario}, ${o.agents} agents, ${mode}${lockKind === 'none' ? '' : `, lock ${lockKind}`}${o.dryRun ? ', dry run' : ''}${o.failback ? ', then failback' : ''})`,
   );
   out('');
   const dnsMode = o.dns ?? 'route53-record';
@@ -112,10 +133,16 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     dnsMode,
     ...(o.metrics ? { metricsSource: o.metrics } : {}),
     ...(o.health ? { healthCheck: o.health } : {}),
+    configMode: mode,
+    ...(lockKind !== 'none' ? { lockAdapter: lockKind } : {}),
+    ...(o.lockSection ? { lock: o.lockSection } : {}),
   });
+  const monitors: Monitor[] = [];
+  const keysWritten: Record<string, number> = {};
   const sandboxStartMs = sb.startupMs;
   const runs: DrillRun[] = [];
   const rto: Record<string, number> = {};
+  const meshctlCalls: string[][] = [];
   try {
     const [regionA, regionB] = sb.regionNames;
     const [clusterA, clusterB] = sb.clusters;
@@ -133,10 +160,16 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     }
     // As in AWS, where the health probe records the clusters on each server: wait for the first record.
     await waitForLastSeen(ports, clusterA, o.agents);
-    const before = await lockOn(sb, regionA);
+    const glooNames = topology.servers.map((s) => s.glooClusterName).join(' / ');
+    const before =
+      mode === 'write-to-one' ? await lockOn(sb, regionA) : { holder: null, epoch: 0, rawValue: null };
     mark(
-      `global lock: ${before.holder} (epoch ${before.epoch}); Redis primary ${regionA}, replica ${regionB}`,
+      mode === 'write-to-one'
+        ? `write-to-one (common.cluster ${glooNames}): Gloo's global lock ${before.rawValue} (epoch ${before.epoch}); lock adapter ${lockKind}; Redis primary ${regionA}, replica ${regionB}`
+        : `write-to-all (common.cluster ${glooNames}): no global lock; each server writes while its own Redis member is primary; Redis primary ${regionA}, replica ${regionB}`,
     );
+    // Every command either Redis processes from here on (MONITOR): which keys did the run write?
+    for (const r of sb.regionNames) monitors.push(await startMonitor(sb.regions[r].redis.endpoint));
 
     // 1. The outage (or blip), and the alarm it raises.
     const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
@@ -191,6 +224,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       mark(
         `signal: webhook got HTTP POST ${w.body} (signature ${w.signatureValid ? 'valid' : 'INVALID'}, answered ${w.status})`,
       );
+    await Promise.all(monitors.map((m) => m.stop()));
+    Object.assign(keysWritten, writtenKeys(monitors));
 
     // 3. Did it converge?
     out('');
@@ -199,6 +234,10 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     // and the run must halt where the warning said (DNS first: DnsChangeFailed; else after the promotion).
     const predictedHalt = o.scenario === 'control-plane-down' && dnsMode === 'route53-record' && !o.dryRun;
     const expectSwitch = o.scenario !== 'blip' && !o.dryRun && !predictedHalt;
+    lockWriteChecks(sb, mode, lockKind, keysWritten, check, {
+      target: decision.targetServer,
+      expectCall: expectSwitch,
+    });
     const expectedEnd =
       o.scenario === 'blip'
         ? 'OutageNotConfirmed'
@@ -241,11 +280,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         .then(() => performance.now())
         .catch(() => null);
       if (tAgents) rto.totalMs = Math.round(tAgents - tKill);
-      await convergenceChecks(sb, { cluster: clusterB, region: regionB }, before.epoch, check);
+      await convergenceChecks(sb, mode, { cluster: clusterB, region: regionB }, before.epoch, check);
     } else if (!predictedHalt) {
       if (o.scenario === 'blip') await sb.agents.waitAllOn(clusterA, 30_000).catch(() => 0);
       await unchangedChecks(
         sb,
+        mode,
         { cluster: clusterA, region: o.scenario === 'blip' ? regionA : regionB },
         before,
         regionA,
@@ -283,7 +323,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
         rp.endState === 'Reprotected' || rp.endState === 'AlreadyProtected',
         `${rp.endState} (expected Reprotected, or AlreadyProtected after a planned failover)`,
       );
-      const lockNow = await lockOn(sb, regionB);
+      const lockNow = mode === 'write-to-one' ? await lockOn(sb, regionB) : { epoch: 0 };
       const fb = await runOne(
         topology,
         ports,
@@ -303,11 +343,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       out('Checks');
       check('failback outcome', fb.run.endState === 'FailedOver', `${fb.run.endState} (expected FailedOver)`);
       await sb.agents.waitAllOn(clusterA, 30_000).catch(() => 0);
-      await convergenceChecks(sb, { cluster: clusterA, region: regionA }, lockNow.epoch, check);
+      await convergenceChecks(sb, mode, { cluster: clusterA, region: regionA }, lockNow.epoch, check);
     }
 
     printTables(runs, rto, out);
   } finally {
+    await Promise.all(monitors.map((m) => m.stop()));
+    meshctlCalls.push(...sb.meshctl.calls());
     await sb.stop();
   }
   const problems = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
@@ -328,7 +370,69 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     rto,
     checks,
     timeline,
+    mode,
+    lock: lockKind,
+    keysWritten,
+    meshctlCalls,
   };
+}
+
+/** Keys written on either Redis while the monitors ran, with how many writes each (Lua writes included). */
+function writtenKeys(monitors: Monitor[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of monitors) for (const w of writesOf(m.commands)) out[w.key] = (out[w.key] ?? 0) + 1;
+  return out;
+}
+
+/**
+ * What the run wrote to the lock (Redis MONITOR on both members): nothing in write-to-all; in
+ * write-to-one the lock key, and with meshctl exactly the vendor's documented command line.
+ */
+function lockWriteChecks(
+  sb: Sandbox,
+  mode: 'write-to-all' | 'write-to-one',
+  lock: string,
+  keys: Record<string, number>,
+  check: (name: string, ok: boolean, detail: string) => void,
+  o: { target: string; expectCall: boolean },
+): void {
+  const lockKeys = Object.keys(keys).filter((k) => k === sb.lockFormat.key || k === sb.lockFormat.epochKey);
+  const others = Object.keys(keys).filter((k) => !lockKeys.includes(k));
+  const summary = `${others.length} other keys written (${others.slice(0, 4).join(', ')}${others.length > 4 ? ', ...' : ''})`;
+  if (mode === 'write-to-all')
+    check(
+      'Redis MONITOR: no lock write',
+      lockKeys.length === 0,
+      lockKeys.length
+        ? `lock keys written: ${lockKeys.join(', ')}`
+        : `no write to ${sb.lockFormat.key}; ${summary}`,
+    );
+  else if (o.expectCall)
+    check(
+      'Redis MONITOR: lock written',
+      keys[sb.lockFormat.key] !== undefined,
+      `${sb.lockFormat.key} written ${keys[sb.lockFormat.key] ?? 0}x by the ${lock} adapter; ${summary}`,
+    );
+  if (lock === 'meshctl' && o.expectCall) {
+    const server = sb.topology.servers.find((s) => s.id === o.target)!;
+    const want = [
+      'meshctl',
+      'experimental',
+      'switch-active',
+      '--kubecontext',
+      `ctx-${server.id}`,
+      '--mgmt-cluster-name',
+      server.glooClusterName,
+      '--redis-address',
+      sb.regions[server.region].redis.endpoint,
+    ];
+    const calls = sb.meshctl.calls();
+    check(
+      'meshctl argv (documented command line)',
+      calls.length === 1 && JSON.stringify(calls[0]) === JSON.stringify(want),
+      calls.map((c) => c.join(' ')).join(' | ') || 'meshctl was not called',
+    );
+  }
 }
 
 /**
@@ -487,7 +591,7 @@ function describeEvent(e: TimelineEvent, mark: (s: string) => void): void {
     const o = e.output as StepOutputs;
     const summary: Record<string, () => string> = {
       RunPreflight: () =>
-        `plan: lock ${o.plan?.before?.lock?.holder}@${o.plan?.before?.lock?.epoch}, Redis primary ${o.plan?.before?.redisPrimary ?? 'unknown (a member does not answer)'}, DNS -> ${o.plan?.before?.dnsPointsTo}; ${o.plan?.expectedClusters?.count} expected agents`,
+        `plan: lock ${o.plan?.before?.lock ? `${o.plan.before.lock.holder}@${o.plan.before.lock.epoch}` : 'none (write-to-all) or not readable'}, Redis primary ${o.plan?.before?.redisPrimary ?? 'unknown (a member does not answer)'}, DNS -> ${o.plan?.before?.dnsPointsTo}; ${o.plan?.expectedClusters?.count} expected agents`,
       VerifySourceOutage: () =>
         `confirmed by ${o.verify?.votes}/${o.verify?.signals?.length} signals (quorum ${o.verify?.quorum})`,
       VerifyTargetRecovered: () =>
@@ -495,7 +599,9 @@ function describeEvent(e: TimelineEvent, mark: (s: string) => void): void {
       StartRedisPromotion: () => `${o.promotion?.state} (${o.promotion?.mode}): ${o.promotion?.detail}`,
       PollRedisPromotion: () => `${o.promotion?.state}: ${o.promotion?.detail}`,
       SwitchGlobalLock: () =>
-        `${o.lock?.outcome}: ${o.lock?.previousHolder}@${o.lock?.previousEpoch} -> ${o.lock?.holder}@${o.lock?.epoch}`,
+        o.lock?.adapter === 'meshctl'
+          ? `${o.lock.outcome} by ${o.lock.command?.argv.join(' ')} (exit ${o.lock.command?.exitCode}, ${o.lock.command?.durationMs} ms): ${o.lock.command?.stdout.trim()}`
+          : `${o.lock?.outcome}: ${o.lock?.previousHolder}@${o.lock?.previousEpoch} -> ${o.lock?.holder}@${o.lock?.epoch}`,
       RepointDns: () =>
         `${o.dns?.outcome} (${o.dns?.mode}): ${o.dns?.detail} [${o.dns?.status}]${o.dns?.warnings?.length ? `; ${o.dns.warnings.join('; ')}` : ''}`,
       RecordDnsChangeStatus: () => `${o.dns?.status}: ${o.dns?.confirmedBy?.join('; ')}`,
@@ -513,7 +619,7 @@ function rtoOf(result: LocalRunResult, report: RunReport | null): Record<string,
   const row = (step: string) => report?.steps.find((s) => s.step === step)?.durationMs ?? 0;
   out.verificationMs = row('verify-outage');
   out.promotionMs = row('promote-redis');
-  out.lockMs = row('switch-lock');
+  if (report?.steps.some((s) => s.step === 'switch-lock')) out.lockMs = row('switch-lock');
   out.dnsMs = row('repoint-dns');
   out.reconnectionMs = row('confirm-reconnect');
   return out;
@@ -541,16 +647,19 @@ async function lockOn(sb: Sandbox, region: Region) {
 
 async function convergenceChecks(
   sb: Sandbox,
+  mode: 'write-to-all' | 'write-to-one',
   target: { cluster: string; region: Region },
   epochBefore: number,
   check: (name: string, ok: boolean, detail: string) => void,
 ): Promise<void> {
   const lock = await lockOn(sb, target.region);
-  check(
-    'global lock',
-    lock.holder === target.cluster && lock.epoch > epochBefore,
-    `${lock.holder} at epoch ${lock.epoch} (was ${epochBefore})`,
-  );
+  if (mode === 'write-to-one')
+    check(
+      'global lock',
+      lock.holder === target.cluster && lock.epoch > epochBefore,
+      `${lock.rawValue} (${lock.holder}) at epoch ${lock.epoch} (was ${epochBefore})`,
+    );
+  else check('global lock', lock.rawValue === null, 'none (write-to-all)');
   const redis = await new ReplicaOfPromoter({
     members: Object.fromEntries(sb.regionNames.map((r) => [r, sb.regions[r].redis.endpoint])),
     maxLagBytes: 1 << 20,
@@ -580,6 +689,7 @@ async function convergenceChecks(
 
 async function unchangedChecks(
   sb: Sandbox,
+  mode: 'write-to-all' | 'write-to-one',
   home: { cluster: string; region: Region },
   before: { holder: string | null; epoch: number },
   homeRegion: Region,
@@ -587,11 +697,12 @@ async function unchangedChecks(
   agentsBack: boolean,
 ): Promise<void> {
   const lock = await lockOn(sb, home.region).catch(() => null);
-  check(
-    'global lock unchanged',
-    lock?.holder === before.holder && lock.epoch === before.epoch,
-    `${lock?.holder} at epoch ${lock?.epoch}`,
-  );
+  if (mode === 'write-to-one')
+    check(
+      'global lock unchanged',
+      lock?.holder === before.holder && lock.epoch === before.epoch,
+      `${lock?.holder} at epoch ${lock?.epoch}`,
+    );
   const served = sb.dns.served();
   check(
     'DNS unchanged',
@@ -667,6 +778,15 @@ export function drillPage(d: DrillReport): string {
   });
 }
 
+/** A `lock` section from a file: the snippet calibrate prints (`{"configMode": ..., "lock": {...}}`) or the bare object. */
+function readLockFile(path: string): Record<string, unknown> {
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  const lock = (doc.lock ?? doc) as Record<string, unknown>;
+  if (typeof lock !== 'object' || !lock || typeof lock.adapter !== 'string')
+    throw new Error(`--lock-file ${path}: expected a "lock" object with an "adapter"`);
+  return lock;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -681,12 +801,15 @@ async function main(): Promise<void> {
       approve: { type: 'string' },
       metrics: { type: 'string' },
       health: { type: 'string' },
+      mode: { type: 'string', default: 'write-to-all' },
+      lock: { type: 'string' },
+      'lock-file': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run drill -- [--failback] [--agents N] [--dry-run] [--scenario outage|blip|control-plane-down] [--dns route53-record|arc-routing-control|health-check-metric] [--kill-arc-endpoints REGION,...] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE] [--html FILE]\n',
+      'usage: npm run drill -- [--mode write-to-all|write-to-one] [--lock meshctl|redis-key] [--lock-file FILE] [--failback] [--agents N] [--dry-run] [--scenario outage|blip|control-plane-down] [--dns route53-record|arc-routing-control|health-check-metric] [--kill-arc-endpoints REGION,...] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE] [--html FILE]\n',
     );
     return;
   }
@@ -709,9 +832,19 @@ async function main(): Promise<void> {
     throw new Error(`--metrics: expected scrape, headless or prometheus, got ${values.metrics}`);
   if (values.health !== undefined && !['http', 'tcp'].includes(values.health))
     throw new Error(`--health: expected http or tcp, got ${values.health}`);
+  if (values.mode !== 'write-to-all' && values.mode !== 'write-to-one')
+    throw new Error(`--mode: expected write-to-all or write-to-one, got ${values.mode}`);
+  if (values.lock !== undefined && values.lock !== 'meshctl' && values.lock !== 'redis-key')
+    throw new Error(`--lock: expected meshctl or redis-key, got ${values.lock}`);
+  if (values.lock !== undefined && values.mode === 'write-to-all')
+    throw new Error('--lock: write-to-all mode has no lock (no lock adapter); add --mode write-to-one');
+  const lockSection = values['lock-file'] ? readLockFile(values['lock-file']) : undefined;
   const report = await runDrill({
     ...(values.metrics ? { metrics: values.metrics as SandboxMetricsSource } : {}),
     ...(values.health ? { health: values.health as 'http' | 'tcp' } : {}),
+    mode: values.mode,
+    ...(values.lock ? { lock: values.lock as 'meshctl' | 'redis-key' } : {}),
+    ...(lockSection ? { lockSection } : {}),
     agents,
     scenario: values.scenario as DrillOptions['scenario'],
     dns: values.dns as DnsMode,

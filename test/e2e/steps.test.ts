@@ -53,14 +53,14 @@ describe('steps on the sandbox, one at a time', () => {
     expect(p2.state).toBe('noop');
     expect(await pollPromotion(run, p2, w.ports)).toBe(p2);
 
-    const l1 = await switchLock(run, plan, w.ports);
+    const l1 = await switchLock(run, plan, w.t, w.ports);
     expect(l1).toMatchObject({
       outcome: 'switched',
       previousHolder: 'mgmt-east',
       holder: 'mgmt-west',
       epoch: plan.before.lock!.epoch + 1,
     });
-    const l2 = await switchLock(run, plan, w.ports);
+    const l2 = await switchLock(run, plan, w.t, w.ports);
     expect(l2).toMatchObject({ outcome: 'already-held', epoch: l1.epoch });
 
     const d1 = await repointDns(run, w.t, w.ports);
@@ -110,7 +110,7 @@ describe('steps on the sandbox, one at a time', () => {
     const before = await snapshot(w);
     const plan = await preflight(run, w.t, w.ports);
     expect((await startPromotion(run, w.ports)).state).toBe('would-promote');
-    expect((await switchLock(run, plan, w.ports)).outcome).toBe('would-switch');
+    expect((await switchLock(run, plan, w.t, w.ports)).outcome).toBe('would-switch');
     expect((await repointDns(run, w.t, w.ports)).outcome).toBe('would-change');
     expect(await snapshot(w)).toEqual(before);
   });

@@ -25,7 +25,7 @@ import { createHandler as verifyRecovered } from '#functions/verify-recovered/ha
 import { InMemoryApprovalStore } from '#lib/approvals/memory-store.ts';
 import { ManualClock } from '#lib/clock.ts';
 import { FailoverError, isNamed } from '#lib/errors.ts';
-import { loadTopology, parseTopology } from '#lib/topology.ts';
+import { parseTopology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import {
   clickPayload,
@@ -40,7 +40,12 @@ import {
   TOPOLOGY_FILE,
 } from '#test/approvals/support.ts';
 
-const t = loadTopology(TOPOLOGY_FILE);
+// write-to-one with a redis-key lock, so that every step (switch-lock included) has work to refuse
+const t = parseTopology({
+  ...(JSON.parse(readFileSync(TOPOLOGY_FILE, 'utf8')) as object),
+  configMode: 'write-to-one',
+  lock: { adapter: 'redis-key', valueFormat: '{serverId}' },
+});
 const MB = 'x'.repeat(1_048_576);
 const ctx = { awsRequestId: 'bad-input', functionName: 'bad-input' } as Context;
 
@@ -478,8 +483,8 @@ describe('parseTopology refuses hostile topologies, naming the field', () => {
     ],
     [
       'a 1 MB lock key',
-      (d) => ({ ...d, redis: { ...(d.redis as object), lock: { key: MB } } }),
-      /redis\.lock\.key/,
+      (d) => ({ ...d, configMode: 'write-to-one', lock: { adapter: 'redis-key', key: MB } }),
+      /lock\.key/,
     ],
   ];
   it.each(cases)('%s', (_, mutate, field) => {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { PromotionFailed } from '#lib/errors.ts';
 import type { DnsRecord, PromotionStatus } from '#lib/ports.ts';
 import { withRedis } from '#lib/redis/connect.ts';
+import { formatLockValue } from '#lib/redis/lock.ts';
 import type { Ports } from '#lib/wiring.ts';
 import {
   caughtError,
@@ -120,7 +121,7 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
           StartRedisPromotion: async (p) => {
             const out = await promote(p);
             await withRedis(w.sb.regions[b].redis.endpoint, {}, (r) =>
-              r.set(w.sb.lockFormat.key, 'mgmt-south'),
+              r.set(w.sb.lockFormat.key, formatLockValue(w.sb.lockFormat, 'mgmt-south')),
             );
             return out;
           },

@@ -22,35 +22,54 @@ import {
 // Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
 describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
   describe('regional outage', () => {
-    it('fails over and converges: Redis, lock (epoch +1), DNS and every agent on the new server', async (ctx) => {
-      // prepare
-      const w = await faultWorld(ctx);
-      const [a, b] = w.sb.regionNames;
-      const [east, west] = w.sb.clusters;
-      const before = await systemState(w);
-      const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
-        w.sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
-          if (ev.detail.state.value === 'ALARM') resolve(ev);
-        }),
-      );
-      // act: the region dies; its alarm fires; the trigger's mapping starts the run
-      await w.sb.killRegion(a);
-      const decision = decide(await alarm, w.t);
-      if (!decision.start) throw new Error(decision.reason);
-      const res = await runFailover(w, { input: decision.input, targetServer: decision.targetServer });
-      // assess
-      expectEnd(res, 'FailedOver');
-      const after = await systemState(w);
-      expect(after).toEqual({
-        roles: { [a]: 'unreachable', [b]: 'primary' },
-        locks: { [a]: null, [b]: { holder: west, epoch: before.locks[a]!.epoch + 1 } },
-        dns: [w.t.dns.values[west]],
+    // Every mode where the lock applies (Gloo docs, "CI/CD pipeline configuration"): write-to-one
+    // with either lock adapter moves the lock (epoch +1); write-to-all has no lock at all.
+    const modes = [
+      {
+        name: 'write-to-one, redis-key lock',
+        opts: { configMode: 'write-to-one', lockAdapter: 'redis-key' },
+      },
+      { name: 'write-to-one, meshctl lock', opts: { configMode: 'write-to-one', lockAdapter: 'meshctl' } },
+      { name: 'write-to-all, no lock', opts: { configMode: 'write-to-all' } },
+    ] as const;
+    for (const mode of modes)
+      it(`fails over and converges (${mode.name}): Redis, lock, DNS and every agent on the new server`, async (ctx) => {
+        // prepare
+        const w = await faultWorld(ctx, mode.opts);
+        const [a, b] = w.sb.regionNames;
+        const [east, west] = w.sb.clusters;
+        const writeToOne = mode.opts.configMode === 'write-to-one';
+        const before = await systemState(w);
+        const alarm = new Promise<AlarmStateChangeEvent>((resolve) =>
+          w.sb.events.on('alarm', (ev: AlarmStateChangeEvent) => {
+            if (ev.detail.state.value === 'ALARM') resolve(ev);
+          }),
+        );
+        // act: the region dies; its alarm fires; the trigger's mapping starts the run
+        await w.sb.killRegion(a);
+        const decision = decide(await alarm, w.t);
+        if (!decision.start) throw new Error(decision.reason);
+        const res = await runFailover(w, { input: decision.input, targetServer: decision.targetServer });
+        // assess
+        expectEnd(res, 'FailedOver');
+        expect(statesEntered(res).includes('SwitchGlobalLock')).toBe(writeToOne);
+        const after = await systemState(w);
+        expect(after).toEqual({
+          roles: { [a]: 'unreachable', [b]: 'primary' },
+          locks: {
+            [a]: null,
+            [b]: writeToOne
+              ? { holder: west, epoch: before.locks[a]!.epoch + 1 }
+              : { holder: null, epoch: 0 },
+          },
+          dns: [w.t.dns.values[west]],
+        });
+        expect(before.locks[a]).toEqual(writeToOne ? { holder: east, epoch: 1 } : { holder: null, epoch: 0 });
+        await expectAgentsOn(w, west);
+        expect(w.sb.regions[b].server.holdsLock).toBe(true);
+        expect(reportOf(res).nextActions.some((n) => /Switch the CI\/CD pipeline/.test(n))).toBe(writeToOne);
+        expectInvariants(w);
       });
-      expect(before.locks[a]).toEqual({ holder: east, epoch: 1 });
-      await expectAgentsOn(w, west);
-      expect(w.sb.regions[b].server.holdsLock).toBe(true);
-      expectInvariants(w);
-    });
   });
 
   describe('transient blip (shorter than verification)', () => {

@@ -101,6 +101,12 @@ export async function faultWorld(
   const t: Topology = {
     ...base,
     verification: { ...base.verification, probeTimeoutMs: FAULT_PROBE_TIMEOUT_MS },
+    // As FAST: a live member must never read as down on a loaded machine (sandbox default 500 ms).
+    redis: {
+      ...base.redis,
+      connectTimeoutMs: Math.max(base.redis.connectTimeoutMs, FAST.connectTimeoutMs!),
+      commandTimeoutMs: Math.max(base.redis.commandTimeoutMs, FAST.commandTimeoutMs!),
+    },
   };
   warmUp(t);
   const ports = sandboxPorts(t);

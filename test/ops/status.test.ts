@@ -57,13 +57,13 @@ describe('npm run status on the sandbox', () => {
     const after = await status(sb);
     // assess
     expect(before.code, before.text).toBe(0);
-    expect(before.text).toContain(`${east} (us-east-1, home, common.cluster ${east}): ACTIVE`);
+    expect(before.text).toContain(`${east} (us-east-1, home, common.cluster mgmt-cluster): ACTIVE`);
     expect(before.text).toMatch(new RegExp(`${west} \\(us-west-2.*\\): passive\\n  lock +${east} @ epoch 1`));
     expect(before.text).toContain('3 connected, 3 warmed');
     expect(before.text).toContain(`CONSISTENT: ${east} is active`);
     expect(run.endState).toBe('FailedOver');
     expect(after.code, after.text).toBe(0);
-    expect(after.text).toContain(`${west} (us-west-2, common.cluster ${west}): ACTIVE`);
+    expect(after.text).toContain(`${west} (us-west-2, common.cluster mgmt-cluster): ACTIVE`);
     expect(after.text).toContain(`-> ${west}`);
     expect(after.text).toContain(`CONSISTENT: ${west} is active`);
     expect(after.text).toMatch(/ready +yes: could take over now/);

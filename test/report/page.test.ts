@@ -34,6 +34,9 @@ beforeAll(async () => {
       'chromium is not installed: run `node test/support/ensure-chromium.ts` as root, or `apt-get install chromium`, or set CHROMIUM_PATH',
     );
   drill = await runDrill({
+    // write-to-one with a redis-key lock: the page then has a lock to show before and after
+    mode: 'write-to-one',
+    lock: 'redis-key',
     agents: 3,
     scenario: 'outage',
     failback: false,

@@ -19,11 +19,9 @@ describe('topology', () => {
   it('accepts the example file and applies defaults', () => {
     const t = loadTopology('infra/topology.example.json');
     expect(t.servers.map((s) => s.id)).toEqual(['mgmt-east', 'mgmt-west']);
-    expect(lockSettings(t)).toEqual({
-      key: '{gloo-mesh}:global-lock',
-      epochKey: '{gloo-mesh}:global-lock:epoch',
-      valueFormat: '{cluster}',
-    });
+    expect(t.configMode).toBe('write-to-all');
+    expect(t.lock).toEqual({ adapter: 'none' });
+    expect(lockSettings(t)).toBeNull();
     expect(t.reconnection.minFraction).toBe(1);
   });
 
@@ -119,12 +117,13 @@ describe('topology', () => {
     );
   });
 
-  it('rejects unknown fields, a lock format without {cluster}, and a bad redis kind', () => {
+  it('rejects unknown fields, a lock value template without a placeholder, and a bad redis kind', () => {
     const doc = example();
     doc.servers[0].relayPort = 9900;
-    doc.redis.lock.valueFormat = 'active';
+    doc.configMode = 'write-to-one';
+    doc.lock = { adapter: 'redis-key', valueFormat: 'active' };
     const paths = issuesOf(doc).map((i) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(['servers[0]', 'redis.lock.valueFormat']));
+    expect(paths).toEqual(expect.arrayContaining(['servers[0]', 'lock.valueFormat']));
     const doc2 = example();
     doc2.redis.kind = 'memcached';
     expect(issuesOf(doc2)[0]?.message).toMatch(/elasticache-global|replicaof/);

@@ -105,23 +105,30 @@ describe('workflow definition', () => {
   };
 
   it('overlaps a failover (DNS first, then the promotion, then the lock) and keeps a failback strict; the lock always moves after the promotion', () => {
-    // prepare
-    const withDnsGate = workflowFor(
-      { ...t, approvals: { ...t.approvals, gates: ['before-dns'] } },
-      { direction: 'failover', targetServer: 'mgmt-west' },
-      functions,
-    );
+    // prepare: write-to-one (the lock step exists) and the example's write-to-all (it does not)
+    const one = loadTopology('infra/topology.write-to-one.example.json');
+    const route = (direction: 'failover' | 'failback', gates = one.approvals.gates) =>
+      workflowFor(
+        { ...one, approvals: { ...one.approvals, gates } },
+        { direction, targetServer: direction === 'failover' ? 'mgmt-west' : 'mgmt-east' },
+        functions,
+      );
+    const withDnsGate = route('failover', ['before-dns']);
     // act
     const paths = {
-      failover: switchPath(failover),
-      failback: switchPath(failback),
+      failover: switchPath(route('failover')),
+      failback: switchPath(route('failback')),
       withDnsGate: switchPath(withDnsGate),
+      writeToAllFailover: switchPath(failover),
+      writeToAllFailback: switchPath(failback),
     };
     // assess
     expect(paths).toEqual({
       failover: ['RepointDns', 'StartRedisPromotion', 'SwitchGlobalLock'],
       failback: ['StartRedisPromotion', 'SwitchGlobalLock', 'RepointDns'],
       withDnsGate: ['StartRedisPromotion', 'SwitchGlobalLock', 'ApproveDnsChange', 'RepointDns'],
+      writeToAllFailover: ['RepointDns', 'StartRedisPromotion'],
+      writeToAllFailback: ['StartRedisPromotion', 'RepointDns'],
     });
     for (const def of [failover, failback, withDnsGate]) {
       // reconnection is polled right after the last switch step: no INSYNC wait in between

@@ -3,25 +3,30 @@
  *
  * Gloo keeps "which management cluster is active" in Redis and `meshctl experimental switch-active`
  * moves it; the key name and value layout are not publicly documented, so both are configurable
- * (topology `redis.lock`). Default: key `{gloo-mesh}:global-lock` holding the cluster name, and a
- * fencing epoch in `<key>:epoch` that rises by one on every switch. See README "The global lock".
+ * (topology `lock`, adapter `redis-key`). Default: key `{gloo-mesh}:global-lock` holding the server id, and a
+ * fencing epoch in `<key>:epoch` that rises by one on every switch. See README "Configuration modes".
  */
 import type { Redis } from 'ioredis';
 import { LockHeldByOther } from '../errors.ts';
 import type { GlobalLock, LockState, LockSwitchRequest, LockSwitchResult } from '../ports.ts';
+import { renderLockValue } from '../topology.ts';
 
 /** Where the lock lives and how its value is written. */
 export interface LockFormat {
   key: string;
   epochKey: string;
-  /** `{cluster}` is replaced by the holder's cluster name. */
+  /** `{serverId}` (or `{cluster}`) and `{glooClusterName}` are replaced by the holder's values. */
   valueFormat: string;
+  /** Expiry of the lock key (seconds); absent: none. */
+  ttlSeconds?: number;
+  /** The servers that may hold the lock (their Gloo cluster names fill `{glooClusterName}`). */
+  holders?: readonly { id: string; glooClusterName: string }[];
 }
 
 /**
  * One round trip, atomic: compare the holder, set the new one, raise the epoch.
  * KEYS: lock, epoch. ARGV: expected value ('' = absent), new value, force ('1'/'0'),
- * min epoch. Returns {outcome, previous value, previous epoch, epoch}.
+ * min epoch, TTL in ms (0 = none). Returns {outcome, previous value, previous epoch, epoch}.
  */
 const SWITCH_SCRIPT = `
 local cur = redis.call('GET', KEYS[1])
@@ -35,22 +40,36 @@ if curv ~= ARGV[1] and ARGV[3] ~= '1' then
 end
 local minEpoch = tonumber(ARGV[4]) or 0
 local nextEpoch = math.max(epoch, minEpoch) + 1
-redis.call('SET', KEYS[1], ARGV[2])
+local ttl = tonumber(ARGV[5]) or 0
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[2]) end
 redis.call('SET', KEYS[2], tostring(nextEpoch))
 return {'switched', curv, tostring(epoch), tostring(nextEpoch)}
 `;
 
-/** Renders the lock value for a cluster. */
-export function formatLockValue(format: LockFormat, cluster: string): string {
-  return format.valueFormat.replace('{cluster}', cluster);
+/** Renders the lock value for a holder (a server id). */
+export function formatLockValue(format: LockFormat, holder: string): string {
+  const gloo = format.holders?.find((h) => h.id === holder)?.glooClusterName ?? holder;
+  return renderLockValue(format.valueFormat, { id: holder, glooClusterName: gloo });
 }
 
-/** Reads the cluster name out of a lock value; null when the value does not match the format. */
+/**
+ * The holder (server id) a lock value names: the known holder whose rendering matches, else the
+ * id cut out of the value by the template (`{glooClusterName}` matching anything); null when the
+ * value does not have the template's shape.
+ */
 export function parseLockValue(format: LockFormat, value: string): string | null {
-  const [before = '', after = ''] = format.valueFormat.split('{cluster}');
-  if (!value.startsWith(before) || !value.endsWith(after) || value.length < before.length + after.length + 1)
-    return null;
-  return value.slice(before.length, value.length - after.length);
+  for (const h of format.holders ?? []) if (formatLockValue(format, h.id) === value) return h.id;
+  const parts = format.valueFormat.split(/(\{serverId\}|\{cluster\}|\{glooClusterName\})/);
+  let idGroups = 0;
+  const pattern = parts
+    .map((p) => {
+      if (p === '{serverId}' || p === '{cluster}') return idGroups++ === 0 ? '(?<id>.+?)' : '\\k<id>';
+      if (p === '{glooClusterName}') return '.+?';
+      return p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('');
+  if (idGroups === 0) return null;
+  return new RegExp(`^${pattern}$`, 's').exec(value)?.groups?.id ?? null;
 }
 
 /** {@link GlobalLock} on one Redis connection (the writable member). */
@@ -110,6 +129,7 @@ export class RedisGlobalLock implements GlobalLock {
       next,
       req.force ? '1' : '0',
       String(req.minEpoch ?? 0),
+      String((this.format.ttlSeconds ?? 0) * 1000),
     )) as [string, string, string, string];
   }
 

@@ -27,7 +27,7 @@ export function redisReprotectorPort(t: Topology, w: RedisWiring = {}): NonNulla
             new ReplicaOfReprotector({
               members,
               maxLagBytes: r.maxLagBytes,
-              ownKeys: [lock.key, lock.epochKey, '{gloo-mesh}:failover:write-probe'],
+              ownKeys: [...(lock ? [lock.key, lock.epochKey] : []), '{gloo-mesh}:failover:write-probe'],
               ...o,
             }),
         );

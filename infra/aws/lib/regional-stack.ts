@@ -32,7 +32,7 @@ import { Probe } from './constructs/probe.ts';
 import { Readiness } from './constructs/readiness.ts';
 import { Reprotect } from './constructs/reprotect.ts';
 import { RunReports } from './constructs/run-reports.ts';
-import { baseEnvironment, type FunctionDefaults, type StepFunction } from './constructs/step-function.ts';
+import { baseEnvironment, type DeployedFunction, type FunctionDefaults } from './constructs/step-function.ts';
 import { Trigger } from './constructs/trigger.ts';
 import { Workflow } from './constructs/workflow.ts';
 import { WorkflowSteps } from './constructs/workflow-steps.ts';
@@ -67,7 +67,7 @@ export interface RegionalStackProps extends StackProps {
 /** The regional stack; see the module comment. */
 export class RegionalStack extends Stack {
   /** The functions by key (only those this region deploys). */
-  readonly functions: Partial<Record<FunctionKey, StepFunction>>;
+  readonly functions: Partial<Record<FunctionKey, DeployedFunction>>;
   /** The state machines by direction. */
   readonly stateMachines: {
     failover: sfn.StateMachine;
@@ -145,6 +145,7 @@ export class RegionalStack extends Stack {
     const steps = new WorkflowSteps(this, 'WorkflowSteps', {
       topology: t,
       deploy,
+      own,
       failback: isHome,
       stateMachineArns,
       verifyTimeout: Duration.seconds(Math.max(10, Math.min(900, verifyTimeout - 5))),
@@ -163,6 +164,7 @@ export class RegionalStack extends Stack {
     });
     this.functions = {
       ...steps.functions,
+      ...(steps.meshctlLock ? { switchLock: steps.meshctlLock } : {}),
       ...approvals.functions,
       trigger: trigger.function,
       healthProbe: probe.function,

@@ -15,14 +15,17 @@
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DnsMode } from '#lib/dns-modes.ts';
 import { fenceStalePrimaries } from '#lib/fence.ts';
 import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
-import { lockSettings, parseTopology, type Region, type Topology } from '#lib/topology.ts';
+import { parseTopology, type Region, type Topology } from '#lib/topology.ts';
 import { reapStale } from '#local/children.ts';
 import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
 import { type PrometheusStandin, startPrometheusStandin } from '../prometheus-standin.ts';
@@ -39,6 +42,7 @@ import { DEFAULT_AUTHORITY, type RelayCertKind, sandboxCerts, TELEMETRY_NAME } f
 import { type CloudWatchStandIn, startCloudWatch } from './cloudwatch.ts';
 import { type ControlApi, type ControlPlaneFaults, type LastSeen, startControlApi } from './control-api.ts';
 import { type CasResult, startSandboxDns, type ZoneRecord } from './dns.ts';
+import { SANDBOX_GLOO_LOCK } from './gloo-lock.ts';
 import { InvariantMonitor } from './invariants.ts';
 import { SimServer } from './mgmt-server.ts';
 import { sandboxPorts } from './ports.ts';
@@ -113,6 +117,20 @@ export interface SandboxOptions {
   alarmPeriodMs?: int;
   /** What the sandbox's Route 53 makes of an alarm it cannot read (default Healthy, as the CDK construct sets). */
   insufficientDataHealthStatus?: 'Healthy' | 'Unhealthy' | 'LastKnownStatus';
+  /**
+   * The configuration mode the simulated Gloo runs in, and the topology says (default
+   * `write-to-one`, which the fault suite exercises most; the drill's default is `write-to-all`).
+   * write-to-all: the servers have no lock, each writes while its own Redis member is primary.
+   */
+  configMode?: 'write-to-all' | 'write-to-one';
+  /** write-to-one: the topology's lock adapter (default `redis-key`, calibrated to the sandbox's Gloo lock). */
+  lockAdapter?: 'redis-key' | 'meshctl';
+  /** The topology's `lock` section as given (e.g. a snippet printed by calibrate); overrides `lockAdapter`. */
+  lock?: Record<string, unknown>;
+  /** Gloo's common.cluster of each server (default `mgmt-cluster` on both, as in the vendor's demo). */
+  glooClusterNames?: [string, string];
+  /** meshctl adapter: `lock.timeoutSeconds` (default 20). */
+  meshctlTimeoutSeconds?: number;
 }
 
 /** How the sandbox topology reads the agent gauges. */
@@ -128,6 +146,18 @@ export function metricsSourceFromEnv(env: NodeJS.ProcessEnv = process.env): Sand
   return v;
 }
 type int = number;
+
+/** The sandbox's fake meshctl (write-to-one, lock adapter meshctl). */
+export interface SandboxMeshctl {
+  /** The directory on PATH holding `meshctl`. */
+  binDir: string;
+  /** The kubeconfig with one context per server (`ctx-<server id>`). */
+  kubeconfig: string;
+  /** Every argv the fake was called with, oldest first. */
+  calls(): string[][];
+  /** Makes the next calls fail (`exitCode`, `stderr`), hang, or behave again (`null`). */
+  setFault(f: { mode: 'fail'; exitCode?: number; stderr?: string } | { mode: 'hang' } | null): void;
+}
 
 /** One region's processes. */
 export interface RegionHandle {
@@ -179,8 +209,10 @@ export interface Sandbox {
   agents: AgentFleet;
   dns: SandboxDnsHandle;
   controlUrl: string;
-  /** Lock key, epoch key and value format (the topology's, after defaults). */
+  /** The sandbox's Gloo lock: key, epoch key and value format (what the servers obey in write-to-one). */
   lockFormat: LockFormat;
+  /** The fake meshctl: its kubeconfig, recorded calls and fault knob. */
+  meshctl: SandboxMeshctl;
   /** `alarm`: an {@link AlarmStateChangeEvent} on every alarm state change. */
   events: EventEmitter;
   alarms: SandboxAlarms;
@@ -545,6 +577,33 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
               nameservers: [dns.server],
             }
           : { source: 'scrape', urls: podHosts[i]!.map((h) => `http://${h}:${httpPort}/metrics`) };
+    const configMode = opts.configMode ?? 'write-to-one';
+    const glooNames = opts.glooClusterNames ?? ['mgmt-cluster', 'mgmt-cluster'];
+    const lockFormat: LockFormat = {
+      ...SANDBOX_GLOO_LOCK,
+      holders: clusters.map((id, i) => ({ id, glooClusterName: glooNames[i as 0 | 1] })),
+    };
+    const meshctl = sandboxMeshctl(clusters, HOSTS, httpPort);
+    cleanups.push(() => meshctl.remove());
+    const lockSection =
+      opts.lock ??
+      (configMode === 'write-to-all'
+        ? { adapter: 'none' }
+        : (opts.lockAdapter ?? 'redis-key') === 'redis-key'
+          ? {
+              adapter: 'redis-key',
+              key: SANDBOX_GLOO_LOCK.key,
+              epochKey: SANDBOX_GLOO_LOCK.epochKey,
+              valueFormat: SANDBOX_GLOO_LOCK.valueFormat,
+            }
+          : {
+              adapter: 'meshctl',
+              binary: 'meshctl',
+              timeoutSeconds: opts.meshctlTimeoutSeconds ?? 20,
+              kubeconfig: meshctl.kubeconfig,
+              servers: Object.fromEntries(clusters.map((c) => [c, { kubeContext: `ctx-${c}` }])),
+            });
+    if ((lockSection as { adapter?: string }).adapter === 'meshctl') prependToPath(meshctl.binDir);
 
     function dnsSwitchConfig() {
       if (dnsMode === 'arc-routing-control' && arc)
@@ -580,9 +639,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       {
         name: 'sandbox',
         homeServer: clusters[0],
+        configMode,
+        lock: lockSection,
         servers: [0, 1].map((i) => ({
           id: clusters[i as 0 | 1],
-          glooClusterName: clusters[i as 0 | 1],
+          glooClusterName: glooNames[i as 0 | 1],
           region: regionNames[i as 0 | 1],
           relayAddress: `${HOSTS[i as 0 | 1]}:${relayPort}`,
           metrics: metricsFor(i),
@@ -662,19 +723,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       },
       'sandbox topology',
     );
-    const lockFormat = lockSettings(topology);
-
-    // The lock names A on A's Redis before any server looks.
+    // write-to-one: Gloo's lock names A on A's Redis before any server looks (as if switch-active
+    // had been run at installation). write-to-all: there is no lock.
     const admin = redisA.client();
+    const ready = `ready-${randomUUID()}`;
     try {
-      await new RedisGlobalLock(admin, lockFormat).switch({ expectedHolder: null, newHolder: clusters[0] });
+      if (configMode === 'write-to-one')
+        await new RedisGlobalLock(admin, lockFormat).switch({ expectedHolder: null, newHolder: clusters[0] });
+      await admin.set('sandbox:ready', ready);
     } finally {
       admin.disconnect();
     }
     await waitReplicating(redisB);
     // After a diskless full sync Redis 7 streams writes only once the replica's first REPLCONF ACK
-    // arrives (its once-a-second cron): until then B lacks the lock. Ready means B has it.
-    const replicaInSync = waitReplicaHas(redisB, lockFormat.key, clusters[0], 10_000);
+    // arrives (its once-a-second cron): until then B lacks the early writes. Ready means B has them.
+    const replicaInSync = waitReplicaHas(redisB, 'sandbox:ready', ready, 10_000);
 
     servers = [redisA, redisB].map(
       (redis, i) =>
@@ -690,6 +753,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           telemetryPort,
           telemetryTls: certs.server.valid,
           lock: lockFormat,
+          glooClusterName: glooNames[i as 0 | 1],
+          configMode,
           passiveGraceMs: opts.passiveGraceMs ?? 1_500,
         }),
     );
@@ -837,6 +902,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       agents,
       controlUrl: control.url,
       lockFormat,
+      meshctl,
       events,
       alarms,
       emitAlarmEvents: (enabled) => {
@@ -949,4 +1015,55 @@ async function observeHealth(url: string, lie: boolean): Promise<{ healthy: numb
     }),
   );
   return { healthy: results.filter(Boolean).length, total: CHECKERS };
+}
+
+/** The directory holding the fake `meshctl`. */
+export const FAKE_MESHCTL_DIR = resolve(import.meta.dirname, '..', 'bin');
+
+/** Puts a directory first on this process's PATH (once), so spawned commands find it. */
+function prependToPath(dir: string): void {
+  const parts = (process.env.PATH ?? '').split(delimiter);
+  if (parts[0] !== dir) process.env.PATH = [dir, ...parts.filter((p) => p !== dir)].join(delimiter);
+}
+
+/**
+ * The fake meshctl's side of the sandbox: a kubeconfig (JSON) with one context per server
+ * (`ctx-<id>`, its cluster named after the server, its API address the server's HTTP port), and
+ * the files where the fake records its calls and reads injected faults.
+ */
+function sandboxMeshctl(
+  clusters: readonly [string, string],
+  hosts: readonly [string, string],
+  httpPort: number,
+): SandboxMeshctl & { remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sandbox-kube-'));
+  const kubeconfig = join(dir, 'config');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: clusters.map((c, i) => ({ name: c, cluster: { server: `http://${hosts[i]}:${httpPort}` } })),
+      users: [{ name: 'sandbox', user: {} }],
+      contexts: clusters.map((c) => ({ name: `ctx-${c}`, context: { cluster: c, user: 'sandbox' } })),
+      'current-context': `ctx-${clusters[0]}`,
+    }),
+  );
+  const callsFile = join(dir, 'meshctl-calls.jsonl');
+  appendFileSync(callsFile, '');
+  return {
+    binDir: FAKE_MESHCTL_DIR,
+    kubeconfig,
+    calls: () =>
+      readFileSync(callsFile, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]),
+    setFault: (f) => {
+      const file = join(dir, 'meshctl-faults.json');
+      if (f) writeFileSync(file, JSON.stringify(f));
+      else rmSync(file, { force: true });
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

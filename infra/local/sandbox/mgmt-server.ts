@@ -64,6 +64,14 @@ export interface SimServerOptions {
   /** `host:port` of this region's Redis. */
   redisEndpoint: string;
   lock: LockFormat;
+  /** Gloo's `common.cluster` of this server (fills `{glooClusterName}` of the lock value). */
+  glooClusterName?: string;
+  /**
+   * `write-to-one`: the server writes only while Gloo's global lock names it (fenced writes).
+   * `write-to-all`: no lock; it writes whenever its own Redis member accepts writes (it is the
+   * primary), as each server of the vendor's demo does with its region's ElastiCache member.
+   */
+  configMode?: 'write-to-all' | 'write-to-one';
   passiveGraceMs: number;
   /** How often the lock is read (default 100 ms). */
   lockPollMs?: number;
@@ -115,6 +123,12 @@ redis.call('SET', KEYS[3], ARGV[2])
 return {1, redis.call('GET', KEYS[2]) or '0'}
 `;
 
+/** write-to-all: no lock to check (a replica refuses with READONLY). KEYS: target key. ARGV: data. */
+const PLAIN_WRITE = `
+redis.call('SET', KEYS[1], ARGV[1])
+return {1, '0'}
+`;
+
 /** The key the holder writes its translation output to (shared: two writers would clash here). */
 export const TRANSLATION_KEY = 'gloo-mesh:translation-output';
 
@@ -128,6 +142,8 @@ export class SimServer extends EventEmitter {
   private readonly opts: SimServerOptions;
   private readonly lock: LockFormat;
   private readonly lockValue: string;
+  /** write-to-all: no lock, the Redis role decides. */
+  private readonly lockless: boolean;
   private relay: TcpServer | TlsServer | null = null;
   private telemetry: TlsServer | null = null;
   private relayCert: { key: string; cert: string } | undefined;
@@ -162,7 +178,14 @@ export class SimServer extends EventEmitter {
     this.relayPort = opts.relayPort;
     this.httpPort = opts.httpPort;
     this.lock = opts.lock;
-    this.lockValue = formatLockValue(opts.lock, opts.cluster);
+    this.lockValue = formatLockValue(
+      {
+        ...opts.lock,
+        holders: [{ id: opts.cluster, glooClusterName: opts.glooClusterName ?? opts.cluster }],
+      },
+      opts.cluster,
+    );
+    this.lockless = opts.configMode === 'write-to-all';
     this.relayCert = opts.relayTls;
   }
 
@@ -510,13 +533,20 @@ export class SimServer extends EventEmitter {
     const generation = this.generation;
     this.polling = true;
     try {
-      const state = await new RedisGlobalLock(this.redis, this.lock).read();
-      if (this.modeValue !== 'running' || generation !== this.generation) return;
+      let holds: boolean;
+      if (this.lockless) {
+        const role = (await this.redis.call('ROLE')) as [string, ...unknown[]];
+        if (this.modeValue !== 'running' || generation !== this.generation) return;
+        holds = role[0] === 'master';
+      } else {
+        const state = await new RedisGlobalLock(this.redis, this.lock).read();
+        if (this.modeValue !== 'running' || generation !== this.generation) return;
+        this.epoch = state.epoch;
+        holds = state.rawValue === this.lockValue;
+      }
       this.redisOk = true;
-      this.epoch = state.epoch;
       const first = !this.lockKnown;
       this.lockKnown = true;
-      const holds = state.holder === this.cluster;
       if (holds !== this.holder) this.setHolder(holds);
       else if (first && !holds) for (const s of this.sessions) this.scheduleGoaway(s);
     } catch {
@@ -572,15 +602,19 @@ export class SimServer extends EventEmitter {
     else if (!this.redis || this.modeValue !== 'running') reason = 'server not running';
     else {
       try {
-        const [written, detail] = (await this.redis.eval(
-          FENCED_WRITE,
-          3,
-          this.lock.key,
-          this.lock.epochKey,
-          key,
-          this.lockValue,
-          data,
-        )) as [number, string];
+        const [written, detail] = (
+          this.lockless
+            ? await this.redis.eval(PLAIN_WRITE, 1, key, data)
+            : await this.redis.eval(
+                FENCED_WRITE,
+                3,
+                this.lock.key,
+                this.lock.epochKey,
+                key,
+                this.lockValue,
+                data,
+              )
+        ) as [number, string];
         ok = written === 1;
         if (!ok) reason = `lock-mismatch (lock holds ${JSON.stringify(detail)})`;
       } catch (e) {

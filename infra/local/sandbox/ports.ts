@@ -11,6 +11,7 @@ import type { ClusterEndpoint } from '#lib/aws/arc-routing-control.ts';
 import { type Clock, systemClock } from '#lib/clock.ts';
 import { dnsAnswersFor, dnsSwitchFor } from '#lib/dns/from-topology.ts';
 import { httpsPoster } from '#lib/https-post.ts';
+import { meshctlFromTopology, meshctlReadiness } from '#lib/lock/from-topology.ts';
 import { agentMetricsBySource } from '#lib/metrics/agent-metrics.ts';
 import { PrometheusAgentMetrics } from '#lib/metrics/prometheus.ts';
 import { ScrapeAgentMetrics } from '#lib/metrics/scrape.ts';
@@ -18,7 +19,7 @@ import { netProbes } from '#lib/probes.ts';
 import { inlinePem } from '#lib/readiness.ts';
 import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Region, Topology } from '#lib/topology.ts';
-import { redisLockPort } from '#lib/wire/lock.ts';
+import { leftoverLockPort, redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { redisReprotectorPort } from '#lib/wire/reprotector.ts';
 import type { Ports, RunRegistry } from '#lib/wiring.ts';
@@ -82,6 +83,9 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
       arcClientFor: sandboxArcClient,
     }),
     dnsAnswers: dnsAnswersFor(t),
+    switchActive: meshctlFromTopology(t),
+    lockReadiness: meshctlReadiness(t),
+    leftoverLock: leftoverLockPort(t, redis),
     alarms: new SandboxAlarmStates(url),
     healthChecks: new SandboxHealthChecks(url),
     registry: new SandboxClusterRegistry(url),

@@ -25,6 +25,7 @@ function build(failback: boolean) {
   const steps = new WorkflowSteps(stack, 'WorkflowSteps', {
     topology,
     deploy,
+    own: topology.servers[0]!,
     failback,
     stateMachineArns: machines,
     verifyTimeout: Duration.seconds(55),
@@ -50,7 +51,6 @@ describe('workflow steps', () => {
       'preflight',
       'verifyOutage',
       'promoteRedis',
-      'switchLock',
       'repointDns',
       'confirmReconnect',
       'report',

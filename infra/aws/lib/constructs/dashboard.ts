@@ -12,7 +12,7 @@ import { WORKFLOW_KEYS } from '../names.ts';
 import { Concern } from './concern.ts';
 import type { Probe } from './probe.ts';
 import type { Readiness } from './readiness.ts';
-import type { StepFunction } from './step-function.ts';
+import type { DeployedFunction } from './step-function.ts';
 
 /** Props of {@link Dashboard}. */
 export interface DashboardProps {
@@ -22,7 +22,7 @@ export interface DashboardProps {
   readiness?: Readiness;
   stateMachines: sfn.StateMachine[];
   /** The functions this region deploys (the workflow's are graphed). */
-  functions: Partial<Record<FunctionKey, StepFunction>>;
+  functions: Partial<Record<FunctionKey, DeployedFunction>>;
 }
 
 const FIVE_MINUTES = Duration.minutes(5);

@@ -27,6 +27,7 @@ import { ELASTICACHE_DESCRIBE, elastiCacheArns, grantRedisAuth } from './access.
 import { Concern } from './concern.ts';
 import {
   acknowledgeSynchronous,
+  type DeployedFunction,
   type FunctionDefaults,
   type StepFunction,
   stepFunction,
@@ -43,7 +44,7 @@ export interface ReprotectProps {
   /** The state machine's name (its ARN is built from it for the approvals and preflight). */
   stateMachineName: string;
   /** The functions this region deploys: the readers of the datastore record, and requestApproval. */
-  functions: Partial<Record<FunctionKey, StepFunction>>;
+  functions: Partial<Record<FunctionKey, DeployedFunction>>;
   defaults: FunctionDefaults;
   logRetention: logs.RetentionDays;
   notify: cwActions.SnsAction;
@@ -72,7 +73,7 @@ export class Reprotect extends Concern {
       ['preflight', 'promoteRedis', 'switchLock', 'report', 'healthProbe', 'readiness'] as const
     )
       .map((k) => props.functions[k])
-      .filter((f): f is StepFunction => !!f);
+      .filter((f): f is DeployedFunction => !!f);
     for (const f of [...readers, fn]) f.allow(['ssm:GetParameter'], [param(stack.region)]);
     fn.allow(['ssm:PutParameter'], [...new Set([own.region, peer.region])].map(param));
 
@@ -133,8 +134,8 @@ export class Reprotect extends Concern {
   private grantElastiCache(
     t: Topology,
     fn: StepFunction,
-    readers: StepFunction[],
-    promote: StepFunction | undefined,
+    readers: DeployedFunction[],
+    promote: DeployedFunction | undefined,
   ): void {
     if (t.redis.kind !== 'elasticache-global') return;
     const stack = Stack.of(this);

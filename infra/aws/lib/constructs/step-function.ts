@@ -42,6 +42,14 @@ export interface StepFunctionProps {
   reservedConcurrency?: number;
 }
 
+/** A deployed function as the workflow, dashboard and tests see it (a NodejsFunction or a container image). */
+export interface DeployedFunction {
+  readonly fn: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+  allow(actions: string[], resources: string[], conditions?: Record<string, Record<string, unknown>>): void;
+}
+
 /** What every function of a stack shares; each concern adds its own environment. */
 export interface FunctionDefaults {
   /** TOPOLOGY_JSON (the topology as written; the handlers apply the defaults) and the Powertools settings. */

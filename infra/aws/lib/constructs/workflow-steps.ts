@@ -5,13 +5,14 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import type { Topology } from '#lib/topology.ts';
+import type { Server, Topology } from '#lib/topology.ts';
 import type { DeployConfig } from '../deploy-config.ts';
 import type { FunctionKey } from '../functions.ts';
 import { acknowledge } from '../nag.ts';
 import { ELASTICACHE_DESCRIBE, elastiCacheArns, grantRedisAuth } from './access.ts';
 import { Concern } from './concern.ts';
 import { DnsSwitch } from './dns-switch.ts';
+import { MeshctlLockFunction } from './meshctl-lock.ts';
 import type { Notifications } from './notifications.ts';
 import {
   acknowledgeEncryptedPublish,
@@ -25,6 +26,8 @@ import {
 export interface WorkflowStepsProps {
   topology: Topology;
   deploy: DeployConfig;
+  /** This region's server (the meshctl lock function's EKS access entry is on its cluster). */
+  own: Server;
   /** Deploy verify-recovered too (the home region, which holds the failback workflow). */
   failback: boolean;
   /** This region's state machines: preflight refuses a second concurrent run of any of them. */
@@ -45,8 +48,10 @@ export type StepKey = Exclude<
 
 /** The step functions by key. */
 export class WorkflowSteps extends Concern {
-  /** The functions by key (verifyRecovered only with failback). */
+  /** The functions by key (verifyRecovered only with failback; switchLock only with a redis-key lock). */
   readonly functions: Partial<Record<StepKey, StepFunction>> = {};
+  /** The lock step of the `meshctl` adapter (a container image), when the topology uses it. */
+  readonly meshctlLock?: MeshctlLockFunction;
 
   constructor(scope: Construct, id: string, props: WorkflowStepsProps) {
     super(scope, id);
@@ -61,7 +66,8 @@ export class WorkflowSteps extends Concern {
       'verifyOutage',
       ...(props.failback ? (['verifyRecovered'] as const) : []),
       'promoteRedis',
-      'switchLock',
+      // The lock step: write-to-one only; meshctl's is a container image (MeshctlLockFunction).
+      ...(t.lock.adapter === 'redis-key' ? (['switchLock'] as const) : []),
       'repointDns',
       'confirmReconnect',
       'report',
@@ -79,8 +85,27 @@ export class WorkflowSteps extends Concern {
       acknowledgeSynchronous(fn, 'step-functions');
       this.functions[k] = fn;
     }
+    if (t.lock.adapter === 'meshctl') {
+      this.meshctlLock = new MeshctlLockFunction(this, 'MeshctlLock', {
+        topology: t,
+        own: props.own,
+        environment: env,
+        logRetention: props.functions.logRetention,
+        placement: props.functions.placement,
+      });
+      acknowledge(
+        this.meshctlLock.fn,
+        ['Serverless-LambdaDLQ', 'Serverless-LambdaAsyncFailureDestination'],
+        'Invoked synchronously by Step Functions; failures are routed by the workflow (Retry/Catch on the error name), never lost.',
+      );
+    }
     const f = this.functions as Record<'preflight' | 'report', StepFunction> & typeof this.functions;
-    grantRedisAuth(this, t, props.deploy, [f.preflight, f.promoteRedis!, f.switchLock!, f.report]);
+    grantRedisAuth(
+      this,
+      t,
+      props.deploy,
+      [f.preflight, f.promoteRedis, f.switchLock, f.report].filter((x): x is StepFunction => !!x),
+    );
     this.grantElastiCache(t);
     // The relay name's switch, by dns.switch.mode (constructs/dns-switch.ts).
     new DnsSwitch(this, 'DnsSwitch', {

@@ -16,14 +16,14 @@ import type { FunctionKey } from '../functions.ts';
 import { acknowledge } from '../nag.ts';
 import { PLACEHOLDER_FUNCTIONS, pascal, placeholder, stateMachineName, WORKFLOW_KEYS } from '../names.ts';
 import { Concern } from './concern.ts';
-import type { StepFunction } from './step-function.ts';
+import type { DeployedFunction } from './step-function.ts';
 
 /** Props of {@link Workflow}. */
 export interface WorkflowProps {
   topology: Topology;
   route: Route;
   /** The functions this region deploys; every one the definition names must be among them. */
-  functions: Partial<Record<FunctionKey, StepFunction>>;
+  functions: Partial<Record<FunctionKey, DeployedFunction>>;
   logRetention: logs.RetentionDays;
   /** Where the failed-run alarm notifies. */
   notify: cwActions.SnsAction;
