@@ -120,6 +120,7 @@ export const EXPECTED_PACKAGES: Record<FunctionKey, readonly string[]> = {
     '@aws-sdk/client-elasticache',
     '@aws-sdk/client-eventbridge',
     '@aws-sdk/client-route-53',
+    '@aws-sdk/client-route53-recovery-cluster',
     '@aws-sdk/client-secrets-manager',
     '@aws-sdk/client-sfn',
     '@aws-sdk/client-ssm',
