@@ -1,18 +1,18 @@
 /**
- * `npm run docs`: regenerates the README's "Reliability" and "Performance" sections from the last
+ * `npm run docs`: regenerates docs/reliability.md and docs/performance.md (generated parts) from the last
  * runs, never by hand: the fault suite's results (bench/fault-results.json, written by
  * `npm run test:faults` with vitest's JSON reporter) and the benchmark report (bench/report.json,
  * written by `npm run bench`). Only the text between the markers
  * `<!-- reliability:start -->` / `<!-- reliability:end -->` and `<!-- performance:start -->` /
- * `<!-- performance:end -->` is rewritten; when the markers are missing, both sections are
- * inserted before "## Layout".
+ * `<!-- performance:end -->` is rewritten.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { type BenchReport, OVERHEAD_COLUMNS, overheadRows, RTO_PHASES } from './run.ts';
 
-const README = fileURLToPath(new URL('../README.md', import.meta.url));
+const RELIABILITY = fileURLToPath(new URL('../docs/reliability.md', import.meta.url));
+const PERFORMANCE = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
 const FAULTS = fileURLToPath(new URL('./fault-results.json', import.meta.url));
 const REPORT = fileURLToPath(new URL('./report.json', import.meta.url));
 
@@ -265,32 +265,8 @@ export function replaceBetween(doc: string, name: string, body: string): string 
   const end = `<!-- ${name}:end -->`;
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
-  if (i < 0 || j < i) throw new Error(`README.md has no ${start} ... ${end} markers`);
+  if (i < 0 || j < i) throw new Error(`the document has no ${start} ... ${end} markers`);
   return `${doc.slice(0, i + start.length)}\n${body}\n${doc.slice(j)}`;
-}
-
-/** Adds the two sections with empty markers before "## Layout" when they are not there yet. */
-export function ensureMarkers(doc: string): string {
-  if (doc.includes('<!-- reliability:start -->') && doc.includes('<!-- performance:start -->')) return doc;
-  const at = doc.indexOf('\n## Layout');
-  if (at < 0) throw new Error('README.md has no "## Layout" heading to put the sections before');
-  const sections = [
-    '## Reliability',
-    '',
-    'The fault-injection suite (`npm run test:faults`; test/faults/) and its last results.',
-    '',
-    '<!-- reliability:start -->',
-    '<!-- reliability:end -->',
-    '',
-    '## Performance',
-    '',
-    'The benchmark report (`npm run bench`; bench/run.ts) of the last run.',
-    '',
-    '<!-- performance:start -->',
-    '<!-- performance:end -->',
-    '',
-  ].join('\n');
-  return `${doc.slice(0, at + 1)}${sections}${doc.slice(at + 1)}`;
 }
 
 function readJson<T>(file: string): T | null {
@@ -298,9 +274,21 @@ function readJson<T>(file: string): T | null {
 }
 
 if (import.meta.main) {
-  let doc = ensureMarkers(readFileSync(README, 'utf8'));
-  doc = replaceBetween(doc, 'reliability', reliabilitySection(readJson<VitestJson>(FAULTS)));
-  doc = replaceBetween(doc, 'performance', performanceSection(readJson<BenchReport>(REPORT)));
-  writeFileSync(README, doc);
-  process.stdout.write('README.md: Reliability and Performance sections regenerated\n');
+  writeFileSync(
+    RELIABILITY,
+    replaceBetween(
+      readFileSync(RELIABILITY, 'utf8'),
+      'reliability',
+      reliabilitySection(readJson<VitestJson>(FAULTS)),
+    ),
+  );
+  writeFileSync(
+    PERFORMANCE,
+    replaceBetween(
+      readFileSync(PERFORMANCE, 'utf8'),
+      'performance',
+      performanceSection(readJson<BenchReport>(REPORT)),
+    ),
+  );
+  process.stdout.write('docs/reliability.md and docs/performance.md regenerated\n');
 }

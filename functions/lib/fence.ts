@@ -26,7 +26,7 @@ export async function fenceStalePrimaries(
   ports: Pick<Ports, 'promoter' | 'lock'>,
 ): Promise<FenceResult> {
   // Fencing writes the lock: only the redis-key adapter has one we can write (write-to-all has no
-  // lock; meshctl's key is Gloo's own). README "Configuration modes" says what protects those.
+  // lock; meshctl's key is Gloo's own). docs/modes.md says what protects those.
   if (t.lock.adapter !== 'redis-key')
     return { fenced: [], live: null, detail: `lock adapter ${t.lock.adapter}: no lock to fence with` };
   const redis = await ports.promoter.describe();

@@ -4,7 +4,7 @@
  * CA of `relay-root-tls-secret`; shared/REFERENCE.md: both management clusters must share the root
  * CA, token and authority, or agents fail TLS after a failover). The handshake sends no client
  * certificate: an agent's first connection carries only its identity token (ASSUMPTION, see the
- * README's assumptions table), so a server that requires one would show as `handshake failed`.
+ * docs/assumptions.md), so a server that requires one would show as `handshake failed`.
  */
 import { connect } from 'node:tls';
 import { splitHostPort } from './net.ts';

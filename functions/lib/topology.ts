@@ -919,7 +919,7 @@ function dnsSwitchIssues(dns: any, servers: any[]): RawIssue[] {
   return out;
 }
 
-/** Checks of the configuration mode against the lock adapter (see README "Configuration modes"). */
+/** Checks of the configuration mode against the lock adapter (see docs/modes.md). */
 // biome-ignore lint/suspicious/noExplicitAny: walks an unvalidated document defensively
 function modeIssues(t: Record<string, any>, servers: any[]): RawIssue[] {
   const out: RawIssue[] = [];

@@ -1,6 +1,6 @@
 /**
  * Documented AWS behaviours the adapters rely on, one test each, named after the behaviour and the
- * documentation page it comes from (the README's assumptions table lists them). Each mock
+ * documentation page it comes from (docs/assumptions.md lists them). Each mock
  * reproduces the documented request/response shapes and errors, including the lost-response cases:
  * a mutating call applied by AWS whose response never arrived, then retried.
  */

@@ -113,7 +113,7 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       const { violations, ...state } = settled;
       const { violations: _, ...fenced } = FENCED(w);
       expect(state, 'the returned old primary is not fenced by the fencing pass').toEqual(fenced);
-      // KNOWN GAP (see README "Reliability"): between the thaw and the first fencing pass the old
+      // KNOWN GAP (see docs/reliability.md): between the thaw and the first fencing pass the old
       // server may still accept writes it had queued (its island's lock still names it). Bound
       // that window: any write the old server accepted came within one fencing interval of the
       // thaw (250 ms + margin for a loaded machine); none after it.

@@ -4,7 +4,7 @@
  * Gloo keeps "which management cluster is active" in Redis and `meshctl experimental switch-active`
  * moves it; the key name and value layout are not publicly documented, so both are configurable
  * (topology `lock`, adapter `redis-key`). Default: key `{gloo-mesh}:global-lock` holding the server id, and a
- * fencing epoch in `<key>:epoch` that rises by one on every switch. See README "Configuration modes".
+ * fencing epoch in `<key>:epoch` that rises by one on every switch. See docs/modes.md.
  */
 import type { Redis } from 'ioredis';
 import { LockHeldByOther } from '../errors.ts';
