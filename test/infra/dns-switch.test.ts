@@ -68,7 +68,18 @@ describe('the DNS switch in CDK', () => {
       );
       expect(update).toHaveLength(1);
       expect(update[0]!.resources.sort()).toEqual(controls);
-      for (const role of ['PreflightRole', 'ReportRole', 'VerifyOutageRole', 'RepointDnsRole']) {
+      // Readiness runs preflight as a dry run: it reads the routing controls too, and changes nothing.
+      const readinessReads = grants(t, 'ReadinessRole').filter((g) =>
+        g.actions.includes('route53-recovery-cluster:GetRoutingControlState'),
+      );
+      expect(readinessReads.flatMap((g) => g.resources).sort()).toEqual(controls);
+      for (const role of [
+        'PreflightRole',
+        'ReportRole',
+        'VerifyOutageRole',
+        'RepointDnsRole',
+        'ReadinessRole',
+      ]) {
         const all = grants(t, role).flatMap((g) => g.actions);
         expect(all, role).not.toContain('route53:ChangeResourceRecordSets');
         expect(all, role).not.toContain('route53:GetHealthCheckStatus');
@@ -78,7 +89,7 @@ describe('the DNS switch in CDK', () => {
       // The endpoints are not in the topology: discovered once at deploy, into the functions' environment.
       const fns = Object.values(t.findResources('AWS::Lambda::Function')) as Json[];
       const withEndpoints = fns.filter((f) => f.Properties.Environment?.Variables?.ARC_CLUSTER_ENDPOINTS);
-      expect(withEndpoints.length).toBe(3);
+      expect(withEndpoints.length).toBe(4); // preflight, report, repoint-dns, readiness
     }
   });
 

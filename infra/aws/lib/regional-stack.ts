@@ -142,6 +142,16 @@ export class RegionalStack extends Stack {
     const approvals = new Approvals(this, 'Approvals', { topology: t, deploy, stateMachineArns, functions });
     const verifyTimeout =
       workflowOptions(t, failoverRoute, PLACEHOLDER_FUNCTIONS).verifyTimeoutSeconds ?? 120;
+    // Built before the steps: it runs preflight as a dry run, so it reads the DNS switch too.
+    const readiness = new Readiness(this, 'Readiness', {
+      topology: t,
+      own,
+      deploy,
+      stateMachineArns,
+      clustersTable: probe.clustersTable,
+      notifications,
+      functions,
+    });
     const steps = new WorkflowSteps(this, 'WorkflowSteps', {
       topology: t,
       deploy,
@@ -152,15 +162,7 @@ export class RegionalStack extends Stack {
       clustersTable: probe.clustersTable,
       notifications,
       functions,
-    });
-    const readiness = new Readiness(this, 'Readiness', {
-      topology: t,
-      own,
-      deploy,
-      stateMachineArns,
-      clustersTable: probe.clustersTable,
-      notifications,
-      functions,
+      dnsReaders: [readiness.function],
     });
     this.functions = {
       ...steps.functions,
@@ -175,6 +177,7 @@ export class RegionalStack extends Stack {
       deploy,
       report: steps.functions.report,
       preflight: steps.functions.preflight,
+      readiness: readiness.function,
       confirmReconnect: steps.functions.confirmReconnect,
       healthProbe: probe.function,
     });

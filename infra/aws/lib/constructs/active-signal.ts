@@ -23,6 +23,8 @@ export interface ActiveSignalProps {
   /** The functions of this stack, by key (absent ones get nothing). */
   report?: StepFunction;
   preflight?: StepFunction;
+  /** The readiness function: it runs preflight as a dry run, so it reads what preflight reads. */
+  readiness?: StepFunction;
   confirmReconnect?: StepFunction;
   healthProbe?: StepFunction;
 }
@@ -64,7 +66,7 @@ export class ActiveSignal extends Concern {
 
     for (const s of t.servers) {
       const auth = s.metrics.source === 'prometheus' ? s.metrics.auth : undefined;
-      const readers = [props.preflight, props.confirmReconnect, props.healthProbe];
+      const readers = [props.preflight, props.readiness, props.confirmReconnect, props.healthProbe];
       if (auth && auth.kind !== 'sigv4') for (const fn of readers) grant(fn, auth.secret);
       // Amazon Managed Prometheus: aps:QueryMetrics on the one workspace the URL names.
       const amp =
@@ -79,9 +81,12 @@ export class ActiveSignal extends Concern {
             ['aps:QueryMetrics'],
             [`arn:${stack.partition}:aps:${amp[1]}:${stack.account}:workspace/${amp[2]}`],
           );
-      if (s.relayTls && 'secret' in s.relayTls.rootCa) grant(props.preflight, s.relayTls.rootCa.secret);
-      const gw = s.telemetryGateway?.tls?.rootCa;
-      if (gw && 'secret' in gw) grant(props.preflight, gw.secret);
+      // Readiness runs preflight as a dry run: it reads what preflight reads.
+      for (const fn of [props.preflight, props.readiness]) {
+        if (s.relayTls && 'secret' in s.relayTls.rootCa) grant(fn, s.relayTls.rootCa.secret);
+        const gw = s.telemetryGateway?.tls?.rootCa;
+        if (gw && 'secret' in gw) grant(fn, gw.secret);
+      }
     }
   }
 }

@@ -38,6 +38,8 @@ export interface WorkflowStepsProps {
   clustersTable: dynamodb.ITable;
   notifications: Notifications;
   functions: FunctionDefaults;
+  /** Functions outside the workflow that read the DNS switch like preflight does (readiness). */
+  dnsReaders?: StepFunction[];
 }
 
 /** The step keys, in workflow order. */
@@ -110,7 +112,7 @@ export class WorkflowSteps extends Concern {
     // The relay name's switch, by dns.switch.mode (constructs/dns-switch.ts).
     new DnsSwitch(this, 'DnsSwitch', {
       topology: t,
-      readers: [f.preflight, f.report],
+      readers: [f.preflight, f.report, ...(props.dnsReaders ?? [])],
       changer: f.repointDns!,
     });
     this.grantVerify(t);
