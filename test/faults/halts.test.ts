@@ -8,8 +8,9 @@
  */
 import '#local/quiet.ts';
 import { describe, expect, it } from 'vitest';
+import { RecordDnsSwitch } from '#lib/dns/record-switch.ts';
 import { PromotionFailed } from '#lib/errors.ts';
-import type { DnsRecord, PromotionStatus } from '#lib/ports.ts';
+import type { DnsPointer, DnsRecord, PromotionStatus } from '#lib/ports.ts';
 import { withRedis } from '#lib/redis/connect.ts';
 import { formatLockValue } from '#lib/redis/lock.ts';
 import type { Ports } from '#lib/wiring.ts';
@@ -148,24 +149,24 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       // step has read it (before its compare-and-swap)
       const w = await faultWorld(ctx);
       await outage(w);
-      let armed = false;
+      // The record switch reads twice (its state, then right before the swap): the change lands
+      // after the second read, so only the compare-and-swap can notice it.
+      let readsUntilChange = 0;
       let foreign: DnsRecord | null = null;
-      const ports: Ports = {
-        ...w.ports,
-        dns: {
-          read: async () => {
-            const current = await w.ports.dns.read();
-            if (armed && current) {
-              armed = false;
-              foreign = { ttl: current.ttl, values: [maintenance(w)] };
-              expect(w.sb.dns.compareAndSwap(current, foreign).ok).toBe(true);
-            }
-            return current;
-          },
-          compareAndSwap: (r) => w.ports.dns.compareAndSwap(r),
-          changeStatus: (id) => w.ports.dns.changeStatus(id),
+      const dns: DnsPointer = {
+        read: async () => {
+          const current = await w.ports.dns.read();
+          if (readsUntilChange > 0 && --readsUntilChange === 0 && current) {
+            foreign = { ttl: current.ttl, values: [maintenance(w)] };
+            expect(w.sb.dns.compareAndSwap(current, foreign).ok).toBe(true);
+          }
+          return current;
         },
+        compareAndSwap: (r) => w.ports.dns.compareAndSwap(r),
+        changeStatus: (id) => w.ports.dns.changeStatus(id),
       };
+      // the step switches through the record switch (dns.switch.mode route53-record) on that pointer
+      const ports: Ports = { ...w.ports, dns, dnsSwitch: new RecordDnsSwitch(w.sb.topology, dns) };
       const repointDns = realStep(w, 'repointDns', ports);
       const before = await systemState(w);
       // act
@@ -174,7 +175,7 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
         input: { trigger: 'alarm', incidentId: 'dns-race' },
         overrides: {
           RepointDns: async (p) => {
-            armed = true;
+            readsUntilChange = 2;
             return repointDns(p);
           },
         },
@@ -216,7 +217,7 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       expectEnd(res, 'DnsChangeFailed');
       expect(statesEntered(res)).not.toContain('StartRedisPromotion');
       expect(caughtError(res).Error).toBe('DnsRecordUnexpected');
-      expect(caughtError(res).Cause).toMatch(/neither server; pass force\.dns/);
+      expect(caughtError(res).Cause).toMatch(/selects neither server.*; pass force\.dns/);
       expect(w.sb.dns.read()).toEqual(foreign);
       expectInvariants(w);
     });

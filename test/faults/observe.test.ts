@@ -131,7 +131,8 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       // assess
       expectEnd(res, 'FailedOver');
       const stored = JSON.parse(w.sb.signal.parameters.values(b)[name]!);
-      expect(stored).toMatchObject({ server: west, glooClusterName: west, region: b, epoch: 2 });
+      const gloo = w.t.servers.find((s) => s.id === west)!.glooClusterName;
+      expect(stored).toMatchObject({ server: west, glooClusterName: gloo, region: b, epoch: 2 });
       expect(w.sb.signal.parameters.values(a)[name]).toBeUndefined(); // its region is down
       const got = w.sb.signal.webhook.received;
       expect(got).toHaveLength(1);
