@@ -5,6 +5,8 @@
  */
 import '#local/quiet.ts';
 import { describe, expect, it } from 'vitest';
+import { RecordDnsSwitch } from '#lib/dns/record-switch.ts';
+import type { DnsPointer } from '#lib/ports.ts';
 import {
   expectAgentsOn,
   expectEnd,
@@ -100,18 +102,17 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       const [, west] = w.sb.clusters;
       await w.sb.killRegion(a);
       const casErrors: string[] = [];
-      const ports = {
-        ...w.ports,
-        dns: {
-          read: () => w.ports.dns.read(),
-          changeStatus: (id: string) => w.ports.dns.changeStatus(id),
-          compareAndSwap: (r: Parameters<typeof w.ports.dns.compareAndSwap>[0]) =>
-            w.ports.dns.compareAndSwap(r).catch((e: Error) => {
-              casErrors.push(e.name);
-              throw e;
-            }),
-        },
+      const dns: DnsPointer = {
+        read: () => w.ports.dns.read(),
+        changeStatus: (id: string) => w.ports.dns.changeStatus(id),
+        compareAndSwap: (r) =>
+          w.ports.dns.compareAndSwap(r).catch((e: Error) => {
+            casErrors.push(e.name);
+            throw e;
+          }),
       };
+      // the step switches through the record switch (dns.switch.mode route53-record) on that pointer
+      const ports = { ...w.ports, dns, dnsSwitch: new RecordDnsSwitch(w.sb.topology, dns) };
       const repointDns = realStep(w, 'repointDns', ports);
       let armed = false;
       // act
