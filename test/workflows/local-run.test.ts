@@ -220,7 +220,9 @@ describe('failover workflow end states (local runner, sandbox)', () => {
   it('ReconnectIncomplete names the agents that never came back', async () => {
     const w = await useWorld({}, (t) => ({
       ...t,
-      reconnection: { ...t.reconnection, timeoutSeconds: 10, pollIntervalSeconds: 1 },
+      // 40 polls of a scaled second (8 s): room for the others to reconnect over TLS on a busy
+      // machine; the two stopped agents never come back, however long the window
+      reconnection: { ...t.reconnection, timeoutSeconds: 40, pollIntervalSeconds: 1 },
     }));
     await w.sb.agents.stopAgents(['workload-2', 'workload-4']);
     await w.sb.killRegion('us-east-1');
