@@ -159,6 +159,22 @@ export function packagesOf(metafile: Metafile): Record<string, number> {
   return out;
 }
 
+/**
+ * Packages no deployed bundle may hold: the SDK's default credential chain (replaced by the
+ * environment provider at bundle time, infra/aws/lib/bundling.ts `BUNDLE_ALIASES`) with the STS/SSO
+ * clients it carries, and the X-Ray SDK that the Powertools Tracer would load (not used: Lambda
+ * active tracing records the invocations; functions/lib/powertools.ts).
+ */
+export const FORBIDDEN_PACKAGES = [
+  '@aws-sdk/credential-provider-node',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/nested-clients',
+  '@aws-lambda-powertools/tracer',
+  'aws-xray-sdk-core',
+] as const;
+
 /** How a bundle's watched packages differ from {@link EXPECTED_PACKAGES} (empty: as expected). */
 export function packageProblems(fn: FunctionKey, packages: Record<string, number>): string[] {
   const inside = Object.keys(packages).filter(watchedPackage);
@@ -166,6 +182,7 @@ export function packageProblems(fn: FunctionKey, packages: Record<string, number
   return [
     ...expected.filter((p) => !inside.includes(p)).map((p) => `${p} missing`),
     ...inside.filter((p) => !expected.includes(p)).map((p) => `${p} should not be inside`),
+    ...FORBIDDEN_PACKAGES.filter((p) => p in packages).map((p) => `${p} should not be inside`),
   ];
 }
 

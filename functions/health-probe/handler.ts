@@ -15,7 +15,7 @@ import { InvalidInput } from '#lib/errors.ts';
 import { type FenceResult, fenceStalePrimaries } from '#lib/fence.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { awsAgentMetrics } from '#lib/metrics/agent-metrics.ts';
-import { logger, tracer } from '#lib/powertools.ts';
+import { logger } from '#lib/powertools.ts';
 import { netProbes } from '#lib/probes.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
@@ -53,15 +53,15 @@ let dynamo: DynamoDBDocumentClient | undefined;
 let secrets: SecretsManagerClient | undefined;
 /** Secrets Manager, only for a Prometheus whose auth is a secret. */
 const secretsClient = () => {
-  secrets ??= tracer.captureAWSv3Client(new SecretsManagerClient(clientSettings));
+  secrets ??= new SecretsManagerClient(clientSettings);
   return secrets;
 };
 const cloudWatchClient = () => {
-  cloudwatch ??= tracer.captureAWSv3Client(new CloudWatchClient(clientSettings));
+  cloudwatch ??= new CloudWatchClient(clientSettings);
   return cloudwatch;
 };
 const documentClient = () => {
-  dynamo ??= DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(clientSettings)), {
+  dynamo ??= DynamoDBDocumentClient.from(new DynamoDBClient(clientSettings), {
     marshallOptions: { removeUndefinedValues: true },
   });
   return dynamo;

@@ -1,18 +1,17 @@
 /**
- * The common shape of every step's Lambda handler: Powertools logger, metrics and tracer; the
+ * The common shape of every step's Lambda handler: Powertools logger and metrics; the
  * payload parsed with zod (a bad payload ends the step with `InvalidInput` naming each bad field and
  * changes nothing); the topology loaded once per container; the step's own ports built once per
  * container by the wiring its handler passes (tests and the sandbox inject theirs instead).
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { FailoverError, InvalidInput } from './errors.ts';
 import { parseInput } from './input.ts';
-import { logger, metrics, tracer } from './powertools.ts';
+import { logger, metrics } from './powertools.ts';
 import { parseTopology, type Topology } from './topology.ts';
 
 let cachedTopology: Topology | undefined;
@@ -127,7 +126,6 @@ export function makeHandler<S extends z.ZodType, O, P = Record<string, never>>(
     }
   };
   return middy(base)
-    .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics));
 }

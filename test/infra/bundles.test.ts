@@ -64,6 +64,38 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
     ]);
   }, 120_000);
 
+  it('flags a bundle that carries the default credential chain or the X-Ray SDK', () => {
+    // prepare: a bundle's contents as the metafile gives them
+    const packages = { '@aws-sdk/client-sfn': 1, '@aws-sdk/nested-clients': 1, 'aws-xray-sdk-core': 1 };
+    // act
+    const problems = packageProblems('trigger', packages);
+    // assess
+    expect(problems).toEqual([
+      '@aws-sdk/nested-clients should not be inside',
+      'aws-xray-sdk-core should not be inside',
+    ]);
+  });
+
+  it('signs with the credentials Lambda puts in the environment and looks nowhere else (Lambda: defined runtime environment variables)', async () => {
+    // prepare: an ALARM event makes the trigger call StartExecution; no credentials in the environment
+    const file = await buildBundle('trigger', { mode: 'bundled' }, outDir);
+    const env = {
+      FAILOVER_STATE_MACHINE_ARN:
+        'arn:aws:states:us-west-2:123456789012:stateMachine:gloo-mgmt-failover-to-mgmt-west',
+      TARGET_SERVER: 'mgmt-west',
+      // would be read by the default chain (INI profiles, instance metadata): the bundle must not look
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    // act
+    const out = await invokeBundle(file, JSON.parse(fixture), env);
+    // assess: the environment provider's own error, before any request is sent
+    expect(out).toMatchObject({
+      error: 'CredentialsProviderError',
+      message: expect.stringMatching(/environment variable credentials/),
+    });
+  }, 60_000);
+
   it('runs the trigger from its ESM bundle, which holds no Redis code', async () => {
     const file = await buildBundle('trigger', { mode: 'bundled' }, outDir);
     const text = readFileSync(file, 'utf8');

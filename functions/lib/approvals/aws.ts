@@ -7,7 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { InvalidInput, InvalidTopology } from '../errors.ts';
-import { logger, tracer } from '../powertools.ts';
+import { logger } from '../powertools.ts';
 import { SlackChatPoster } from '../slack/chat.ts';
 import type { Topology } from '../topology.ts';
 import { DynamoDbApprovalStore } from './dynamodb-store.ts';
@@ -33,9 +33,7 @@ export function awsApprovalStore(): ApprovalStore {
   const table = process.env.APPROVALS_TABLE;
   if (!table) throw new InvalidInput('APPROVALS_TABLE is not set: the approvals token table is unknown');
   store = new DynamoDbApprovalStore(
-    tracer.captureAWSv3Client(
-      new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 300, requestTimeout: 800 } }),
-    ),
+    new DynamoDBClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 300, requestTimeout: 800 } }),
     table,
   );
   return store;
@@ -44,16 +42,14 @@ export function awsApprovalStore(): ApprovalStore {
 /** SendTaskSuccess / SendTaskFailure, with short timeouts so the Slack callback answers within 3 s. */
 export function awsTaskCallbacks(): TaskCallbacks {
   callbacks ??= new SfnTaskCallbacks(
-    tracer.captureAWSv3Client(
-      new SFNClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 800 } }),
-    ),
+    new SFNClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 300, requestTimeout: 800 } }),
   );
   return callbacks;
 }
 
 /** Reads a secret (cached for 5 minutes). */
 export function awsSecret(name: string): Promise<string> {
-  readSecret ??= cachedSecretReader(tracer.captureAWSv3Client(new SecretsManagerClient({ maxAttempts: 3 })));
+  readSecret ??= cachedSecretReader(new SecretsManagerClient({ maxAttempts: 3 }));
   return readSecret(name);
 }
 

@@ -6,7 +6,11 @@
  * (tree-shaken, minified), not taken from the runtime. Bundled imports are faster at cold start and
  * the SDK version is the one the tests ran against; every bundle stays far under 1 MB.
  */
+import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+
+/** The repository root: esbuild runs from here, so that {@link BUNDLE_ALIASES} resolve. */
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Whether the AWS SDK is in the bundle or taken from the Lambda runtime. */
 export type SdkMode = 'bundled' | 'runtime';
@@ -28,6 +32,16 @@ export const ESM_REQUIRE_BANNER =
 export function externalsFor(mode: SdkMode): string[] {
   return mode === 'runtime' ? ['@aws-sdk/*', '@smithy/*'] : [];
 }
+
+/**
+ * Modules replaced at bundle time, as paths relative to the repository root (esbuild `alias`; the
+ * CDK app runs esbuild from there). The SDK's default credential chain gives way to the environment
+ * provider: Lambda puts the execution role's credentials in the environment (see
+ * functions/lib/aws/env-credentials.ts for the sources and what this gives up).
+ */
+export const BUNDLE_ALIASES: Record<string, string> = {
+  '@aws-sdk/credential-provider-node': './functions/lib/aws/env-credentials.ts',
+};
 
 /** The settings shared by NodejsFunction and the esbuild API. */
 export const BUNDLE_SETTINGS = {
@@ -55,8 +69,15 @@ export function esbuildOptions(entry: string, outfile: string, mode: SdkMode): B
     sourcemap: BUNDLE_SETTINGS.sourcemap,
     mainFields: [...BUNDLE_SETTINGS.mainFields],
     banner: { js: BUNDLE_SETTINGS.banner },
+    alias: { ...BUNDLE_ALIASES },
+    absWorkingDir: REPO_ROOT,
     external: externalsFor(mode),
     metafile: true,
     logLevel: 'warning',
   };
+}
+
+/** NodejsFunction's `esbuildArgs` carrying {@link BUNDLE_ALIASES} (`--alias:from=to`). */
+export function esbuildArgs(): Record<string, string[]> {
+  return { '--alias': Object.entries(BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`) };
 }

@@ -1,11 +1,10 @@
 /**
  * What every AWS SDK client module shares: settings, a per-region memo (warm invocations reuse the
- * client) that wraps each client with the Powertools tracer once, and the Lambda's own region. The
+ * client), and the Lambda's own region. The
  * SDK retries a little (`maxAttempts`); the ASL `Retry` does the rest, with backoff and jitter, on
  * `TransientError`. Timeouts are short so that a region that does not answer is noticed in seconds,
  * not after the Lambda timeout.
  */
-import { tracer } from '../../powertools.ts';
 import type { Region } from '../../topology.ts';
 
 /** Settings shared by every client. */
@@ -29,16 +28,13 @@ export const CLIENT_DEFAULTS = {
  */
 export const MUTATING_CLIENT_DEFAULTS = { ...CLIENT_DEFAULTS, maxAttempts: 1 } as const;
 
-/** Memoises a client per region, wrapped by the tracer (`trace`) once when built. */
-export function perRegion<C>(
-  make: (region: string) => C,
-  trace: (c: C) => C = (c) => tracer.captureAWSv3Client(c),
-) {
+/** Memoises a client per region. */
+export function perRegion<C>(make: (region: string) => C) {
   const made = new Map<string, C>();
   return (region: Region): C => {
     let c = made.get(region);
     if (!c) {
-      c = trace(make(region));
+      c = make(region);
       made.set(region, c);
     }
     return c;

@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BUNDLE_SETTINGS, externalsFor, type SdkMode } from '../bundling.ts';
+import { BUNDLE_SETTINGS, esbuildArgs, externalsFor, type SdkMode } from '../bundling.ts';
 import { entryOf, FUNCTION_SPECS, type FunctionKey, REPO_ROOT } from '../functions.ts';
 import { acknowledge } from '../nag.ts';
 
@@ -166,6 +166,7 @@ export class StepFunction extends Construct {
         mainFields: [...BUNDLE_SETTINGS.mainFields],
         banner: BUNDLE_SETTINGS.banner,
         externalModules: externalsFor(sdkMode),
+        esbuildArgs: esbuildArgs(),
       },
       ...(inVpc
         ? {
