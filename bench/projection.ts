@@ -6,11 +6,18 @@
  * promotion while it propagates, the lock after the promotion: the failover's order, see
  * `defaultOrder` in workflows/definition.ts).
  *
- * Profiles: the vendor's public AWS demo (write to all management clusters, so no lock; failover
- * alias records to internal NLBs, whose TTL is fixed at 60 s) with a data-plane DNS mode, and the
- * repository's example topology (control-plane record change, write to one, a lock).
+ * The DNS phase of each profile is its mode's own basis from `dnsRtoBasis` (functions/lib/dns-modes.ts):
+ * `route53-record` INSYNC + TTL; `health-check-metric` and `arc-routing-control` health-check
+ * interval x failure threshold + TTL. Detection is the relay alarm the CDK app deploys from the
+ * deploy config (infra/aws/lib/constructs/probe.ts reads the same `probe` section).
+ *
+ * Profiles: the vendor's public AWS demo (infra/topology.failover-alias.example.json: write to all,
+ * so no lock; failover alias records to internal NLBs, whose TTL is fixed at 60 s) in each
+ * data-plane DNS mode, and the repository's example topology (infra/topology.example.json).
  */
+import { type DnsMode, type DnsRtoBasis, dnsRtoBasis } from '#lib/dns-modes.ts';
 import type { Topology } from '#lib/topology.ts';
+import { type DeployConfig, relayAlarmPeriodSeconds } from '../infra/aws/lib/deploy-config.ts';
 
 /** Where a figure comes from. */
 export type BasisKind = 'document' | 'measurement' | 'assumption';
@@ -23,22 +30,33 @@ export interface ProjectedPhase {
   basis: string;
 }
 
-/** How the relay DNS answer moves to the target. */
-export type DnsModeName = 'route53-record' | 'arc-routing-control' | 'health-check-metric';
-
-/** A deployment shape to project. */
+/** A deployment shape to project: a topology and the DNS mode to project it in. */
 export interface ProjectionProfile {
   name: string;
   description: string;
-  /** Write-to-all has no lock step (REFERENCE: the recommended vendor mode). */
-  writeMode: 'write-to-all' | 'write-to-one';
-  dnsMode: DnsModeName;
-  /** Record TTL at resolvers (s). */
-  ttlSeconds: number;
-  ttlBasis: { kind: BasisKind; text: string };
-  verification: Topology['verification'];
-  reconnectPollSeconds: number;
+  topology: Topology;
+  /** The DNS switch mode projected (its basis from `dnsRtoBasis`). */
+  dnsMode: DnsMode;
   agents: number;
+}
+
+/** The relay alarm that starts a failover, as deployed. */
+export interface DetectionBasis {
+  periodSeconds: number;
+  datapointsToAlarm: number;
+  evaluationPeriods: number;
+  /** Where the settings come from (e.g. the deploy config file). */
+  source: string;
+}
+
+/** The relay alarm the CDK app deploys from a deploy config (probe.ts reads the same fields). */
+export function detectionFromDeploy(deploy: Pick<DeployConfig, 'probe'>, source: string): DetectionBasis {
+  return {
+    periodSeconds: relayAlarmPeriodSeconds(deploy.probe.samplesPerMinute),
+    datapointsToAlarm: deploy.probe.relayAlarm.datapointsToAlarm,
+    evaluationPeriods: deploy.probe.relayAlarm.evaluationPeriods,
+    source,
+  };
 }
 
 /** Inputs measured in the same bench run (or null when that section was skipped). */
@@ -48,14 +66,16 @@ export interface ProjectionMeasurements {
   /** Slowest cold import of the deployed bundles on the path (ms, CPU time of the import). */
   coldImportMs: number | null;
   /** The relay alarm (deploy config). */
-  probe: { samplesPerMinute: number; datapointsToAlarm: number };
+  detection: DetectionBasis;
 }
 
 /** The projection of one profile. */
 export interface Projection {
   profile: string;
   description: string;
-  dnsMode: DnsModeName;
+  dnsMode: DnsMode;
+  /** The DNS mode's own basis (`dnsRtoBasis`), term by term. */
+  dns: DnsRtoBasis;
   phases: ProjectedPhase[];
   sequentialSeconds: number;
   overlappedSeconds: number;
@@ -71,8 +91,6 @@ export interface Projection {
 export const PROMOTION_SECONDS = 60;
 /** The workflow's promotion poll (workflows/definition.ts default). */
 export const PROMOTION_POLL_SECONDS = 15;
-/** Route 53 GetChange: INSYNC normally within 60 s (API reference). */
-export const INSYNC_SECONDS = 60;
 /** 1.x agent: go-utils caps the connect backoff at 2 s and re-resolves DNS per dial (unverified for 2.x). */
 export const AGENT_BACKOFF_CAP_SECONDS = 2;
 /** CloudWatch high-resolution metric ingestion before the alarm sees a datapoint (assumed). */
@@ -83,44 +101,37 @@ export const INVOKE_SECONDS = 0.1;
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const quantise = (s: number, step: number) => Math.ceil(s / step) * step;
 
-/** The DNS propagation of a mode: from the switch call to resolvers answering the target. */
-export function dnsPhase(p: ProjectionProfile): ProjectedPhase {
-  const ttl = `${p.ttlSeconds} s TTL at resolvers (${p.ttlBasis.text})`;
-  switch (p.dnsMode) {
-    case 'route53-record':
-      return {
-        phase: 'DNS: record change to resolvers',
-        seconds: INSYNC_SECONDS + p.ttlSeconds,
-        kind: 'document',
-        basis: `Route 53 INSYNC <= ${INSYNC_SECONDS} s (API reference, GetChange) + ${ttl}`,
-      };
-    case 'arc-routing-control':
-      return {
-        phase: 'DNS: routing control to resolvers',
-        seconds: 10 * 1 + p.ttlSeconds,
-        kind: 'assumption',
-        basis: `health-check interval x threshold (10 s x 1: stated assumption of the arc-routing-control mode, issue 13) + ${ttl}`,
-      };
-    case 'health-check-metric':
-      return {
-        phase: 'DNS: metric health check to resolvers',
-        seconds: 60 * 1 + p.ttlSeconds,
-        kind: 'assumption',
-        basis: `health-check interval x threshold (60 s x 1: a standard-resolution alarm period, Route 53 metric health checks support no high-resolution alarm; issue 13) + ${ttl}`,
-      };
-  }
+/** The DNS propagation of a mode, from the switch call to resolvers answering the target: `dnsRtoBasis`. */
+export function dnsPhase(t: Topology, mode: DnsMode): { phase: ProjectedPhase; basis: DnsRtoBasis } {
+  const basis = dnsRtoBasis(t, mode);
+  const label: Record<DnsMode, string> = {
+    'route53-record': 'DNS: record change to resolvers',
+    'arc-routing-control': 'DNS: routing control to resolvers',
+    'health-check-metric': 'DNS: metric health check to resolvers',
+  };
+  return {
+    basis,
+    phase: {
+      phase: label[mode],
+      seconds: basis.seconds,
+      // INSYNC and the TTL are documented; how fast a data-plane health check follows its routing
+      // control or alarm is the configured reaction (stated, see README).
+      kind: mode === 'route53-record' ? 'document' : 'assumption',
+      basis: `${basis.basis}: ${basis.terms.map((x) => `${x.name} ${x.seconds} s (${x.source})`).join(' + ')}`,
+    },
+  };
 }
 
 /** Projects one profile, sequential and overlapped. */
 export function projectProfile(p: ProjectionProfile, m: ProjectionMeasurements): Projection {
-  const v = p.verification;
-  const interval = Math.floor(60 / m.probe.samplesPerMinute);
-  const period = [10, 30, 60].find((x) => x >= interval) ?? 60;
+  const t = p.topology;
+  const v = t.verification;
+  const d = m.detection;
   const detection: ProjectedPhase = {
     phase: 'detection',
-    seconds: period * m.probe.datapointsToAlarm + INGESTION_SECONDS,
+    seconds: d.periodSeconds * d.datapointsToAlarm + INGESTION_SECONDS,
     kind: 'document',
-    basis: `relay alarm ${m.probe.datapointsToAlarm} x ${period} s period (CloudWatch high-resolution alarm; deploy.example.json) + ${INGESTION_SECONDS} s ingestion (assumed)`,
+    basis: `relay alarm ${d.datapointsToAlarm} of ${d.evaluationPeriods} x ${d.periodSeconds} s datapoints (CloudWatch high-resolution alarm, PutMetricAlarm Period; ${d.source}) + ${INGESTION_SECONDS} s ingestion (assumed)`,
   };
   const verification: ProjectedPhase = {
     phase: 'verification',
@@ -144,7 +155,7 @@ export function projectProfile(p: ProjectionProfile, m: ProjectionMeasurements):
     basis: `global datastore promotion ~${PROMOTION_SECONDS} s (AWS DR workshop; 1-2 min in the vendor promoter README; unverified), seen by the ${PROMOTION_POLL_SECONDS} s poll`,
   };
   const lock: ProjectedPhase =
-    p.writeMode === 'write-to-all'
+    t.configMode === 'write-to-all'
       ? {
           phase: 'lock switch',
           seconds: 0,
@@ -157,7 +168,7 @@ export function projectProfile(p: ProjectionProfile, m: ProjectionMeasurements):
           kind: m.lockMs === null ? 'assumption' : 'measurement',
           basis: `${m.lockMs === null ? '~1 ms' : `${round(m.lockMs, 2)} ms measured`} Lua compare-and-set + ${INVOKE_SECONDS * 1000} ms invoke`,
         };
-  const dns = dnsPhase(p);
+  const { phase: dns, basis: dnsBasis } = dnsPhase(t, p.dnsMode);
   const reconnect: ProjectedPhase = {
     phase: 'agent reconnection',
     seconds: AGENT_BACKOFF_CAP_SECONDS,
@@ -174,6 +185,7 @@ export function projectProfile(p: ProjectionProfile, m: ProjectionMeasurements):
     profile: p.name,
     description: p.description,
     dnsMode: p.dnsMode,
+    dns: dnsBasis,
     phases,
     sequentialSeconds: round(sequential),
     overlappedSeconds: round(overlapped),
@@ -182,44 +194,37 @@ export function projectProfile(p: ProjectionProfile, m: ProjectionMeasurements):
       moved >= writer
         ? `DNS + reconnection (${round(moved)} s) outlasts promotion + lock (${round(writer)} s)`
         : `promotion + lock (${round(writer)} s) outlasts DNS + reconnection (${round(moved)} s)`,
-    reportedWithinSeconds: p.reconnectPollSeconds,
+    reportedWithinSeconds: t.reconnection.pollIntervalSeconds,
   };
 }
 
-/** The vendor's public AWS demo (bdlilley/multi-region-demo, REFERENCE) with a data-plane DNS mode. */
+/**
+ * The vendor's public AWS demo (bdlilley/multi-region-demo, REFERENCE) in a data-plane DNS mode:
+ * `t` is infra/topology.failover-alias.example.json (its failover alias pair to internal NLBs),
+ * projected in write-to-all as the demo runs it (no lock step), whatever lock that file configures.
+ */
 export function vendorDemoProfile(
-  example: Topology,
+  t: Topology,
   dnsMode: 'arc-routing-control' | 'health-check-metric',
   agents: number,
 ): ProjectionProfile {
   return {
     name: `vendor-demo (${dnsMode})`,
     description:
-      'write to all (no lock), ElastiCache global datastore, failover alias records to internal NLBs',
-    writeMode: 'write-to-all',
+      'write to all as the demo runs it (no lock), ElastiCache global datastore, failover alias records to internal NLBs',
+    topology: { ...t, configMode: 'write-to-all', lock: { adapter: 'none' } },
     dnsMode,
-    ttlSeconds: 60,
-    ttlBasis: {
-      kind: 'document',
-      text: 'alias records to an ELB have a fixed 60 s TTL: Route 53 FAQ, DNS failover',
-    },
-    verification: example.verification,
-    reconnectPollSeconds: example.reconnection.pollIntervalSeconds,
     agents,
   };
 }
 
-/** The repository's example topology (infra/topology.example.json). */
+/** The repository's example topology (infra/topology.example.json), in its own DNS mode. */
 export function exampleProfile(t: Topology, agents: number): ProjectionProfile {
   return {
-    name: 'example (route53-record)',
-    description: 'write to one (a lock), ElastiCache global datastore, one CNAME changed by compare-and-swap',
-    writeMode: 'write-to-one',
-    dnsMode: 'route53-record',
-    ttlSeconds: t.dns.ttl,
-    ttlBasis: { kind: 'document', text: 'topology dns.ttl' },
-    verification: t.verification,
-    reconnectPollSeconds: t.reconnection.pollIntervalSeconds,
+    name: `example (${t.dns.switch.mode})`,
+    description: `${t.configMode}${t.configMode === 'write-to-all' ? ' (no lock)' : ' (a lock)'}, ${t.redis.kind === 'elasticache-global' ? 'ElastiCache global datastore' : 'REPLICAOF'}, ${t.dns.switch.mode === 'route53-record' ? 'one record changed by compare-and-swap' : 'a failover pair'}`,
+    topology: t,
+    dnsMode: t.dns.switch.mode,
     agents,
   };
 }
@@ -228,7 +233,7 @@ export function exampleProfile(t: Topology, agents: number): ProjectionProfile {
 export const PROJECTION_ASSUMPTIONS = [
   'RTO = outage start -> every agent connected to the new server with its Redis writable (and the lock moved, in write-to-one). The workflow reports FailedOver up to one reconnection poll later.',
   'No approval gate on the path (a human answer adds its own time).',
-  'Detection starts at the first failed probe; an outage starting just after a sample adds up to one probe interval.',
+  'Detection starts at the first failed probe; an outage starting just after a sample adds up to one probe interval. The relay alarm only starts the workflow: its verification step confirms the outage by its own quorum before anything moves.',
   `Metric ingestion delay of ${INGESTION_SECONDS} s for high-resolution CloudWatch metrics (assumed, not measured).`,
   `Global datastore promotion about ${PROMOTION_SECONDS} s: AWS DR workshop material (the vendor promoter README says 1-2 minutes); unverified here.`,
   'Agents reconnect as the 1.x agent does (go-utils: backoff capped at 2 s, DNS re-resolved per dial); the Gloo 2.x agent is not public: unverified.',

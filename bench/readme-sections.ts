@@ -247,6 +247,24 @@ export function performanceSection(r: BenchReport | null): string {
           p.phases.map((x) => [x.phase, String(x.seconds), x.kind, x.basis]),
         ),
       );
+    if (r.projection.dnsByMode)
+      out.push(
+        '',
+        '**DNS part of the RTO by mode**, each on its own basis (`dnsRtoByMode`, functions/lib/dns-modes.ts), side by side:',
+        '',
+        ...mdTable(
+          ['topology', 'mode', 'basis', 'terms', 'total'],
+          r.projection.dnsByMode.flatMap((g) =>
+            g.modes.map((d) => [
+              g.topology,
+              d.mode,
+              d.basis,
+              d.terms.map((x) => `${x.seconds} s ${x.name} (${x.source})`).join(' + '),
+              `${d.seconds} s`,
+            ]),
+          ),
+        ),
+      );
     out.push(
       '',
       r.projection.dnsModesNote,

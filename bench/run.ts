@@ -17,7 +17,7 @@
  * metrics, lock, bundles, transitions).
  */
 import '#local/quiet.ts';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
@@ -30,6 +30,7 @@ import { createHandler as switchLock } from '#functions/switch-lock/handler.ts';
 import { decide } from '#functions/trigger/trigger.ts';
 import { createHandler as verifyOutage } from '#functions/verify-outage/handler.ts';
 import { createHandler as verifyRecovered } from '#functions/verify-recovered/handler.ts';
+import { dnsRtoByMode } from '#lib/dns-modes.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
 import { evaluateReconnection, parseRelayMetrics } from '#lib/relay-metrics.ts';
 import { loadTopology, lockSettings } from '#lib/topology.ts';
@@ -40,7 +41,9 @@ import { type AlarmStateChangeEvent, startSandbox } from '#local/sandbox/index.t
 import { sandboxPorts } from '#local/sandbox/ports.ts';
 import type { WorkflowFunctions } from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
+import { loadDeployConfig } from '../infra/aws/lib/deploy-config.ts';
 import {
+  detectionFromDeploy,
   exampleProfile,
   PROJECTION_ASSUMPTIONS,
   type ProjectionMeasurements,
@@ -382,9 +385,9 @@ async function bundlesSection(runs: number) {
 
 async function projectionSection(r: BenchReport) {
   const example = loadTopology(`${ROOT}infra/topology.example.json`);
-  const deploy = JSON.parse(readFileSync(`${ROOT}infra/aws/deploy.example.json`, 'utf8')) as {
-    probe: { samplesPerMinute: number; relayAlarm: { datapointsToAlarm: number } };
-  };
+  const vendor = loadTopology(`${ROOT}infra/topology.failover-alias.example.json`);
+  const deployFile = 'infra/aws/deploy.example.json';
+  const deploy = loadDeployConfig(`${ROOT}${deployFile}`);
   // CPU time of the import: the wall clock on a shared machine measures the machine's load too.
   const deployed = (r.bundles?.rows ?? []).filter(
     (b) => b.mode === r.bundles?.deployedMode && Number.isFinite(b.importCpuMs ?? Number.NaN),
@@ -394,23 +397,25 @@ async function projectionSection(r: BenchReport) {
   const m: ProjectionMeasurements = {
     lockMs: r.lock?.medianMs ?? null,
     coldImportMs: imports.length ? Math.max(...imports) : null,
-    probe: {
-      samplesPerMinute: deploy.probe.samplesPerMinute,
-      datapointsToAlarm: deploy.probe.relayAlarm.datapointsToAlarm,
-    },
+    detection: detectionFromDeploy(deploy, deployFile),
   };
   const agents = 20;
   const profiles = [
-    projectProfile(vendorDemoProfile(example, 'arc-routing-control', agents), m),
-    projectProfile(vendorDemoProfile(example, 'health-check-metric', agents), m),
+    projectProfile(vendorDemoProfile(vendor, 'arc-routing-control', agents), m),
+    projectProfile(vendorDemoProfile(vendor, 'health-check-metric', agents), m),
     projectProfile(exampleProfile(example, agents), m),
   ];
   return {
     agents,
     profiles,
+    // Each mode's own DNS basis, side by side, for both topologies (dnsRtoByMode).
+    dnsByMode: [
+      { topology: 'vendor-demo (topology.failover-alias.example.json)', modes: dnsRtoByMode(vendor) },
+      { topology: 'example (topology.example.json)', modes: dnsRtoByMode(example) },
+    ],
     assumptions: PROJECTION_ASSUMPTIONS,
     dnsModesNote:
-      'The data-plane DNS modes (issue 13) are projected from their documented basis (health-check interval x threshold + TTL) as stated modes: they are not landed on this branch.',
+      "Each profile's DNS phase is its mode's own basis (dnsRtoBasis in functions/lib/dns-modes.ts): route53-record INSYNC + TTL; arc-routing-control and health-check-metric health-check interval x failure threshold + TTL (the topology's dns.switch.reaction, or the mode's default). Alias records to ELB load balancers keep their fixed 60 s TTL whatever dns.ttl says.",
     drillOutageToAllMovedMs: r.drill?.medians.totalMs ?? null,
   };
 }
@@ -580,6 +585,20 @@ export function renderReport(r: BenchReport): string {
         ),
       );
     }
+    out.push('', 'DNS part of the RTO by mode, each on its own basis (dnsRtoByMode):');
+    for (const g of r.projection.dnsByMode)
+      out.push(
+        table(
+          g.modes.map((d) => [
+            g.topology,
+            d.mode,
+            d.basis,
+            d.terms.map((x) => `${x.seconds} s ${x.name}`).join(' + '),
+            `${d.seconds} s`,
+          ]),
+          ['topology', 'mode', 'basis', 'terms', 'total'],
+        ),
+      );
     out.push('', r.projection.dnsModesNote);
     out.push('Assumptions:', ...r.projection.assumptions.map((a) => `  - ${a}`));
   }

@@ -11,16 +11,12 @@
  * Standalone: `npx node bench/transitions.ts`.
  */
 import { StateMachine } from 'aws-local-stepfunctions';
+import { ROUTE53_INSYNC_SECONDS as INSYNC_SECONDS } from '#lib/dns-modes.ts';
 import { loadTopology, type Topology } from '#lib/topology.ts';
 import { LOCAL_FUNCTIONS } from '#local/runner.ts';
 import type { SwitchOrder, WorkflowFunctions } from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
-import {
-  AGENT_BACKOFF_CAP_SECONDS,
-  INSYNC_SECONDS,
-  INVOKE_SECONDS,
-  PROMOTION_SECONDS,
-} from './projection.ts';
+import { AGENT_BACKOFF_CAP_SECONDS, INVOKE_SECONDS, PROMOTION_SECONDS } from './projection.ts';
 
 /** Transitions of one modelled run. */
 export interface TransitionCount {

@@ -12,6 +12,13 @@
  *   then INSYNC (REFERENCE.md: normally within 60 s).
  * - ARC Developer Guide, "Getting and updating routing control states using the ARC API": the
  *   cluster has five regional endpoints; at least three are always accessible; try them in turn.
+ * - Route 53 Developer Guide, "How Amazon Route 53 determines whether a health check is healthy":
+ *   checkers request every 10 or 30 seconds and a status changes after the failure threshold of
+ *   consecutive results; the time a data-plane switch takes to reach the answer is therefore the
+ *   health check's interval x failure threshold.
+ * - Route 53 FAQ, DNS failover: alias records to an ELB load balancer have a fixed TTL of 60 s; Route
+ *   53 Developer Guide, "Choosing between alias and non-alias records": an alias record takes the TTL
+ *   of the AWS resource it points to (its own TTL cannot be set).
  */
 import type { Topology } from './topology.ts';
 
@@ -66,7 +73,7 @@ export interface DnsRtoBasis {
  * interval x failure threshold + TTL.
  */
 export function dnsRtoBasis(t: Topology, mode: DnsMode = t.dns.switch.mode): DnsRtoBasis {
-  const ttl: DnsRtoTerm = { name: 'record TTL at resolvers', seconds: t.dns.ttl, source: 'topology dns.ttl' };
+  const ttl = resolverTtl(t, mode);
   if (mode === 'route53-record') {
     const terms = [
       {
@@ -100,6 +107,38 @@ export function dnsRtoBasis(t: Topology, mode: DnsMode = t.dns.switch.mode): Dns
     ttl,
   ];
   return { mode, basis: 'health-check interval x failure threshold + TTL', terms, seconds: sum(terms) };
+}
+
+/** TTL of an alias record to an ELB load balancer (Route 53 FAQ, DNS failover: fixed, 60 s). */
+export const ELB_ALIAS_TTL_SECONDS = 60;
+
+/** An ELB load balancer's DNS name (`*.elb.amazonaws.com`, `*.elb.<region>.amazonaws.com`). */
+const ELB_NAME = /\.elb(\.[a-z0-9-]+)?\.amazonaws\.com\.?$/i;
+
+/**
+ * How long resolvers keep the old answer once Route 53 answers the new one. `route53-record`
+ * changes one simple record: its TTL (`dns.ttl`). The data-plane modes answer from the failover
+ * pair: alias records to ELB load balancers (the vendor demo's internal NLBs) have the ELB's fixed
+ * 60 s; other alias records take their target's TTL, taken here as `dns.ttl` (stated).
+ */
+export function resolverTtl(t: Topology, mode: DnsMode): DnsRtoTerm {
+  const pair = t.dns.failover;
+  if (mode === 'route53-record' || !pair)
+    return { name: 'record TTL at resolvers', seconds: t.dns.ttl, source: 'topology dns.ttl' };
+  const aliases = [pair.primary.alias, pair.secondary.alias];
+  if (aliases.every((a) => a && ELB_NAME.test(a.dnsName)))
+    return {
+      name: 'alias record TTL at resolvers',
+      seconds: ELB_ALIAS_TTL_SECONDS,
+      source: 'failover alias records to ELB load balancers: fixed 60 s TTL (Route 53 FAQ, DNS failover)',
+    };
+  if (aliases.some(Boolean))
+    return {
+      name: 'alias record TTL at resolvers',
+      seconds: t.dns.ttl,
+      source: "an alias record takes its target's TTL (Route 53 Developer Guide); assumed equal to dns.ttl",
+    };
+  return { name: 'record TTL at resolvers', seconds: t.dns.ttl, source: 'topology dns.ttl' };
 }
 
 /** {@link dnsRtoBasis} for every mode, side by side (bench/run.ts prints them). */

@@ -474,7 +474,8 @@ describe('regional stacks', () => {
       Statistic: 'Minimum',
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
-      DatapointsToAlarm: 3,
+      // deploy.example.json: 2 of 3 (the projected RTO's detection reads the same config)
+      DatapointsToAlarm: 2,
       EvaluationPeriods: 3,
       TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: logicalIdOf(west, 'AWS::SNS::Topic', 'Notifications') }],

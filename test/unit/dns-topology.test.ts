@@ -166,12 +166,24 @@ describe('Route 53 failover answers and the projected DNS time', () => {
     expect(failoverAnswer(pair, () => false)).toBe('a');
   });
 
-  it('projects INSYNC + TTL for route53-record and interval x threshold + TTL for the data-plane modes', () => {
+  it('projects INSYNC + TTL for route53-record and interval x threshold + TTL for the data-plane modes (alias records to an ELB: 60 s, Route 53 FAQ)', () => {
     const t = loadTopology(FILE);
     const rows = Object.fromEntries(dnsRtoByMode(t).map((r) => [r.mode, r]));
+    // route53-record changes a simple record: its own TTL (dns.ttl = 30)
     expect(rows['route53-record']).toMatchObject({ basis: 'INSYNC + TTL', seconds: 60 + 30 });
-    expect(rows['arc-routing-control']).toMatchObject({ seconds: 10 * 1 + 30 });
-    expect(rows['health-check-metric']).toMatchObject({ seconds: 60 * 1 + 30 });
+    // the data-plane modes answer from the failover alias pair to NLBs: the ELB's fixed 60 s TTL
+    expect(rows['arc-routing-control']).toMatchObject({
+      basis: 'health-check interval x failure threshold + TTL',
+      seconds: 10 * 1 + 60,
+    });
+    expect(rows['health-check-metric']).toMatchObject({ seconds: 60 * 1 + 60 });
     expect(dnsRtoBasis(t).mode).toBe('arc-routing-control');
+  });
+
+  it('keeps dns.ttl for a failover pair of plain records', () => {
+    const d = doc();
+    for (const r of [d.dns.failover.primary, d.dns.failover.secondary]) delete r.alias;
+    const t = parseTopology(d, FILE);
+    expect(dnsRtoBasis(t, 'arc-routing-control')).toMatchObject({ seconds: 10 * 1 + 30 });
   });
 });

@@ -47,6 +47,17 @@ const mOfN = (m: number, n: number) =>
       'datapointsToAlarm must be <= evaluationPeriods',
     );
 
+/**
+ * The relay alarm's period: the shortest CloudWatch alarm period (10 s and 30 s are the
+ * high-resolution ones, then whole minutes; CloudWatch API reference, PutMetricAlarm `Period`) that
+ * holds at least one probe sample, so that a period without data means a silent probe, never
+ * "between samples".
+ */
+export function relayAlarmPeriodSeconds(samplesPerMinute: number): number {
+  const interval = Math.floor(60 / samplesPerMinute);
+  return [10, 30, 60].find((p) => p >= interval) ?? 60;
+}
+
 /** The whole deployment config. */
 export const DeployConfigSchema = z.strictObject({
   /** The AWS account to deploy to (default: the CLI's credentials; synth works without). */
@@ -62,8 +73,13 @@ export const DeployConfigSchema = z.strictObject({
     .strictObject({
       /** Samples per one-minute invocation (6 = every 10 s). */
       samplesPerMinute: z.number().int().min(1).max(12).default(6),
-      /** The relay alarm (the one that triggers a failover): M of N datapoints of 10 s below 1. */
-      relayAlarm: mOfN(3, 3).prefault({}),
+      /**
+       * The relay alarm (the one that starts a failover): M of N datapoints of 10 s below 1. Default
+       * 2 of 3: the alarm only starts the workflow, whose verification step confirms the outage by
+       * its own quorum (probes, alarms, Route 53 health-check metrics) before anything moves, so a
+       * second failed sample is enough to begin; each datapoint more adds one period to the RTO.
+       */
+      relayAlarm: mOfN(2, 3).prefault({}),
       /** The agents alarm (notification only): agents connected to either server, M of N minutes. */
       agentsAlarm: z
         .strictObject({

@@ -13,7 +13,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Construct } from 'constructs';
 import { PROBE_NAMESPACE } from '#functions/health-probe/health-probe.ts';
 import type { Server, Topology } from '#lib/topology.ts';
-import type { DeployConfig } from '../deploy-config.ts';
+import { type DeployConfig, relayAlarmPeriodSeconds } from '../deploy-config.ts';
 import { relayAlarmName } from '../names.ts';
 import { ELASTICACHE_DESCRIBE, elastiCacheArns, grantRedisAuth } from './access.ts';
 import { Concern } from './concern.ts';
@@ -32,15 +32,7 @@ export interface ProbeProps {
   functions: FunctionDefaults;
 }
 
-/**
- * The relay alarm's period: the shortest CloudWatch alarm period (10 s and 30 s are the
- * high-resolution ones, then whole minutes) that holds at least one probe sample, so that a period
- * without data means a silent probe, never "between samples".
- */
-export function relayAlarmPeriodSeconds(samplesPerMinute: number): number {
-  const interval = Math.floor(60 / samplesPerMinute);
-  return [10, 30, 60].find((p) => p >= interval) ?? 60;
-}
+export { relayAlarmPeriodSeconds };
 
 /** The probe, its schedule, its table and its alarms. */
 export class Probe extends Concern {
