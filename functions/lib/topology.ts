@@ -484,8 +484,11 @@ const FailoverRecordSchema = z.strictObject({
   server: serverId,
   /** The record's `SetIdentifier`. */
   setIdentifier: z.string().min(1).max(128),
-  /** The record's `HealthCheckId`: the health check the DNS switch drives (see `dns.switch`). */
-  healthCheckId: healthCheckIdSchema,
+  /**
+   * The record's `HealthCheckId`: the health check the DNS switch drives (see `dns.switch`).
+   * Required, except with `dns.create` (the deployment creates the health check).
+   */
+  healthCheckId: healthCheckIdSchema.optional(),
   /** Set for an alias record (e.g. to an internal NLB, as external-dns publishes it in the vendor's demo). */
   alias: z
     .strictObject({
@@ -527,9 +530,14 @@ const dnsSwitchSchema = z.discriminatedUnion(
     /** ARC routing controls: each failover record's health check follows one routing control. */
     z.strictObject({
       mode: z.literal('arc-routing-control'),
-      clusterArn,
-      /** The control panel (in that cluster) holding the routing controls. */
-      controlPanelArn,
+      /**
+       * The ARC cluster. Required, except with `dns.create`: given, the deployment creates the
+       * control panel (unless `controlPanelArn` is given too) and routing controls in it; absent, it
+       * creates a cluster as well (a cluster is billed by the hour: share one where you can).
+       */
+      clusterArn: clusterArn.optional(),
+      /** The control panel (in that cluster) holding the routing controls. Required, except with `dns.create`. */
+      controlPanelArn: controlPanelArn.optional(),
       /**
        * The cluster's five regional endpoints (`DescribeCluster` ClusterEndpoints). Optional: the
        * CDK app discovers them once at deploy time when absent.
@@ -547,10 +555,14 @@ const dnsSwitchSchema = z.discriminatedUnion(
         .min(1)
         .max(5)
         .optional(),
-      /** By server id: the routing control that turns the server's failover record on, and the ARC health check made for it. */
+      /**
+       * By server id: the routing control that turns the server's failover record on, and the ARC
+       * health check made for it. With `dns.create` both are left out (the deployment creates them):
+       * write `{}` for each server.
+       */
       routingControls: z.record(
         z.string(),
-        z.strictObject({ arn: routingControlArn, healthCheckId: healthCheckIdSchema }),
+        z.strictObject({ arn: routingControlArn.optional(), healthCheckId: healthCheckIdSchema.optional() }),
       ),
       /** Reaction of a routing-control health check once the state changed (assumption; see README). */
       reaction: z
@@ -575,7 +587,8 @@ const dnsSwitchSchema = z.discriminatedUnion(
         z.strictObject({
           alarmName: z.string().min(1).max(255),
           region,
-          healthCheckId: healthCheckIdSchema,
+          /** The CLOUDWATCH_METRIC health check on the alarm. Required, except with `dns.create`. */
+          healthCheckId: healthCheckIdSchema.optional(),
         }),
       ),
       /** The alarm's period (standard resolution: Route 53 does not support high-resolution alarms) x evaluation periods. */
@@ -611,6 +624,14 @@ const dnsSchema = z.strictObject({
   }),
   /** How the relay name is switched (default: record compare-and-swap). */
   switch: dnsSwitchSchema.default({ mode: 'route53-record' }),
+  /**
+   * Create the failover pair's records, their health checks and, in `arc-routing-control` mode, the
+   * routing controls (and their control panel and cluster when not given) with the deployment, in
+   * one stack of their own (docs/deploying.md, "Creating the DNS resources"), instead of referencing
+   * existing ones by id. The ids the deployment generates are then left out of this file.
+   * Data-plane modes only: the `route53-record` mode's record is the orchestrator's to change.
+   */
+  create: z.boolean().default(false),
   /** The PRIMARY/SECONDARY failover pair behind the name; required by the data-plane modes. */
   failover: z.strictObject({ primary: FailoverRecordSchema, secondary: FailoverRecordSchema }).optional(),
   /** How a switch is confirmed: by resolving the name on the data plane. */
@@ -807,6 +828,23 @@ function dnsSwitchIssues(dns: any, servers: any[]): RawIssue[] {
   const ids = servers.map((s) => s?.id).filter((x): x is string => typeof x === 'string');
   const regionOf = (id: string) => servers.find((s) => s?.id === id)?.region;
   const pair = dns.failover;
+  const create = dns.create === true;
+  if (create && mode === 'route53-record')
+    out.push({
+      path: ['dns', 'create'],
+      message:
+        'applies to the data-plane modes only (arc-routing-control, health-check-metric): the route53-record mode swaps a record the orchestrator owns, and a deployment owning it would put it back',
+    });
+  if (create && dns.provider?.kind === 'sandbox')
+    out.push({ path: ['dns', 'create'], message: 'requires dns.provider.kind "route53"' });
+  /** An id the topology must give unless the deployment creates it. */
+  const need = (value: unknown, path: (string | number)[], what: string) => {
+    if (!create && value === undefined)
+      out.push({
+        path,
+        message: `required: ${what} (or set dns.create to true to have the deployment create it)`,
+      });
+  };
   if (mode === 'route53-record') {
     if (pair)
       out.push({
@@ -841,6 +879,7 @@ function dnsSwitchIssues(dns: any, servers: any[]): RawIssue[] {
   for (const role of ['primary', 'secondary'] as const) {
     const r = pair[role];
     if (!r || typeof r !== 'object') continue;
+    need(r.healthCheckId, ['dns', 'failover', role, 'healthCheckId'], 'the id of the record’s health check');
     if (typeof r.server === 'string' && ids.length && !ids.includes(r.server))
       out.push({
         path: ['dns', 'failover', role, 'server'],
@@ -875,8 +914,25 @@ function dnsSwitchIssues(dns: any, servers: any[]): RawIssue[] {
       message: 'must differ from the PRIMARY record set identifier',
     });
 
+  for (const [id, x] of Object.entries(byServer) as [string, { healthCheckId?: unknown; arn?: unknown }][]) {
+    if (!x || typeof x !== 'object') continue;
+    need(
+      x.healthCheckId,
+      ['dns', 'switch', where, id, 'healthCheckId'],
+      `the health check of ${id}’s record`,
+    );
+    if (mode === 'arc-routing-control')
+      need(x.arn, ['dns', 'switch', where, id, 'arn'], `the routing control of ${id}`);
+  }
   if (mode === 'arc-routing-control') {
     const sw = dns.switch;
+    need(sw?.clusterArn, ['dns', 'switch', 'clusterArn'], 'the ARC cluster');
+    need(sw?.controlPanelArn, ['dns', 'switch', 'controlPanelArn'], 'the control panel');
+    if (create && sw?.controlPanelArn !== undefined && sw?.clusterArn === undefined)
+      out.push({
+        path: ['dns', 'switch', 'controlPanelArn'],
+        message: 'a given control panel needs its cluster: set dns.switch.clusterArn too',
+      });
     const clusterAccount = arcAccount(sw.clusterArn);
     const panel: unknown = sw.controlPanelArn;
     if (typeof panel === 'string' && clusterAccount && arcAccount(panel) !== clusterAccount)
@@ -894,7 +950,9 @@ function dnsSwitchIssues(dns: any, servers: any[]): RawIssue[] {
           path: ['dns', 'switch', 'routingControls', id, 'arn'],
           message: `routing control of another control panel or cluster: expected one under ${panel} (cluster ${sw.clusterArn})`,
         });
-    const arns = Object.values(byServer).map((x) => (x as { arn?: string })?.arn);
+    const arns = Object.values(byServer)
+      .map((x) => (x as { arn?: string })?.arn)
+      .filter((a) => a !== undefined);
     if (new Set(arns).size !== arns.length)
       out.push({
         path: ['dns', 'switch', 'routingControls'],

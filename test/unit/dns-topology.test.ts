@@ -5,8 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ResourceRecordSet } from '@aws-sdk/client-route-53';
-import { describe, expect, it } from 'vitest';
+import type { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { failoverPairFromRecordSets } from '#lib/dns/failover-pair.ts';
+import { arcControlsFromEnv, arcRoutingControlEnvName, dnsSwitchFor } from '#lib/dns/from-topology.ts';
 import { dnsRtoBasis, dnsRtoByMode, failoverAnswer } from '#lib/dns-modes.ts';
 import { type InvalidTopology, isNamed } from '#lib/errors.ts';
 import { loadTopology, parseTopology, type TopologyIssue } from '#lib/topology.ts';
@@ -185,5 +187,61 @@ describe('Route 53 failover answers and the projected DNS time', () => {
     for (const r of [d.dns.failover.primary, d.dns.failover.secondary]) delete r.alias;
     const t = parseTopology(d, FILE);
     expect(dnsRtoBasis(t, 'arc-routing-control')).toMatchObject({ seconds: 10 * 1 + 30 });
+  });
+});
+
+describe('a topology with dns.create, as the deployed functions read it', () => {
+  const CREATE_FILE = 'infra/topology.dns-create.example.json';
+  const PANEL =
+    'arn:aws:route53-recovery-control::111122223333:controlpanel/0123456789abcdef0123456789abcdef';
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('takes the routing controls the deployment created from their environment variables', async () => {
+    // prepare: the variables the CDK DNS switch sets (one per control, the whole value resolved by CloudFormation)
+    const t = loadTopology(CREATE_FILE);
+    vi.stubEnv(arcRoutingControlEnvName('mgmt-east'), `${PANEL}/routingcontrol/east`);
+    vi.stubEnv(arcRoutingControlEnvName('mgmt-west'), `${PANEL}/routingcontrol/west`);
+    const asked: string[] = [];
+    const client = {
+      send: async (c: { input: { RoutingControlArn: string } }) => {
+        asked.push(c.input.RoutingControlArn);
+        return { RoutingControlState: c.input.RoutingControlArn.endsWith('east') ? 'On' : 'Off' };
+      },
+    } as unknown as Route53RecoveryClusterClient;
+    // act
+    const sw = dnsSwitchFor(t, {
+      pointer: () => {
+        throw new Error('not the record mode');
+      },
+      cloudWatchFor: () => {
+        throw new Error('not the metric mode');
+      },
+      arcEndpoints: [{ region: 'us-west-2', endpoint: 'https://host-a.us-west-2.example.com/v1' }],
+      arcControls: arcControlsFromEnv(t),
+      arcClientFor: () => client,
+    });
+    const state = await sw.state();
+    // assess
+    expect(arcRoutingControlEnvName('mgmt-east')).toBe('ARC_ROUTING_CONTROL_MGMT_EAST');
+    expect(asked).toEqual([`${PANEL}/routingcontrol/east`, `${PANEL}/routingcontrol/west`]);
+    expect(state.selects).toBe('mgmt-east');
+  });
+
+  it('refuses, naming the field and the variable, when a routing control is neither in the topology nor in the environment', () => {
+    const t = loadTopology(CREATE_FILE);
+    expect(() =>
+      dnsSwitchFor(t, {
+        pointer: () => {
+          throw new Error('unused');
+        },
+        cloudWatchFor: () => {
+          throw new Error('unused');
+        },
+        arcEndpoints: [{ region: 'us-west-2', endpoint: 'https://host-a.us-west-2.example.com/v1' }],
+        arcControls: arcControlsFromEnv(t),
+      }),
+    ).toThrow(
+      /dns\.switch\.routingControls\.mgmt-east\.arn: neither in the topology nor created at deploy \(ARC_ROUTING_CONTROL_MGMT_EAST\)/,
+    );
   });
 });

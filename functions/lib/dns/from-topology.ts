@@ -23,6 +23,8 @@ export interface DnsSwitchDeps {
   arcClientFor?: (e: ClusterEndpoint) => Route53RecoveryClusterClient;
   /** The cluster's endpoints when the topology does not list them (discovered once at deploy: env). */
   arcEndpoints?: ClusterEndpoint[];
+  /** Routing control ARN by server id, for those the topology leaves to the deployment (`dns.create`: env). */
+  arcControls?: Record<string, string>;
 }
 
 /** The failover pair as server ids. */
@@ -44,7 +46,16 @@ export function dnsSwitchFor(t: Topology, deps: DnsSwitchDeps): DnsSwitch {
       );
     return new ArcRoutingControlSwitch({
       endpoints,
-      controls: Object.fromEntries(Object.entries(sw.routingControls).map(([k, v]) => [k, v.arn])),
+      controls: Object.fromEntries(
+        Object.entries(sw.routingControls).map(([k, v]) => {
+          const arn = v.arn ?? deps.arcControls?.[k];
+          if (!arn)
+            throw new InvalidTopology(
+              `dns.switch.routingControls.${k}.arn: neither in the topology nor created at deploy (${arcRoutingControlEnvName(k)})`,
+            );
+          return [k, arn];
+        }),
+      ),
       pair: pairOf(t),
       ...(deps.arcClientFor ? { clientFor: deps.arcClientFor } : {}),
     });
@@ -71,4 +82,24 @@ export function arcEndpointsFromEnv(): ClusterEndpoint[] | undefined {
   if (!raw) return undefined;
   const parsed = JSON.parse(raw) as ClusterEndpoint[];
   return Array.isArray(parsed) ? parsed : undefined;
+}
+
+/**
+ * The environment variable that carries the ARN of the routing control created at deploy for
+ * `server` (`dns.create`): one variable per control, whose whole value the deployment resolves.
+ */
+export function arcRoutingControlEnvName(server: string): string {
+  return `ARC_ROUTING_CONTROL_${server.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Routing control ARNs created at deploy, by server id, from {@link arcRoutingControlEnvName}. */
+export function arcControlsFromEnv(t: Topology): Record<string, string> | undefined {
+  const sw = t.dns.switch;
+  if (sw.mode !== 'arc-routing-control') return undefined;
+  const out: Record<string, string> = {};
+  for (const server of Object.keys(sw.routingControls)) {
+    const arn = process.env[arcRoutingControlEnvName(server)];
+    if (arn) out[server] = arn;
+  }
+  return out;
 }

@@ -8,7 +8,12 @@ import { cloudWatchClientFor } from '../aws/clients/cloudwatch.ts';
 import { ownRegion } from '../aws/clients/defaults.ts';
 import { route53Client, route53WriteClient } from '../aws/clients/route53.ts';
 import { Route53DnsPointer } from '../aws/route53-dns.ts';
-import { arcEndpointsFromEnv, dnsAnswersFor, dnsSwitchFor } from '../dns/from-topology.ts';
+import {
+  arcControlsFromEnv,
+  arcEndpointsFromEnv,
+  dnsAnswersFor,
+  dnsSwitchFor,
+} from '../dns/from-topology.ts';
 import { InvalidTopology } from '../errors.ts';
 import type { Topology } from '../topology.ts';
 import type { Ports } from '../wiring.ts';
@@ -35,6 +40,7 @@ export function dnsSwitchPort(t: Topology): Ports['dnsSwitch'] {
     pointer: () => dnsPointerPort(t),
     cloudWatchFor: cloudWatchClientFor,
     arcEndpoints: arcEndpointsFromEnv(),
+    arcControls: arcControlsFromEnv(t),
   });
 }
 

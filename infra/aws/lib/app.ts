@@ -7,6 +7,7 @@ import type { App } from 'aws-cdk-lib';
 import { parseTopology, type Topology } from '#lib/topology.ts';
 import type { SdkMode } from './bundling.ts';
 import { type DeployConfig, loadDeployConfig, resolveInputPath } from './deploy-config.ts';
+import { DnsStack, dnsStackRegion } from './dns-stack.ts';
 import { addNagChecks } from './nag.ts';
 import { RegionalStack, type RegionalStackProps } from './regional-stack.ts';
 
@@ -42,16 +43,36 @@ export function stackId(t: Topology, cluster: string): string {
   return `${t.name}-${cluster}`;
 }
 
-/** Adds one stack per region that can become active, and the cdk-nag checks. */
+/** The id of the DNS stack (only with `dns.create`). */
+export function dnsStackId(t: Topology): string {
+  return `${t.name}-dns`;
+}
+
+/**
+ * Adds one stack per region that can become active and, with `dns.create`, the DNS stack that
+ * creates the failover pair, its health checks and routing controls once (dns-stack.ts); and the
+ * cdk-nag checks.
+ */
 export function buildApp(app: App, inputs: AppInputs): RegionalStack[] {
   const { topology: t, deploy } = inputs;
+  const account = deploy.account ? { account: deploy.account } : {};
+  const dns = t.dns.create
+    ? new DnsStack(app, dnsStackId(t), {
+        env: { region: dnsStackRegion(t), ...account },
+        description: `Gloo management-plane failover orchestrator (${t.name}): the relay name's failover records, health checks${t.dns.switch.mode === 'arc-routing-control' ? ' and routing controls' : ''} (created once, at deploy)`,
+        topology: t,
+      })
+    : undefined;
+  // The created ARNs reach the regional stacks as deploy-time values (arc mode only).
+  const createdDns = dns?.shareWith(t.servers.map((s) => s.region));
   const stacks = t.servers.map(
     (server) =>
       new RegionalStack(app, stackId(t, server.id), {
-        env: { region: server.region, ...(deploy.account ? { account: deploy.account } : {}) },
+        env: { region: server.region, ...account },
         description: `Gloo management-plane failover orchestrator (${t.name}): failover into ${server.id} (${server.region})${server.id === t.homeServer ? ' and failback to it' : ''}`,
         topology: t,
         topologyDocument: inputs.topologyDocument,
+        ...(createdDns ? { createdDns } : {}),
         server,
         deploy,
         sdkMode: inputs.sdkMode,
@@ -59,6 +80,12 @@ export function buildApp(app: App, inputs: AppInputs): RegionalStack[] {
         crossRegionReferences: false,
       }),
   );
+  // Metric mode: the health checks watch the out-of-service alarms the regional stacks create.
+  // ARC mode: the regional stacks resolve the parameters the DNS stack writes.
+  if (dns)
+    for (const s of stacks)
+      if (t.dns.switch.mode === 'health-check-metric') dns.addStackDependency(s);
+      else s.addStackDependency(dns);
   addNagChecks(app);
   return stacks;
 }

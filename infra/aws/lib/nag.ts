@@ -3,7 +3,7 @@
  * plugins, and a helper for acknowledgements (v3's `Validations.of(construct).acknowledge`, one
  * finding per call, each with its reason; v2's `NagSuppressions` no longer exists).
  */
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -22,4 +22,26 @@ export function nagPacks(): {
 /** Acknowledges findings on a construct (and everything under it), each with the same reason. */
 export function acknowledge(construct: IConstruct, ids: string | string[], reason: string): void {
   for (const id of Array.isArray(ids) ? ids : [ids]) Validations.of(construct).acknowledge({ id, reason });
+}
+
+/**
+ * Acknowledges the findings on CDK's shared AwsCustomResource provider function of a stack (its
+ * runtime, memory, DLQ, tracing and log settings are CDK's), with the reason it exists there.
+ */
+export function acknowledgeAwsCustomResourceProvider(scope: IConstruct, why: string): void {
+  const provider = Stack.of(scope).node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
+  if (!provider) return;
+  acknowledge(
+    provider,
+    [
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'Serverless-LambdaDefaultMemorySize',
+      'Serverless-LambdaDLQ',
+      'Serverless-LambdaTracing',
+      'AwsSolutions-L1',
+      'Serverless-LambdaLatestVersion',
+      'Serverless-LambdaLogRetention',
+    ],
+    why,
+  );
 }

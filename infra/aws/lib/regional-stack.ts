@@ -37,6 +37,7 @@ import { Trigger } from './constructs/trigger.ts';
 import { Workflow } from './constructs/workflow.ts';
 import { WorkflowSteps } from './constructs/workflow-steps.ts';
 import type { DeployConfig } from './deploy-config.ts';
+import type { CreatedDns } from './dns-stack.ts';
 import type { FunctionKey } from './functions.ts';
 import { PLACEHOLDER_FUNCTIONS, pascal, stateMachineName } from './names.ts';
 
@@ -58,6 +59,8 @@ export interface RegionalStackProps extends StackProps {
   /** The management server of this stack's region: the cluster this region's failover activates. */
   server: Server;
   deploy: DeployConfig;
+  /** With `dns.create`: the ARNs the DNS stack created, as this region resolves them (dns-stack.ts). */
+  createdDns?: CreatedDns;
   /** @default 'bundled' */
   sdkMode?: SdkMode;
   /** Prebuilt code per function instead of bundling (tests). @default bundle with esbuild */
@@ -163,6 +166,7 @@ export class RegionalStack extends Stack {
       notifications,
       functions,
       dnsReaders: [readiness.function],
+      ...(props.createdDns ? { createdDns: props.createdDns } : {}),
     });
     this.functions = {
       ...steps.functions,

@@ -9,13 +9,17 @@
  * Defaults: records, health checks and routing controls are referenced by id (created elsewhere,
  * e.g. external-dns in the vendor's demo); the Route 53 health checks of the metric mode must use
  * `InsufficientDataHealthStatus: Healthy` (see functions/lib/aws/health-check-metric.ts for why).
+ * With `dns.create` they are created by the DNS stack (../dns-stack.ts), and this construct receives
+ * the created routing control ARNs and the discovered endpoints as deploy-time values (`created`).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { arcRoutingControlEnvName } from '#lib/dns/from-topology.ts';
 import type { Topology } from '#lib/topology.ts';
-import { acknowledge } from '../nag.ts';
+import type { CreatedDns } from '../dns-stack.ts';
+import { acknowledge, acknowledgeAwsCustomResourceProvider } from '../nag.ts';
 import { Concern } from './concern.ts';
 import type { StepFunction } from './step-function.ts';
 
@@ -25,6 +29,12 @@ export interface DnsSwitchProps {
   /** The step functions that read the switch (preflight, report) and the one that changes it (repointDns). */
   readers: StepFunction[];
   changer: StepFunction;
+  /**
+   * With `dns.create`: the routing control ARNs and the cluster's endpoints from the DNS stack, as
+   * this region resolves them; the functions get each control's ARN in its own variable
+   * (arcRoutingControlEnvName) and the endpoints in ARC_CLUSTER_ENDPOINTS.
+   */
+  created?: CreatedDns;
   /** Default true: this region's stack creates the out-of-service alarm it holds (metric mode). */
   createAlarm?: boolean;
 }
@@ -57,7 +67,15 @@ export class DnsSwitch extends Concern {
       return;
     }
     if (sw.mode === 'arc-routing-control') {
-      const controls = Object.values(sw.routingControls).map((c) => c.arn);
+      // With dns.create the routing controls (and maybe the cluster) were created by the DNS stack.
+      const controls = Object.entries(sw.routingControls).map(([server, c]) => {
+        const created = props.created?.routingControls[server];
+        const arn = c.arn ?? created;
+        if (!arn) throw new Error(`dns.switch.routingControls.${server}.arn: neither given nor created`);
+        if (!c.arn && created)
+          for (const f of all) f.fn.addEnvironment(arcRoutingControlEnvName(server), created);
+        return arn;
+      });
       for (const f of all) f.allow(['route53-recovery-cluster:GetRoutingControlState'], controls);
       // Never SafetyRulesToOverride: no safety rule ARN is granted, so an override could not pass.
       props.changer.allow(
@@ -68,7 +86,12 @@ export class DnsSwitch extends Concern {
         controls,
       );
       if (!sw.endpoints) {
-        const endpoints = discoverEndpoints(this, sw.clusterArn);
+        // dns.create: the DNS stack discovered them; else this stack does, from the named cluster.
+        let endpoints = props.created?.endpoints;
+        if (!endpoints) {
+          if (!sw.clusterArn) throw new Error('dns.switch.clusterArn: neither given nor created');
+          endpoints = discoverEndpoints(this, sw.clusterArn);
+        }
         for (const f of all) f.fn.addEnvironment('ARC_CLUSTER_ENDPOINTS', endpoints);
       }
       return;
@@ -91,7 +114,7 @@ export class DnsSwitch extends Concern {
       const [server, a] = held;
       this.alarm = new cloudwatch.Alarm(this, 'OutOfService', {
         alarmName: a.alarmName,
-        alarmDescription: `${server} is out of service for the relay name ${t.dns.recordName} (Route 53 health check ${a.healthCheckId} follows this alarm; published by the orchestrator in ${stack.region}, the region that takes over from ${server})`,
+        alarmDescription: `${server} is out of service for the relay name ${t.dns.recordName} (${a.healthCheckId ? `Route 53 health check ${a.healthCheckId}` : 'the Route 53 health check of its failover record'} follows this alarm; published by the orchestrator in ${stack.region}, the region that takes over from ${server})`,
         metric: new cloudwatch.Metric({
           namespace: sw.namespace,
           metricName: sw.metricName,
@@ -111,7 +134,7 @@ export class DnsSwitch extends Concern {
 }
 
 /** The cluster's five endpoints as JSON `[{region, endpoint}]`, read once at deploy (DescribeCluster). */
-function discoverEndpoints(scope: Construct, clusterArn: string): string {
+export function discoverEndpoints(scope: Construct, clusterArn: string): string {
   const call: cr.AwsSdkCall = {
     service: 'Route53RecoveryControlConfig',
     action: 'DescribeCluster',
@@ -126,25 +149,10 @@ function discoverEndpoints(scope: Construct, clusterArn: string): string {
     policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [clusterArn] }),
     installLatestAwsSdk: false,
   });
-  // CDK's shared provider function of AwsCustomResource: runs once per deploy, not in a failover.
-  const provider = Stack.of(scope).node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
-  if (provider) {
-    const why =
-      "CDK's AwsCustomResource provider: it runs DescribeCluster once per deployment to read the ARC cluster's endpoints (read-only, scoped to the cluster ARN); it takes no part in a failover.";
-    acknowledge(
-      provider,
-      [
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        'Serverless-LambdaDefaultMemorySize',
-        'Serverless-LambdaDLQ',
-        'Serverless-LambdaTracing',
-        'AwsSolutions-L1',
-        'Serverless-LambdaLatestVersion',
-        'Serverless-LambdaLogRetention',
-      ],
-      why,
-    );
-  }
+  acknowledgeAwsCustomResourceProvider(
+    scope,
+    "CDK's AwsCustomResource provider: it runs DescribeCluster once per deployment to read the ARC cluster's endpoints (read-only, scoped to the cluster ARN); it takes no part in a failover.",
+  );
   const entries = Array.from({ length: 5 }, (_, i) => {
     const region = describe.getResponseField(`Cluster.ClusterEndpoints.${i}.Region`);
     const endpoint = describe.getResponseField(`Cluster.ClusterEndpoints.${i}.Endpoint`);

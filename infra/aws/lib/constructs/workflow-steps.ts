@@ -7,6 +7,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
 import type { Server, Topology } from '#lib/topology.ts';
 import type { DeployConfig } from '../deploy-config.ts';
+import type { CreatedDns } from '../dns-stack.ts';
 import type { FunctionKey } from '../functions.ts';
 import { acknowledge } from '../nag.ts';
 import { ELASTICACHE_DESCRIBE, elastiCacheArns, grantRedisAuth } from './access.ts';
@@ -40,6 +41,8 @@ export interface WorkflowStepsProps {
   functions: FunctionDefaults;
   /** Functions outside the workflow that read the DNS switch like preflight does (readiness). */
   dnsReaders?: StepFunction[];
+  /** With `dns.create`: what the DNS stack created (the DNS switch's IAM and environment). */
+  createdDns?: CreatedDns;
 }
 
 /** The step keys, in workflow order. */
@@ -114,6 +117,7 @@ export class WorkflowSteps extends Concern {
       topology: t,
       readers: [f.preflight, f.report, ...(props.dnsReaders ?? [])],
       changer: f.repointDns!,
+      ...(props.createdDns ? { created: props.createdDns } : {}),
     });
     this.grantVerify(t);
     f.preflight.allow(['states:ListExecutions'], props.stateMachineArns);
