@@ -14,10 +14,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { parseTopology } from '#lib/topology.ts';
-import { createdDnsIssues } from '../../infra/aws/lib/dns-stack.ts';
+import { createdDnsIssues, DnsStack } from '../../infra/aws/lib/dns-stack.ts';
 import { buildTestApp, nagFindings } from './support.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
@@ -134,6 +135,15 @@ describe('dns.create: the DNS stack creates the failover pair once, and IAM name
       },
     });
     expect(primary.TTL).toBeUndefined();
+    // Deleting the DNS stack never takes the relay name or its routing controls down.
+    for (const type of [
+      'AWS::Route53::RecordSet',
+      'AWS::Route53::HealthCheck',
+      'AWS::Route53RecoveryControl::RoutingControl',
+      'AWS::Route53RecoveryControl::Cluster',
+    ])
+      for (const r of Object.values(dns.findResources(type)) as Json[])
+        expect([r.DeletionPolicy, r.UpdateReplacePolicy], type).toEqual(['Retain', 'Retain']);
 
     // The regional stacks resolve the created ARNs from their own region's SSM parameters.
     for (const [id, artifact] of [
@@ -250,6 +260,40 @@ describe('dns.create: the DNS stack creates the failover pair once, and IAM name
     // Nothing in the regional stacks touches records or health checks.
     for (const id of ['gloo-ha-demo-mgmt-east', 'gloo-ha-demo-mgmt-west'])
       for (const role of ROLES) expectRecordsReadOnly(grants(byId.get(id)!, role), `${id} ${role}`);
+  });
+
+  it('reuses a named cluster and control panel: only the routing controls, rule, health checks and records are created; listed endpoints are not discovered', () => {
+    // prepare: the DNS stack alone (no regional stacks: a small synth)
+    const doc = JSON.parse(readFileSync(ARC_FILE, 'utf8'));
+    const cluster =
+      'arn:aws:route53-recovery-control::111122223333:cluster/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+    const panel =
+      'arn:aws:route53-recovery-control::111122223333:controlpanel/1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e';
+    doc.dns.switch.clusterArn = cluster;
+    doc.dns.switch.controlPanelArn = panel;
+    doc.dns.switch.endpoints = [
+      { region: 'us-west-2', endpoint: 'https://host-a.us-west-2.example.com/v1' },
+      { region: 'eu-west-1', endpoint: 'https://host-b.eu-west-1.example.com/v1' },
+    ];
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    // act
+    const stack = new DnsStack(app, 'dns', { env: { region: 'us-west-2' }, topology: parseTopology(doc) });
+    const shared = stack.shareWith(['us-east-1', 'us-west-2']);
+    const t = Template.fromStack(stack);
+    // assess
+    t.resourceCountIs('AWS::Route53RecoveryControl::Cluster', 0);
+    t.resourceCountIs('AWS::Route53RecoveryControl::ControlPanel', 0);
+    t.resourceCountIs('AWS::Route53RecoveryControl::RoutingControl', 2);
+    t.allResourcesProperties('AWS::Route53RecoveryControl::RoutingControl', {
+      ClusterArn: cluster,
+      ControlPanelArn: panel,
+    });
+    t.hasResourceProperties('AWS::Route53RecoveryControl::SafetyRule', { ControlPanelArn: panel });
+    expect(shared.endpoints).toBeUndefined();
+    expect(
+      Object.keys(t.findResources('Custom::AWS')).filter((id) => id.startsWith('DescribeArcCluster')),
+    ).toEqual([]);
+    expect(nagFindings(app)).toEqual([]);
   });
 
   it('refuses, naming the field, an id the deployment would create, and create with route53-record', () => {

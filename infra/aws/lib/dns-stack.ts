@@ -32,7 +32,15 @@
  * nothing flows that way; the other way round, the health checks watch the alarms the regional
  * stacks create, so this stack deploys after them.
  */
-import { CfnDynamicReference, CfnDynamicReferenceService, Stack, type StackProps, Token } from 'aws-cdk-lib';
+import {
+  CfnDynamicReference,
+  CfnDynamicReferenceService,
+  CfnResource,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Token,
+} from 'aws-cdk-lib';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as arc from 'aws-cdk-lib/aws-route53recoverycontrol';
 import * as cr from 'aws-cdk-lib/custom-resources';
@@ -59,6 +67,16 @@ export interface CreatedDns {
   /** Health check id by server id. */
   healthChecks: Record<string, string>;
 }
+
+/** The resource types this stack retains when it is deleted or they are replaced. */
+const RETAINED = new Set([
+  'AWS::Route53::RecordSet',
+  'AWS::Route53::HealthCheck',
+  'AWS::Route53RecoveryControl::Cluster',
+  'AWS::Route53RecoveryControl::ControlPanel',
+  'AWS::Route53RecoveryControl::RoutingControl',
+  'AWS::Route53RecoveryControl::SafetyRule',
+]);
 
 /** `mgmt-east` -> `MgmtEast`: a construct id part. */
 function idOf(s: string): string {
@@ -188,6 +206,11 @@ export class DnsStack extends Stack {
       });
     }
     this.created = created;
+    // Deleting this stack must never take the relay name down (agents resolve it to reconnect), nor
+    // the routing controls its health checks follow: everything is retained, to be removed by hand.
+    for (const c of this.node.findAll())
+      if (c instanceof CfnResource && RETAINED.has(c.cfnResourceType))
+        c.applyRemovalPolicy(RemovalPolicy.RETAIN);
   }
 
   /**
