@@ -64,6 +64,17 @@ function synth(topology: string) {
   return { findings, byId, assembly, ms: Math.round(performance.now() - t0) };
 }
 
+/** The SSM parameter the DNS stack writes `key` into (its name carries the inputs' fingerprint). */
+function parameterName(dns: Template, key: string): string {
+  const names = (Object.values(dns.findResources('Custom::AWS')) as Json[])
+    .map((r) => JSON.stringify(r.Properties.Create))
+    .map((c) => /\\"Name\\":\\"(\/[^\\]+)\\"/.exec(c)?.[1])
+    .filter((n): n is string => !!n && n.endsWith(`/${key}`));
+  expect(new Set(names).size, key).toBe(1);
+  expect(names[0]).toMatch(/^\/gloo-ha-demo\/dns\/[0-9a-f]{8}\//);
+  return names[0]!;
+}
+
 /** The stacks a stack depends on (not its asset manifests). */
 function stackDependencies(a: { dependencies: { id: string }[] }): string[] {
   return a.dependencies.map((d) => d.id).filter((id) => !id.endsWith('.assets'));
@@ -152,10 +163,9 @@ describe('dns.create: the DNS stack creates the failover pair once, and IAM name
     ] as const) {
       expect(stackDependencies(artifact)).toEqual(['gloo-ha-demo-dns']);
       const t = byId.get(id)!;
-      const controlRefs = [
-        '{{resolve:ssm:/gloo-ha-demo/dns/routing-control/mgmt-east}}',
-        '{{resolve:ssm:/gloo-ha-demo/dns/routing-control/mgmt-west}}',
-      ];
+      const controlRefs = ['mgmt-east', 'mgmt-west'].map(
+        (s) => `{{resolve:ssm:${parameterName(dns, `routing-control/${s}`)}}}`,
+      );
       const update = grants(t, 'RepointDnsRole').filter((g) =>
         g.actions.includes('route53-recovery-cluster:UpdateRoutingControlStates'),
       );
@@ -180,7 +190,7 @@ describe('dns.create: the DNS stack creates the failover pair once, and IAM name
       for (const v of withControls)
         expect([v.ARC_ROUTING_CONTROL_MGMT_EAST, v.ARC_ROUTING_CONTROL_MGMT_WEST]).toEqual(controlRefs);
       for (const v of withControls)
-        expect(v.ARC_CLUSTER_ENDPOINTS).toBe('{{resolve:ssm:/gloo-ha-demo/dns/cluster-endpoints}}');
+        expect(v.ARC_CLUSTER_ENDPOINTS).toBe(`{{resolve:ssm:${parameterName(dns, 'cluster-endpoints')}}}`);
       // No custom resource in the regional stacks: the DNS stack discovered the endpoints.
       t.resourceCountIs('Custom::AWS', 0);
     }
@@ -205,7 +215,7 @@ describe('dns.create: the DNS stack creates the failover pair once, and IAM name
     for (const s of statements) {
       expect([s.Action].flat().sort()).toEqual(['ssm:DeleteParameter', 'ssm:PutParameter']);
       expect(JSON.stringify(s.Resource)).toMatch(
-        /:ssm:us-(east-1|west-2):[^*]*:parameter\/gloo-ha-demo\/dns\/[a-z/-]+"/,
+        /:ssm:us-(east-1|west-2):[^*]*:parameter\/gloo-ha-demo\/dns\/[0-9a-f]{8}\/[a-z/-]+"/,
       );
     }
     // The topology the functions receive still parses, with the created ARNs (here: what CFN will put).
@@ -294,6 +304,13 @@ describe('dns.create: the DNS stack creates the failover pair once, and IAM name
       Object.keys(t.findResources('Custom::AWS')).filter((id) => id.startsWith('DescribeArcCluster')),
     ).toEqual([]);
     expect(nagFindings(app)).toEqual([]);
+    // Another cluster replaces the routing controls: the parameter names change with it, so the
+    // regional templates change and CloudFormation resolves the new ARNs.
+    const created = new DnsStack(new App(), 'dns', {
+      env: { region: 'us-west-2' },
+      topology: parseTopology(JSON.parse(readFileSync(ARC_FILE, 'utf8'))),
+    }).shareWith(['us-east-1']);
+    expect(created.routingControls['mgmt-east']).not.toEqual(shared.routingControls['mgmt-east']);
   });
 
   it('refuses, naming the field, an id the deployment would create, and create with route53-record', () => {

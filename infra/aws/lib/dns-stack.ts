@@ -24,7 +24,7 @@
  * The regional stacks receive the created routing control ARNs and the cluster's endpoints (read
  * here once with DescribeCluster, unless the topology lists them) as deploy-time values:
  * at deploy, this stack writes each into an SSM parameter in each server's region
- * (`/<name>/dns/...`, `PutParameter` by CDK's AwsCustomResource, scoped to those parameters), and
+ * (`/<name>/dns/<fingerprint>/...`, `PutParameter` by CDK's AwsCustomResource, scoped to those parameters), and
  * the regional stacks read them with `{{resolve:ssm:...}}` dynamic references that CloudFormation
  * resolves in their own region when they deploy (after this stack). Nothing crosses regions at run
  * time. (CDK's own `crossRegionReferences` does the same, but adds its writer and reader functions
@@ -32,6 +32,7 @@
  * nothing flows that way; the other way round, the health checks watch the alarms the regional
  * stacks create, so this stack deploys after them.
  */
+import { createHash } from 'node:crypto';
 import {
   CfnDynamicReference,
   CfnDynamicReferenceService,
@@ -224,8 +225,22 @@ export class DnsStack extends Stack {
     const sw = t.dns.switch;
     const out: CreatedDns = { routingControls: {}, healthChecks: {} };
     if (sw.mode !== 'arc-routing-control') return out;
+    // CloudFormation resolves a dynamic reference again only when the template changes: the
+    // parameter names carry a fingerprint of what decides the created values (a routing control is
+    // replaced when its cluster or panel changes), so such a change changes the regional templates.
+    const fingerprint = createHash('sha256')
+      .update(
+        JSON.stringify({
+          cluster: sw.clusterArn ?? 'created',
+          panel: sw.controlPanelArn ?? 'created',
+          servers: Object.keys(sw.routingControls).sort(),
+          endpoints: sw.endpoints ?? 'discovered',
+        }),
+      )
+      .digest('hex')
+      .slice(0, 8);
     const share = (key: string, value: string): string => {
-      const name = `/${t.name}/dns/${key}`;
+      const name = `/${t.name}/dns/${fingerprint}/${key}`;
       for (const region of [...new Set(regions)].sort()) {
         const parameterArn = `arn:${this.partition}:ssm:${region}:${this.account}:parameter${name}`;
         const put: cr.AwsSdkCall = {
