@@ -2,9 +2,11 @@
  * How every function is bundled (esbuild), in one place: the CDK app passes it to NodejsFunction and
  * bench/bundles.ts builds the very same bundles with the esbuild API to measure them.
  *
- * Measured choice (bench/bundles.ts, see docs/performance.md "Bundling: the measured choice"): the AWS SDK v3 clients are BUNDLED
- * (tree-shaken, minified), not taken from the runtime. Bundled imports are faster at cold start and
- * the SDK version is the one the tests ran against; every bundle stays far under 1 MB.
+ * Measured choice (bench/bundles.ts, see docs/performance.md "Bundling: the measured choice"): the AWS
+ * SDK v3 clients are BUNDLED (tree-shaken, minified), not taken from the runtime: bundled imports
+ * are faster at cold start (the runtime's CommonJS clients carry every operation) and the SDK version
+ * is the one the tests ran against. The SDK's default credential chain is replaced by the
+ * environment provider ({@link BUNDLE_ALIASES}).
  */
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
