@@ -6,8 +6,11 @@
  * turns passive and refuses writes. It is deliberately NOT demoted or resynced here: rejoining
  * discards whatever the island holds, which an operator may want to look at first; the runbook's
  * resync stays a deliberate step (failback refuses until it is done).
- * Run by the health probe on every sample (AWS) and by the sandbox's probe loop; safe to run any
- * time: with one writable member it reads and changes nothing.
+ * With self-managed Redis the data layer fences first: an old primary with no replica refuses
+ * writes (`min-replicas-to-write`); this pass still writes the live holder into its lock (through
+ * that fence, atomically) so its server turns passive, and re-protects a primary whose replica is
+ * back. Run by the health probe on every sample (AWS) and by the sandbox's probe loop; safe to run
+ * any time: with one writable member and every primary protected it changes nothing.
  */
 import { liveMember } from './observe.ts';
 import type { Region, Topology } from './topology.ts';
@@ -18,13 +21,24 @@ export interface FenceResult {
   fenced: { region: Region; from: string; detail: string }[];
   live: Region | null;
   detail: string;
+  /** Primaries whose data-layer fencing (`min-replicas-to-write`) was restored this pass. */
+  protected?: Region[];
 }
 
-/** One pass: find writable members, keep the highest epoch, fence the others. */
+/**
+ * One pass: re-protect primaries that have a replica again (self-managed Redis), find writable
+ * members, keep the highest epoch, fence the others.
+ */
 export async function fenceStalePrimaries(
   t: Topology,
   ports: Pick<Ports, 'promoter' | 'lock'>,
 ): Promise<FenceResult> {
+  const reprotected = (await ports.promoter.protect?.())?.protected ?? [];
+  const result = await fenceLocks(t, ports);
+  return reprotected.length ? { ...result, protected: reprotected } : result;
+}
+
+async function fenceLocks(t: Topology, ports: Pick<Ports, 'promoter' | 'lock'>): Promise<FenceResult> {
   // Fencing writes the lock: only the redis-key adapter has one we can write (write-to-all has no
   // lock; meshctl's key is Gloo's own). docs/modes.md says what protects those.
   if (t.lock.adapter !== 'redis-key')
@@ -73,6 +87,8 @@ export async function fenceStalePrimaries(
         newHolder: live.lock.holder,
         force: true,
         minEpoch: live.lock.epoch - 1,
+        // An old primary that refuses writes (no replica: min-replicas-to-write) still gets the lock.
+        throughReplicaFence: true,
       });
       fenced.push({
         region: stale.region,

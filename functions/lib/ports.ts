@@ -28,6 +28,13 @@ export interface LockSwitchRequest {
   minEpoch?: number;
   /** Report what would change; change nothing. */
   dryRun?: boolean;
+  /**
+   * Write even where the member refuses writes for lack of replicas (`min-replicas-to-write`,
+   * self-managed Redis): in one MULTI/EXEC the setting is lowered to 0, the switch runs and the
+   * setting is restored, so no other client's write gets in between. Only the fencing pass sets
+   * it, to name the live holder in an island the data layer already fences.
+   */
+  throughReplicaFence?: boolean;
 }
 
 /** The result of a switch. */
@@ -132,6 +139,11 @@ export interface RedisPromoter {
   promote(req: PromoteRequest): Promise<PromotionStatus>;
   /** `complete` once the target reports itself primary and accepts a write. */
   status(req: { targetRegion: Region; mode: PromotionStatus['mode'] }): Promise<PromotionStatus>;
+  /**
+   * Re-protects primaries that run without data-layer fencing once a replica is attached again
+   * (self-managed `replicaof` only: `min-replicas-to-write`); absent where the service manages it.
+   */
+  protect?(): Promise<{ protected: Region[]; detail: string }>;
 }
 
 // ---------------------------------------------------------------------------------------------

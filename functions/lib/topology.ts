@@ -455,6 +455,22 @@ const ElastiCacheGlobalSchema = z.strictObject({
 const ReplicaOfSchema = z.strictObject({
   kind: z.literal('replicaof'),
   members: endpointsByRegion,
+  /**
+   * Data-layer fencing: the `min-replicas-to-write` of a primary with its replica attached, so an
+   * old primary cut off from its replica refuses writes by itself (set it in redis.conf too). The
+   * promoter sets 0 on the member it promotes (no replica yet) and every fencing pass restores this
+   * value once a replica is online. 0 turns it off: the primary then keeps writing with no replica,
+   * and an island accepts writes until the next fencing pass. Needs CONFIG SET for the
+   * orchestrator's Redis user.
+   */
+  minReplicasToWrite: z.number().int().min(0).max(1).default(1),
+  /**
+   * `min-replicas-max-lag`, seconds: a replica silent for longer no longer counts, so a primary
+   * partitioned from its replica refuses writes after this long. Keep it below the outage
+   * detection time (the relay alarm's window): the old primary then refuses writes before any
+   * promotion. Also how long a healthy primary keeps writing after its replica is lost.
+   */
+  minReplicasMaxLagSeconds: z.number().int().min(1).max(3600).default(10),
   ...redisCommon,
 });
 

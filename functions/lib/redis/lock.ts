@@ -120,7 +120,7 @@ export class RedisGlobalLock implements GlobalLock {
     next: string,
     req: LockSwitchRequest,
   ): Promise<[string, string, string, string]> {
-    return (await this.redis.eval(
+    const args = [
       SWITCH_SCRIPT,
       2,
       this.format.key,
@@ -130,7 +130,24 @@ export class RedisGlobalLock implements GlobalLock {
       req.force ? '1' : '0',
       String(req.minEpoch ?? 0),
       String((this.format.ttlSeconds ?? 0) * 1000),
-    )) as [string, string, string, string];
+    ] as const;
+    try {
+      return (await this.redis.eval(...args)) as [string, string, string, string];
+    } catch (e) {
+      if (!req.throughReplicaFence || !/^NOREPLICAS/.test((e as Error).message)) throw e;
+    }
+    // An island that refuses writes by itself: lower the fence, switch and restore it atomically
+    // (a MULTI/EXEC runs without any other client's command in between).
+    const [, value] = (await this.redis.call('CONFIG', 'GET', 'min-replicas-to-write')) as [string, string];
+    const results = await this.redis
+      .multi()
+      .call('CONFIG', 'SET', 'min-replicas-to-write', '0')
+      .eval(...args)
+      .call('CONFIG', 'SET', 'min-replicas-to-write', value)
+      .exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('the fencing transaction was discarded');
+    return results[1]![1] as [string, string, string, string];
   }
 
   private async decideDry(

@@ -5,6 +5,14 @@
  * on the old primary, wait for the target to catch up to the exact offset, promote it
  * (`REPLICAOF NO ONE`), point the old primary at it, unpause. No acknowledged write is lost.
  * Unplanned (old primary does not answer): promote the target and report possible data loss.
+ *
+ * Data-layer fencing: primaries run with `min-replicas-to-write` (default 1) and
+ * `min-replicas-max-lag`, so an old primary cut off from its replica refuses writes by itself
+ * ("NOREPLICAS") instead of accepting them on an island until the next fencing pass (Redis docs,
+ * "Replication": "Allow writes only with N attached replicas"). A member promoted with no replica
+ * attached would refuse writes too: the promoter lowers the setting to 0 on the member it promotes,
+ * and {@link ReplicaOfPromoter.protect} (run by every fencing pass) restores it once a replica is
+ * online again (after the runbook's resync, or the demoted source of a planned switch).
  */
 import type { Redis } from 'ioredis';
 import { type Clock, systemClock } from '../clock.ts';
@@ -29,6 +37,17 @@ export interface ReplicaOfOptions extends RedisEndpointOptions {
   catchUpTimeoutMs?: number;
   /** Key written to prove the new primary accepts writes. */
   writeProbeKey?: string;
+  /** The `min-replicas-to-write` of a primary with a replica attached; 0 turns data-layer fencing off. @default 1 */
+  minReplicasToWrite?: number;
+  /** `min-replicas-max-lag`, seconds: a replica silent for longer no longer counts. @default 10 */
+  minReplicasMaxLagSeconds?: number;
+}
+
+/** What {@link ReplicaOfPromoter.protect} did. */
+export interface ProtectResult {
+  /** Primaries whose `min-replicas-to-write` was restored. */
+  protected: Region[];
+  detail: string;
 }
 
 interface MemberInfo {
@@ -95,7 +114,7 @@ export class ReplicaOfPromoter implements RedisPromoter {
         region: m.region,
         role: 'primary',
         reachable: true,
-        detail: `connected_slaves=${m.info.connected_slaves ?? 0}`,
+        detail: `connected_slaves=${m.info.connected_slaves ?? 0}${m.info.min_slaves_good_slaves === undefined ? '' : ` good_replicas=${m.info.min_slaves_good_slaves}`}`,
       };
     const lag = this.lagOf(m, all);
     const linkUp = m.info.master_link_status === 'up';
@@ -180,6 +199,7 @@ export class ReplicaOfPromoter implements RedisPromoter {
         possibleDataLoss,
         detail: `would promote ${targetRegion} without the old primary`,
       };
+    await this.unprotect(targetRegion);
     await this.run(targetRegion, (r) => r.call('REPLICAOF', 'NO', 'ONE'));
     const st = await this.status({ targetRegion, mode: 'unplanned' });
     return { ...st, possibleDataLoss };
@@ -205,6 +225,7 @@ export class ReplicaOfPromoter implements RedisPromoter {
             );
           await this.clock.sleep(20);
         }
+        await this.unprotect(targetRegion);
         await this.run(targetRegion, (r) => r.call('REPLICAOF', 'NO', 'ONE'));
         const { host, port } = splitHostPort(this.endpoint(targetRegion));
         await s.call('REPLICAOF', host, String(port));
@@ -213,6 +234,63 @@ export class ReplicaOfPromoter implements RedisPromoter {
       }
     });
     await src;
+  }
+
+  /**
+   * Lets the member about to be promoted accept writes with no replica attached
+   * (`min-replicas-to-write 0`); {@link protect} restores the setting once a replica is online.
+   * Runs while it is still a replica, where the setting has no effect.
+   */
+  private async unprotect(region: Region): Promise<void> {
+    if ((this.opts.minReplicasToWrite ?? 1) === 0) return;
+    try {
+      await this.run(region, (r) => r.call('CONFIG', 'SET', 'min-replicas-to-write', '0'));
+    } catch (e) {
+      throw new PromotionFailed(
+        `cannot set min-replicas-to-write 0 on the Redis in ${region} before promoting it (${(e as Error).message}): promoted with no replica attached, it would refuse every write. Allow CONFIG SET to the orchestrator's Redis user, or set redis.minReplicasToWrite to 0 in the topology.`,
+        { region },
+      );
+    }
+  }
+
+  /**
+   * Re-protect: every primary that runs unprotected (`min-replicas-to-write` below the configured
+   * value, as a promoted member is left) and has at least that many online replicas within the lag
+   * bound gets the configured `min-replicas-to-write` and `min-replicas-max-lag` back. Never lowers
+   * anything: only a promotion does, on the member it promotes. Safe to run any time.
+   */
+  async protect(): Promise<ProtectResult> {
+    const want = this.opts.minReplicasToWrite ?? 1;
+    const maxLag = this.opts.minReplicasMaxLagSeconds ?? 10;
+    if (want === 0) return { protected: [], detail: 'data-layer fencing off (minReplicasToWrite 0)' };
+    const done: Region[] = [];
+    const notes: string[] = [];
+    for (const region of Object.keys(this.opts.members) as Region[]) {
+      const m = await this.info(region);
+      if (!m.reachable || m.info.role !== 'master') continue;
+      const online = Object.entries(m.info).filter(
+        ([k, v]) =>
+          /^slave\d+$/.test(k) &&
+          /(^|,)state=online(,|$)/.test(v) &&
+          Number(/lag=(\d+)/.exec(v)?.[1] ?? Infinity) <= maxLag,
+      ).length;
+      const current = await this.run(region, async (r) => {
+        const [, value] = (await r.call('CONFIG', 'GET', 'min-replicas-to-write')) as [string, string];
+        return Number(value);
+      });
+      if (current >= want) continue;
+      if (online < want) {
+        notes.push(`${region}: unprotected (min-replicas-to-write ${current}), ${online} online replica(s)`);
+        continue;
+      }
+      await this.run(region, async (r) => {
+        await r.call('CONFIG', 'SET', 'min-replicas-max-lag', String(maxLag));
+        await r.call('CONFIG', 'SET', 'min-replicas-to-write', String(want));
+      });
+      done.push(region);
+      notes.push(`${region}: min-replicas-to-write ${current} -> ${want} (${online} online replica(s))`);
+    }
+    return { protected: done, detail: notes.join('; ') || 'every primary protected' };
   }
 
   /** Points `region`'s member at `primaryRegion` (it becomes a read-only replica). */

@@ -21,7 +21,17 @@ export function redisPromoterPort(t: Topology, clock: Clock, w: RedisWiring = {}
       Object.entries(r.members).map(([region, m]) => [region, m.endpoint]),
     ) as Partial<Record<Region, string>>;
     return lazyPromoter(
-      async () => new ReplicaOfPromoter({ members, maxLagBytes: r.maxLagBytes, ...(await options()) }, clock),
+      async () =>
+        new ReplicaOfPromoter(
+          {
+            members,
+            maxLagBytes: r.maxLagBytes,
+            minReplicasToWrite: r.minReplicasToWrite,
+            minReplicasMaxLagSeconds: r.minReplicasMaxLagSeconds,
+            ...(await options()),
+          },
+          clock,
+        ),
     );
   }
   return new ElastiCacheGlobalPromoter({
@@ -49,6 +59,7 @@ function lazyPromoter(make: () => Promise<ReplicaOfPromoter>): Ports['promoter']
     describe: async () => (await get()).describe(),
     promote: async (req) => (await get()).promote(req),
     status: async (req) => (await get()).status(req),
+    protect: async () => (await get()).protect(),
   };
 }
 

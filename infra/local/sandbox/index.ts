@@ -25,7 +25,8 @@ import { fenceStalePrimaries } from '#lib/fence.ts';
 import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
-import { parseTopology, type Region, type Topology } from '#lib/topology.ts';
+import { lockSettings, parseTopology, type Region, type Topology } from '#lib/topology.ts';
+import type { Ports } from '#lib/wiring.ts';
 import { reapStale } from '#local/children.ts';
 import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
 import { type PrometheusStandin, startPrometheusStandin } from '../prometheus-standin.ts';
@@ -350,6 +351,21 @@ async function waitReplicaHas(
   }
 }
 
+/** The sandbox's `min-replicas-max-lag` (the topology's default): how long a silent replica still counts. */
+const SANDBOX_MIN_REPLICAS_MAX_LAG_SECONDS = 10;
+
+/** Re-protects the primary (bounded): until the promoter reports it protected or already was. */
+async function protectPrimary(promoter: Ports['promoter'], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await promoter.protect?.();
+    if (!r || r.protected.length > 0 || r.detail === 'every primary protected') return;
+    if (Date.now() > deadline)
+      throw new Error(`sandbox: primary not protected after ${timeoutMs} ms: ${r.detail}`);
+    await sleep(20);
+  }
+}
+
 async function waitUntil(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
@@ -398,7 +414,23 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       freeSharedPort(HOSTS),
       freeSharedPort([redisHosts[0]]),
     ]);
-    const redisA = await startRedis({ host: redisHosts[0], port: redisPortA });
+    // Both run with data-layer fencing, as a self-managed deployment's redis.conf would (see the
+    // topology's redis.minReplicasToWrite): a primary cut off from its replica refuses writes.
+    const fencingArgs = [
+      '--min-replicas-to-write',
+      '1',
+      '--min-replicas-max-lag',
+      String(SANDBOX_MIN_REPLICAS_MAX_LAG_SECONDS),
+    ];
+    const redisA = await startRedis({ host: redisHosts[0], port: redisPortA, args: fencingArgs });
+    // Bootstrapped like a promoted member: no replica yet, so writable until one is attached
+    // (the fencing pass re-protects it once B is online).
+    const bootstrap = redisA.client();
+    try {
+      await bootstrap.call('CONFIG', 'SET', 'min-replicas-to-write', '0');
+    } finally {
+      bootstrap.disconnect();
+    }
     redisList.push(redisA);
     cleanups.push(() => redisA.stop());
     const replicas = opts.replicas ?? 2;
@@ -423,7 +455,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     );
     // Distinct ports too: ReplicaOfPromoter matches a replica to its primary by port.
     const redisPortB = await freeSharedPort([redisHosts[1]], [redisPortA]);
-    const redisB = await startRedis({ host: redisHosts[1], port: redisPortB, replicaOf: redisA.endpoint });
+    const redisB = await startRedis({
+      host: redisHosts[1],
+      port: redisPortB,
+      replicaOf: redisA.endpoint,
+      args: fencingArgs,
+    });
     redisList.push(redisB);
     cleanups.push(() => redisB.stop());
 
@@ -665,6 +702,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             [regionNames[0]]: { endpoint: redisA.endpoint },
             [regionNames[1]]: { endpoint: redisB.endpoint },
           },
+          minReplicasMaxLagSeconds: SANDBOX_MIN_REPLICAS_MAX_LAG_SECONDS,
           connectTimeoutMs: 500,
           commandTimeoutMs: 500,
         },
@@ -737,7 +775,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await waitReplicating(redisB);
     // After a diskless full sync Redis 7 streams writes only once the replica's first REPLCONF ACK
     // arrives (its once-a-second cron): until then B lacks the early writes. Ready means B has them.
-    const replicaInSync = waitReplicaHas(redisB, 'sandbox:ready', ready, 10_000);
+    // Then A is protected again (min-replicas-to-write 1), as every fencing pass would do.
+    const replicaInSync = waitReplicaHas(redisB, 'sandbox:ready', ready, 10_000).then(() =>
+      protectPrimary(sandboxPorts(topology).promoter, 10_000),
+    );
 
     servers = [redisA, redisB].map(
       (redis, i) =>
