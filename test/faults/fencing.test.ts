@@ -14,6 +14,7 @@
 import '#local/quiet.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { fenceStalePrimaries } from '#lib/fence.ts';
 import {
   expectAgentsOn,
   expectEnd,
@@ -93,9 +94,11 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       await expectFenced(w, 1_500);
     });
 
-    it('after the failover, frozen then thawed with its data: its Redis refuses every write from the thaw on (no replica), and the fencing pass fences its lock', async (ctx) => {
-      // prepare: a partition, not a crash: A's processes hang and keep their state
-      const w = await faultWorld(ctx);
+    it('after the failover, frozen then thawed with its data: its Redis refuses every write from the thaw on (no replica left), and the fencing pass then fences its lock', async (ctx) => {
+      // prepare: a partition, not a crash: A's processes hang and keep their state. The fencing
+      // pass runs when this test says (the probe's, every 250 ms otherwise), so that the old
+      // server's writes meet the data layer alone.
+      const w = await faultWorld(ctx, { autoFence: false });
       const [a] = w.sb.regionNames;
       const [east, west] = w.sb.clusters;
       await w.sb.killRegion(a, 'freeze');
@@ -106,31 +109,29 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       const afterThaw: { accepted: boolean; reason?: string }[] = [];
       old.on('write', (e: { accepted: boolean; reason?: string }) => void afterThaw.push(e));
       // act: A thaws; its Redis is still a primary whose lock names A at the old epoch, but its
-      // replica is gone (promoted): with min-replicas-to-write 1 it refuses writes by itself
+      // replica is gone (promoted): with min-replicas-to-write 1 it refuses writes by itself. The old
+      // server still believes it holds the lock and writes at once, and keeps writing for a while.
       await w.sb.healRegion(a);
-      // the old server still believes it holds the lock: it writes at once, before any fencing
-      // pass or lock poll could run, and keeps trying for a while
-      const burst = (async () => {
-        for (const until = Date.now() + 600; Date.now() < until; await sleep(20)) await old.writeNow();
-      })();
+      for (const until = Date.now() + 600; Date.now() < until; await sleep(20)) await old.writeNow();
+      const refusedByData = afterThaw.filter((e) => /^NOREPLICAS/.test(e.reason ?? '')).length;
+      // then the fencing pass names the live holder in A's lock (through the data fence)
+      const fence = await fenceStalePrimaries(w.t, w.ports);
       const settled = await fencedState(w, 1_500);
-      await burst;
-      // the fencer (the health probe's pass, every 250 ms in the sandbox) has fenced the lock too,
-      // so a re-run finds nothing left to do
       expectEnd(
         await runFailover(w, { input: { trigger: 'manual', incidentId: 'back-2-rerun' } }),
         'AlreadyActive',
       );
       await expectAgentsOn(w, west);
-      // assess: not one write accepted by the old primary after the thaw, no split brain at all,
-      // and the island fenced by the lock as well
+      // assess: not one write accepted by the old primary after the thaw, every early one refused
+      // by the data layer itself, no split brain at all, and the island fenced by the lock as well
       expect(
         afterThaw.filter((e) => e.accepted),
         `writes the old server got accepted after the thaw (of ${afterThaw.length} answered)`,
       ).toEqual([]);
       if (process.env.DEBUG_FENCING) console.log(JSON.stringify(afterThaw.map((e) => e.reason)));
-      // ... and the first of them was refused by the data layer itself, before the lock was fenced
       expect(afterThaw[0]?.reason).toMatch(/^NOREPLICAS/);
+      expect(refusedByData).toBeGreaterThan(0);
+      expect(fence.fenced.map((f) => f.region)).toEqual([a]);
       expect(settled).toEqual(FENCED(w));
     });
 

@@ -252,7 +252,8 @@ export interface Sandbox {
   blip(region: Region, ms: number): Promise<void>;
   /**
    * Brings a region back. A frozen Redis thaws with its data and role unchanged (a thawed old
-   * primary is a second primary: the orchestrator must fence it). A KILLED Redis comes back EMPTY
+   * primary is a second primary: the orchestrator must fence it); it runs one event-loop pass
+   * (answers a PING) before the region's server thaws, as a healed partition's Redis has. A KILLED Redis comes back EMPTY
    * and as a STANDALONE PRIMARY (the sandbox runs Redis without persistence): no lock, epoch 0, no
    * snapshots; re-adding it as a replica (resync) is the orchestrator's job. A killed server
    * restarts fresh (no agents, reads the lock again); a frozen one resumes.
@@ -353,6 +354,22 @@ async function waitReplicaHas(
 
 /** The sandbox's `min-replicas-max-lag` (the topology's default): how long a silent replica still counts. */
 const SANDBOX_MIN_REPLICAS_MAX_LAG_SECONDS = 10;
+
+/** Waits (bounded) until `redis` answers a PING on a new connection. */
+async function waitAnswers(redis: RedisProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = redis.client();
+    try {
+      if ((await c.ping()) === 'PONG') return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`sandbox: ${redis.endpoint} does not answer after a thaw`);
+    } finally {
+      c.disconnect();
+    }
+    await sleep(10);
+  }
+}
 
 /** Re-protects the primary (bounded): until the promoter reports it protected or already was. */
 async function protectPrimary(promoter: Ports['promoter'], timeoutMs: number): Promise<void> {
@@ -914,7 +931,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       if (st.redis === 'killed') {
         await h.redis.restart();
         invariants.newIncarnation(region);
-      } else if (st.redis === 'frozen') h.redis.thaw();
+      } else if (st.redis === 'frozen') {
+        h.redis.thaw();
+        // SIGSTOP also stopped Redis's clock, which a partition does not: a partitioned Redis keeps
+        // running and has processed the loss of its replica long before the partition heals. Let
+        // the thawed one run an event-loop pass (it answers a PING) before the region's traffic
+        // resumes, so it meets that traffic as a healed partition's Redis would.
+        await waitAnswers(h.redis, 5_000);
+      }
       st.redis = 'up';
       if (st.server === 'killed') await h.server.restart();
       else if (st.server === 'frozen') h.server.thaw();
