@@ -33,9 +33,20 @@ export async function fenceStalePrimaries(
   t: Topology,
   ports: Pick<Ports, 'promoter' | 'lock'>,
 ): Promise<FenceResult> {
-  const reprotected = (await ports.promoter.protect?.())?.protected ?? [];
+  // A failed re-protect (e.g. CONFIG not allowed) must not stop the lock fencing below.
+  let reprotected: Region[] = [];
+  let note = '';
+  try {
+    reprotected = (await ports.promoter.protect?.())?.protected ?? [];
+  } catch (e) {
+    note = `; re-protecting the primary failed: ${(e as Error).message}`;
+  }
   const result = await fenceLocks(t, ports);
-  return reprotected.length ? { ...result, protected: reprotected } : result;
+  return {
+    ...result,
+    detail: result.detail + note,
+    ...(reprotected.length ? { protected: reprotected } : {}),
+  };
 }
 
 async function fenceLocks(t: Topology, ports: Pick<Ports, 'promoter' | 'lock'>): Promise<FenceResult> {

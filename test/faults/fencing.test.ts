@@ -129,7 +129,8 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
         `writes the old server got accepted after the thaw (of ${afterThaw.length} answered)`,
       ).toEqual([]);
       if (process.env.DEBUG_FENCING) console.log(JSON.stringify(afterThaw.map((e) => e.reason)));
-      expect(afterThaw[0]?.reason).toMatch(/^NOREPLICAS/);
+      // (a reply the old server gave up waiting for, on a loaded machine, is no answer from Redis)
+      expect(afterThaw.find((e) => e.reason !== 'Command timed out')?.reason).toMatch(/^NOREPLICAS/);
       expect(refusedByData).toBeGreaterThan(0);
       expect(fence.fenced.map((f) => f.region)).toEqual([a]);
       expect(settled).toEqual(FENCED(w));

@@ -25,6 +25,28 @@ describe('topology', () => {
     expect(t.reconnection.minFraction).toBe(1);
   });
 
+  it('defaults data-layer fencing of replicaof Redis to min-replicas-to-write 1 with a 10 s lag bound, and names a bad bound', () => {
+    // prepare
+    const doc = example();
+    doc.redis = {
+      kind: 'replicaof',
+      members: {
+        'us-east-1': { endpoint: '10.0.0.1:6379' },
+        'us-west-2': { endpoint: '10.1.0.1:6379' },
+      },
+    };
+    // act
+    const t = parseTopology(doc);
+    // assess
+    expect(t.redis).toMatchObject({ minReplicasToWrite: 1, minReplicasMaxLagSeconds: 10 });
+    expect(issuesOf({ ...doc, redis: { ...doc.redis, minReplicasMaxLagSeconds: 0 } })).toEqual([
+      { path: 'redis.minReplicasMaxLagSeconds', message: 'Too small: expected number to be >=1' },
+    ]);
+    expect(issuesOf({ ...doc, redis: { ...doc.redis, minReplicasToWrite: 2 } })).toEqual([
+      expect.objectContaining({ path: 'redis.minReplicasToWrite' }),
+    ]);
+  });
+
   it('names every bad field at once: missing, wrong type, unknown region, duplicate server id, bad URL', () => {
     const doc = example();
     delete doc.name;
