@@ -159,9 +159,10 @@ describe('sandbox fault injection', () => {
   });
 
   it('reports split brain when a frozen old primary thaws without being fenced', async () => {
-    // autoFence is off below: this test proves the monitor sees the split the fencer prevents
+    // autoFence and data-layer fencing are off below: this test proves the monitor sees the split
+    // the fencing prevents
     // prepare: region A frozen, B promoted and holding the lock, the record on B
-    const sb = await useSandbox({ agents: 5, autoFence: false });
+    const sb = await useSandbox({ agents: 5, autoFence: false, dataFencing: false });
     const [a, b] = sb.regionNames;
     const [east, west] = sb.clusters;
     await sb.killRegion(a, 'freeze');

@@ -65,6 +65,11 @@ export interface SandboxOptions {
    * until a run fences it.
    */
   autoFence?: boolean;
+  /**
+   * Run Redis with data-layer fencing (`min-replicas-to-write 1`, the topology's default; default
+   * true). Off, a returning old primary accepts writes until the lock is fenced.
+   */
+  dataFencing?: boolean;
   /** Number of agents `workload-1..N` (default 20). */
   agents?: number;
   /** Agent reconnect backoff (default 100 ms base, 2,000 ms cap, full jitter). */
@@ -376,7 +381,8 @@ async function protectPrimary(promoter: Ports['promoter'], timeoutMs: number): P
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await promoter.protect?.();
-    if (!r || r.protected.length > 0 || r.detail === 'every primary protected') return;
+    if (!r || r.protected.length > 0 || /^(every primary protected|data-layer fencing off)/.test(r.detail))
+      return;
     if (Date.now() > deadline)
       throw new Error(`sandbox: primary not protected after ${timeoutMs} ms: ${r.detail}`);
     await sleep(20);
@@ -435,7 +441,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     // topology's redis.minReplicasToWrite): a primary cut off from its replica refuses writes.
     const fencingArgs = [
       '--min-replicas-to-write',
-      '1',
+      opts.dataFencing === false ? '0' : '1',
       '--min-replicas-max-lag',
       String(SANDBOX_MIN_REPLICAS_MAX_LAG_SECONDS),
     ];
@@ -719,6 +725,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             [regionNames[0]]: { endpoint: redisA.endpoint },
             [regionNames[1]]: { endpoint: redisB.endpoint },
           },
+          minReplicasToWrite: opts.dataFencing === false ? 0 : 1,
           minReplicasMaxLagSeconds: SANDBOX_MIN_REPLICAS_MAX_LAG_SECONDS,
           connectTimeoutMs: 500,
           commandTimeoutMs: 500,
