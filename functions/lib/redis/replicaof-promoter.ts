@@ -266,29 +266,28 @@ export class ReplicaOfPromoter implements RedisPromoter {
     const done: Region[] = [];
     const notes: string[] = [];
     for (const region of Object.keys(this.opts.members) as Region[]) {
-      const m = await this.info(region);
-      if (!m.reachable || m.info.role !== 'master') continue;
-      const online = Object.entries(m.info).filter(
-        ([k, v]) =>
-          /^slave\d+$/.test(k) &&
-          /(^|,)state=online(,|$)/.test(v) &&
-          Number(/lag=(\d+)/.exec(v)?.[1] ?? Infinity) <= maxLag,
-      ).length;
-      const current = await this.run(region, async (r) => {
+      // One connection per member and pass (the fencing pass runs often): INFO, then CONFIG only
+      // on a primary with enough online replicas.
+      const note = await this.run(region, async (r) => {
+        const info = parseInfo(await r.info('replication'));
+        if (info.role !== 'master') return undefined;
+        const online = Object.entries(info).filter(
+          ([k, v]) =>
+            /^slave\d+$/.test(k) &&
+            /(^|,)state=online(,|$)/.test(v) &&
+            Number(/lag=(\d+)/.exec(v)?.[1] ?? Infinity) <= maxLag,
+        ).length;
         const [, value] = (await r.call('CONFIG', 'GET', 'min-replicas-to-write')) as [string, string];
-        return Number(value);
-      });
-      if (current >= want) continue;
-      if (online < want) {
-        notes.push(`${region}: unprotected (min-replicas-to-write ${current}), ${online} online replica(s)`);
-        continue;
-      }
-      await this.run(region, async (r) => {
+        const current = Number(value);
+        if (current >= want) return undefined;
+        if (online < want)
+          return `${region}: unprotected (min-replicas-to-write ${current}), ${online} online replica(s)`;
         await r.call('CONFIG', 'SET', 'min-replicas-max-lag', String(maxLag));
         await r.call('CONFIG', 'SET', 'min-replicas-to-write', String(want));
-      });
-      done.push(region);
-      notes.push(`${region}: min-replicas-to-write ${current} -> ${want} (${online} online replica(s))`);
+        done.push(region);
+        return `${region}: min-replicas-to-write ${current} -> ${want} (${online} online replica(s))`;
+      }).catch((e) => `${region}: not checked (${(e as Error).message})`);
+      if (note) notes.push(note);
     }
     return { protected: done, detail: notes.join('; ') || 'every primary protected' };
   }
