@@ -13,7 +13,7 @@
  */
 import '#local/quiet.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fenceStalePrimaries } from '#lib/fence.ts';
 import {
   expectAgentsOn,
@@ -78,6 +78,21 @@ async function expectFenced(w: World, settleMs: number): Promise<void> {
   expectInvariants(w);
 }
 
+/**
+ * How many times the thawed-with-its-data scenario runs (`FENCING_THAW_RUNS`, default 1;
+ * `npm run soak:fencing` runs it 20 times in a row and prints the count).
+ */
+const THAW_RUNS = Math.max(1, Number(process.env.FENCING_THAW_RUNS ?? 1));
+const thawTally = { passed: 0, answered: 0, refusedByData: 0, accepted: 0 };
+afterAll(() => {
+  if (THAW_RUNS > 1)
+    console.log(
+      `frozen-then-thawed old primary: ${thawTally.passed} of ${THAW_RUNS} runs passed; ` +
+        `${thawTally.accepted} old-primary writes accepted after the thaw ` +
+        `(${thawTally.answered} answered, ${thawTally.refusedByData} refused by NOREPLICAS)`,
+    );
+});
+
 // Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
 describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
   describe('the old region comes back', () => {
@@ -94,47 +109,52 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       await expectFenced(w, 1_500);
     });
 
-    it('after the failover, frozen then thawed with its data: its Redis refuses every write from the thaw on (no replica left), and the fencing pass then fences its lock', async (ctx) => {
-      // prepare: a partition, not a crash: A's processes hang and keep their state. The fencing
-      // pass runs when this test says (the probe's, every 250 ms otherwise), so that the old
-      // server's writes meet the data layer alone.
-      const w = await faultWorld(ctx, { autoFence: false });
-      const [a] = w.sb.regionNames;
-      const [east, west] = w.sb.clusters;
-      await w.sb.killRegion(a, 'freeze');
-      await waitForAlarm(w, east);
-      expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId: 'back-2' } }), 'FailedOver');
-      // every write the old server gets an answer to from now on, accepted or not
-      const old = w.sb.regions[a].server;
-      const afterThaw: { accepted: boolean; reason?: string }[] = [];
-      old.on('write', (e: { accepted: boolean; reason?: string }) => void afterThaw.push(e));
-      // act: A thaws; its Redis is still a primary whose lock names A at the old epoch, but its
-      // replica is gone (promoted): with min-replicas-to-write 1 it refuses writes by itself. The old
-      // server still believes it holds the lock and writes at once, and keeps writing for a while.
-      await w.sb.healRegion(a);
-      for (const until = Date.now() + 600; Date.now() < until; await sleep(20)) await old.writeNow();
-      const refusedByData = afterThaw.filter((e) => /^NOREPLICAS/.test(e.reason ?? '')).length;
-      // then the fencing pass names the live holder in A's lock (through the data fence)
-      const fence = await fenceStalePrimaries(w.t, w.ports);
-      const settled = await fencedState(w, 1_500);
-      expectEnd(
-        await runFailover(w, { input: { trigger: 'manual', incidentId: 'back-2-rerun' } }),
-        'AlreadyActive',
-      );
-      await expectAgentsOn(w, west);
-      // assess: not one write accepted by the old primary after the thaw, every early one refused
-      // by the data layer itself, no split brain at all, and the island fenced by the lock as well
-      expect(
-        afterThaw.filter((e) => e.accepted),
-        `writes the old server got accepted after the thaw (of ${afterThaw.length} answered)`,
-      ).toEqual([]);
-      if (process.env.DEBUG_FENCING) console.log(JSON.stringify(afterThaw.map((e) => e.reason)));
-      // (a reply the old server gave up waiting for, on a loaded machine, is no answer from Redis)
-      expect(afterThaw.find((e) => e.reason !== 'Command timed out')?.reason).toMatch(/^NOREPLICAS/);
-      expect(refusedByData).toBeGreaterThan(0);
-      expect(fence.fenced.map((f) => f.region)).toEqual([a]);
-      expect(settled).toEqual(FENCED(w));
-    });
+    for (let run = 1; run <= THAW_RUNS; run++)
+      it(`after the failover, frozen then thawed with its data: its Redis refuses every write from the thaw on (no replica left), and the fencing pass then fences its lock${THAW_RUNS > 1 ? ` (run ${run} of ${THAW_RUNS})` : ''}`, async (ctx) => {
+        // prepare: a partition, not a crash: A's processes hang and keep their state. The fencing
+        // pass runs when this test says (the probe's, every 250 ms otherwise), so that the old
+        // server's writes meet the data layer alone.
+        const w = await faultWorld(ctx, { autoFence: false });
+        const [a] = w.sb.regionNames;
+        const [east, west] = w.sb.clusters;
+        await w.sb.killRegion(a, 'freeze');
+        await waitForAlarm(w, east);
+        expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId: 'back-2' } }), 'FailedOver');
+        // every write the old server gets an answer to from now on, accepted or not
+        const old = w.sb.regions[a].server;
+        const afterThaw: { accepted: boolean; reason?: string }[] = [];
+        old.on('write', (e: { accepted: boolean; reason?: string }) => void afterThaw.push(e));
+        // act: A thaws; its Redis is still a primary whose lock names A at the old epoch, but its
+        // replica is gone (promoted): with min-replicas-to-write 1 it refuses writes by itself. The old
+        // server still believes it holds the lock and writes at once, and keeps writing for a while.
+        await w.sb.healRegion(a);
+        for (const until = Date.now() + 600; Date.now() < until; await sleep(20)) await old.writeNow();
+        const refusedByData = afterThaw.filter((e) => /^NOREPLICAS/.test(e.reason ?? '')).length;
+        thawTally.answered += afterThaw.length;
+        thawTally.refusedByData += refusedByData;
+        thawTally.accepted += afterThaw.filter((e) => e.accepted).length;
+        // then the fencing pass names the live holder in A's lock (through the data fence)
+        const fence = await fenceStalePrimaries(w.t, w.ports);
+        const settled = await fencedState(w, 1_500);
+        expectEnd(
+          await runFailover(w, { input: { trigger: 'manual', incidentId: 'back-2-rerun' } }),
+          'AlreadyActive',
+        );
+        await expectAgentsOn(w, west);
+        // assess: not one write accepted by the old primary after the thaw, every early one refused
+        // by the data layer itself, no split brain at all, and the island fenced by the lock as well
+        expect(
+          afterThaw.filter((e) => e.accepted),
+          `writes the old server got accepted after the thaw (of ${afterThaw.length} answered)`,
+        ).toEqual([]);
+        if (process.env.DEBUG_FENCING) console.log(JSON.stringify(afterThaw.map((e) => e.reason)));
+        // (a reply the old server gave up waiting for, on a loaded machine, is no answer from Redis)
+        expect(afterThaw.find((e) => e.reason !== 'Command timed out')?.reason).toMatch(/^NOREPLICAS/);
+        expect(refusedByData).toBeGreaterThan(0);
+        expect(fence.fenced.map((f) => f.region)).toEqual([a]);
+        expect(settled).toEqual(FENCED(w));
+        thawTally.passed++;
+      });
 
     it('during the failover (thawed right after the promotion): it is fenced by the end of the run', async (ctx) => {
       // prepare

@@ -1,10 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fenceStalePrimaries } from '#lib/fence.ts';
 import type { LockState, LockSwitchRequest, RedisPromoter } from '#lib/ports.ts';
-import { loadTopology, type Region } from '#lib/topology.ts';
+import { parseTopology, type Region } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
-const t = loadTopology('infra/topology.example.json');
+/** The write-to-one example with a redis-key lock: the mode in which the fencing pass writes the lock. */
+const t = parseTopology({
+  ...JSON.parse(readFileSync('infra/topology.write-to-one.example.json', 'utf8')),
+  lock: { adapter: 'redis-key' },
+});
 
 /** Two writable members: us-east-1 an island whose lock names mgmt-east@1, us-west-2 live at mgmt-west@2. */
 function ports(protect: RedisPromoter['protect']) {
@@ -81,5 +86,20 @@ describe('fencing pass', () => {
     const r = await fenceStalePrimaries(t, p);
     // assess
     expect(r.protected).toEqual(['us-west-2']);
+  });
+
+  it('in write-to-all (no lock to write) still re-protects the primaries and touches no lock', async () => {
+    // prepare
+    const { p, switches } = ports(async () => ({
+      protected: ['us-west-2'],
+      detail: 'us-west-2: min-replicas-to-write 0 -> 1',
+    }));
+    const writeToAll = parseTopology(JSON.parse(readFileSync('infra/topology.example.json', 'utf8')));
+    // act
+    const r = await fenceStalePrimaries(writeToAll, p);
+    // assess
+    expect(r.protected).toEqual(['us-west-2']);
+    expect(switches).toEqual([]);
+    expect(r.detail).toMatch(/no lock to fence with/);
   });
 });

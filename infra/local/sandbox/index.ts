@@ -25,7 +25,7 @@ import { fenceStalePrimaries } from '#lib/fence.ts';
 import type { AlarmStateValue } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
-import { lockSettings, parseTopology, type Region, type Topology } from '#lib/topology.ts';
+import { parseTopology, type Region, type Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import { reapStale } from '#local/children.ts';
 import { freePort, type RedisProcess, startRedis, waitReplicating } from '#local/redis-server.ts';
