@@ -229,6 +229,42 @@ export interface DnsAnswers {
   resolve(): Promise<DnsObservation>;
 }
 
+/** One record set of the relay name as the DNS provider lists it (`ListResourceRecordSets`). */
+export interface DnsInventoryRecord {
+  /** Routing policy records only (e.g. a failover pair). */
+  setIdentifier?: string;
+  failover?: 'PRIMARY' | 'SECONDARY';
+  healthCheckId?: string;
+  /** Plain record values (empty for an alias record). */
+  values: string[];
+  /** An alias record's target DNS name. */
+  aliasTarget?: string;
+}
+
+/** One health check as the DNS provider describes it (`GetHealthCheck`). */
+export interface DnsInventoryHealthCheck {
+  id: string;
+  /** `RECOVERY_CONTROL`, `CLOUDWATCH_METRIC`, `HTTPS`, ... */
+  type: string;
+  /** RECOVERY_CONTROL: the routing control it follows. */
+  routingControlArn?: string;
+  /** CLOUDWATCH_METRIC: the alarm it watches. */
+  alarm?: { name: string; region: string };
+  /** CLOUDWATCH_METRIC: the status while the alarm has insufficient data. */
+  insufficientDataHealthStatus?: string;
+}
+
+/**
+ * The parts of the relay name's DNS as their control plane lists them: read-only, control-plane
+ * calls (Route 53 is served from us-east-1), so used by continuous readiness, never on the recovery path.
+ */
+export interface DnsInventory {
+  /** Every record set of the relay name and type. */
+  recordSets(): Promise<DnsInventoryRecord[]>;
+  /** A health check, or null when it does not exist. */
+  healthCheck(id: string): Promise<DnsInventoryHealthCheck | null>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Observations of the management servers.
 

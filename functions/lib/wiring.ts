@@ -10,6 +10,7 @@ import type {
   AlarmStates,
   ClusterRegistry,
   DatastoreRegistry,
+  DnsInventory,
   DnsAnswers,
   DnsPointer,
   DnsSwitch,
@@ -79,6 +80,8 @@ export interface Ports {
   healthChecks: HealthCheckStatuses;
   registry: ClusterRegistry;
   runs: RunRegistry;
+  /** The DNS pointer's parts as the control plane lists them (continuous readiness only). */
+  dnsInventory?: DnsInventory;
   /** The datastore record re-protection writes (absent -> the static topology only). */
   datastores?: DatastoreRegistry;
   /** Re-protection of the shared Redis (the reprotect workflow only). */

@@ -4,24 +4,18 @@
  * not used; `{ "server": "..." }` overrides the server (a manual invocation).
  */
 import * as z from 'zod';
-import { systemClock } from '#lib/clock.ts';
 import { InvalidInput } from '#lib/errors.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
-import { netProbes } from '#lib/probes.ts';
-import { nodeTlsCheck } from '#lib/tls-check.ts';
 import type { Topology } from '#lib/topology.ts';
-import { agentMetricsPort, pemPort } from '#lib/wire/agent-metrics.ts';
-import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
-import { redisLockPort } from '#lib/wire/lock.ts';
-import { redisPromoterPort } from '#lib/wire/promoter.ts';
+import { peerDatastorePort, ssmDatastorePort } from '#lib/wire/datastore.ts';
+import { dnsInventoryPort } from '#lib/wire/dns.ts';
+import { preflightPorts } from '#lib/wire/preflight.ts';
 import {
   alarmDetailsPort,
   readinessPublisherPort,
   secretReaderPort,
   slackAuthPort,
 } from '#lib/wire/readiness.ts';
-import { clusterRegistryPort } from '#lib/wire/registry.ts';
-import { runRegistryPort } from '#lib/wire/runs.ts';
 import { DEFAULT_INSUFFICIENT_DATA_MAX_MS, type ReadinessPorts, readiness } from './readiness.ts';
 
 /** The scheduled event, or a manual `{ server }`. */
@@ -55,17 +49,10 @@ function run(server: string | undefined, t: Topology, ports: ReadinessPorts) {
 
 /** Preflight's read-only ports plus the readiness checks' and the publisher. */
 const wire = (t: Topology): ReadinessPorts => ({
-  clock: systemClock,
-  probes: netProbes,
-  agentMetrics: agentMetricsPort(),
-  tls: nodeTlsCheck,
-  pem: pemPort(),
-  promoter: redisPromoterPort(t, systemClock),
-  lock: redisLockPort(t),
-  dnsSwitch: dnsSwitchPort(t),
-  dnsAnswers: dnsAnswersPort(t),
-  registry: clusterRegistryPort(),
-  runs: runRegistryPort(),
+  ...preflightPorts(t),
+  dnsInventory: dnsInventoryPort(t),
+  datastores: ssmDatastorePort(t),
+  peerDatastores: peerDatastorePort(t),
   secrets: secretReaderPort(),
   slack: slackAuthPort(),
   alarmDetails: alarmDetailsPort(),

@@ -11,6 +11,12 @@ import type { AlarmStateValue } from '#lib/ports.ts';
 import { ExecutionInput, type Run } from '#lib/state.ts';
 import { peerOf, serverById, type Topology } from '#lib/topology.ts';
 import { type PreflightPorts, preflight } from '../preflight/preflight.ts';
+import {
+  type DnsPointerCheckPorts,
+  dnsPointerCheck,
+  type RegistryCheckPorts,
+  reprotectRegistryCheck,
+} from './config-checks.ts';
 
 /** The named checks, in report order. */
 export const READINESS_CHECKS = [
@@ -20,6 +26,8 @@ export const READINESS_CHECKS = [
   'SecretsReadable',
   'SlackAuth',
   'TriggerAlarms',
+  'DnsPointer',
+  'ReprotectRegistry',
 ] as const;
 /** One check's name (the `Check` dimension of its metric). */
 export type ReadinessCheckName = (typeof READINESS_CHECKS)[number];
@@ -71,12 +79,14 @@ export interface ReadinessPublisher {
 }
 
 /** The ports readiness uses: preflight's (read-only) plus its own. */
-export type ReadinessPorts = PreflightPorts & {
-  secrets: SecretReader;
-  slack: SlackAuth;
-  alarmDetails: AlarmDetails;
-  publisher: ReadinessPublisher;
-};
+export type ReadinessPorts = PreflightPorts &
+  DnsPointerCheckPorts &
+  RegistryCheckPorts & {
+    secrets: SecretReader;
+    slack: SlackAuth;
+    alarmDetails: AlarmDetails;
+    publisher: ReadinessPublisher;
+  };
 
 /** What the deployment says beyond the topology. */
 export interface ReadinessOptions {
@@ -129,6 +139,8 @@ export async function readiness(
         opts.insufficientDataMaxMs ?? DEFAULT_INSUFFICIENT_DATA_MAX_MS,
       ),
     ),
+    guard('DnsPointer', () => dnsPointerCheck(t, ports)),
+    guard('ReprotectRegistry', () => reprotectRegistryCheck(t, target.region, ports)),
   ]);
   const failed = checks.filter((c) => !c.ok).map((c) => c.name);
   const report: ReadinessReport = {

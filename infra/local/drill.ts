@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { renderReportPage } from '#functions/report/html.ts';
 import type { RunReport } from '#functions/report/report.ts';
 import { decide } from '#functions/trigger/trigger.ts';
+import { systemClock } from '#lib/clock.ts';
 import { DNS_MODE_SUMMARY, type DnsMode } from '#lib/dns-modes.ts';
 import { withRedis } from '#lib/redis/connect.ts';
 import { RedisGlobalLock } from '#lib/redis/lock.ts';
@@ -25,6 +26,7 @@ import { sandboxPorts } from '#local/sandbox/ports.ts';
 import { defaultOrder } from '#workflows/definition.ts';
 import { startLocalApprovals } from './approvals-local.ts';
 import { type Monitor, startMonitor, writesOf } from './monitor.ts';
+import { startLocalReadiness } from './readiness-local.ts';
 import { type ApprovalResolver, type LocalRunResult, runWorkflow, type TimelineEvent } from './runner.ts';
 import { ARC_ENDPOINT_REGIONS } from './sandbox/arc-cluster.ts';
 import {
@@ -97,7 +99,15 @@ export interface DrillReport {
   keysWritten: Record<string, number>;
   /** The fake meshctl's recorded argv (meshctl adapter). */
   meshctlCalls: string[][];
+  /**
+   * Continuous readiness of a failover into the passive server (the scheduled function of AWS, here
+   * every {@link DRILL_READINESS_EVERY_MS}): the first verdict and every change after it.
+   */
+  readiness: { tMs: number; ready: boolean; failed: string[] }[];
 }
+
+/** How often the drill evaluates readiness (AWS: `readiness.rateMinutes`, default 15 min). */
+export const DRILL_READINESS_EVERY_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -143,6 +153,8 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const runs: DrillRun[] = [];
   const rto: Record<string, number> = {};
   const meshctlCalls: string[][] = [];
+  const readinessLog: DrillReport['readiness'] = [];
+  let readiness: ReturnType<typeof startLocalReadiness> | undefined;
   try {
     const [regionA, regionB] = sb.regionNames;
     const [clusterA, clusterB] = sb.clusters;
@@ -160,6 +172,34 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     }
     // As in AWS, where the health probe records the clusters on each server: wait for the first record.
     await waitForLastSeen(ports, clusterA, o.agents);
+    // Continuous readiness of a failover into B, as the scheduled function runs it in B's region.
+    const firstVerdict = new Promise<void>((resolve) => {
+      readiness = startLocalReadiness({
+        topology,
+        ports,
+        clock: systemClock,
+        target: clusterB,
+        everyMs: DRILL_READINESS_EVERY_MS,
+        onReport: (r) => {
+          const last = readinessLog.at(-1);
+          if (!last || last.ready !== r.ready || last.failed.join() !== r.failed.join()) {
+            readinessLog.push({ tMs: Math.round(performance.now() - t0), ready: r.ready, failed: r.failed });
+            mark(
+              `readiness of a failover into ${clusterB}: FailoverReady ${r.ready ? 1 : 0}${
+                r.ready
+                  ? ` (${r.checks.length} checks ok)`
+                  : `: ${r.checks
+                      .filter((c) => !c.ok)
+                      .map((c) => `${c.name}: ${c.reason}`)
+                      .join('; ')}`.slice(0, 240)
+              }`,
+            );
+          }
+          resolve();
+        },
+      });
+    });
+    await firstVerdict;
     const glooNames = topology.servers.map((s) => s.glooClusterName).join(' / ');
     const before =
       mode === 'write-to-one' ? await lockOn(sb, regionA) : { holder: null, epoch: 0, rawValue: null };
@@ -348,6 +388,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
 
     printTables(runs, rto, out);
   } finally {
+    readiness?.stop();
     await Promise.all(monitors.map((m) => m.stop()));
     meshctlCalls.push(...sb.meshctl.calls());
     await sb.stop();
@@ -368,6 +409,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
     sandboxStartMs,
     runs,
     rto,
+    readiness: readinessLog,
     checks,
     timeline,
     mode,

@@ -15,8 +15,10 @@ import type { Clock } from '#lib/clock.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
-/** Alarm details from the sandbox's alarm states (the stand-in keeps no state times: none given). */
+/** Alarm details: the sandbox's (with state times) when the port has them, else states alone. */
 export function alarmDetailsFrom(alarms: Ports['alarms']): AlarmDetails {
+  const withTimes = alarms as Ports['alarms'] & Partial<AlarmDetails>;
+  if (typeof withTimes.details === 'function') return { details: (names) => withTimes.details!(names) };
   return {
     details: async (names) =>
       Object.fromEntries(Object.entries(await alarms.states(names)).map(([n, state]) => [n, { state }])),
@@ -38,8 +40,12 @@ export interface LocalReadinessOptions {
 /** Runs readiness now and every `everyMs`; `stop()` ends it. Reports go to `onReport`. */
 export function startLocalReadiness(o: LocalReadinessOptions) {
   const published: ReadinessReport[] = [];
+  const { dnsInventory } = o.ports;
+  if (!dnsInventory)
+    throw new Error('startLocalReadiness needs ports.dnsInventory (sandboxPorts provides it)');
   const ports: ReadinessPorts = {
     ...o.ports,
+    dnsInventory,
     secrets: o.secrets ?? { check: async () => {} },
     slack: o.slack ?? { authTest: async () => ({ ok: true, detail: 'no Slack in the sandbox' }) },
     alarmDetails: alarmDetailsFrom(o.ports.alarms),

@@ -108,6 +108,10 @@ function world(clock: ManualClock) {
       runSet: async () => null,
     },
     runs: { othersRunning: async () => [] },
+    dnsInventory: {
+      recordSets: async () => [{ values: [EAST] }],
+      healthCheck: async () => null,
+    },
     secrets: {
       check: async (id) => {
         if (w.unreadable.has(id)) throw new Error('AccessDeniedException: not authorized to read it');

@@ -66,6 +66,10 @@ describe('the run report page in headless Chromium', () => {
     expect(report.outcome).toBe('FailedOver');
   });
 
+  it('evaluated readiness of the failover on its timer before the outage, and found it ready', () => {
+    expect(drill.readiness[0]).toMatchObject({ ready: true, failed: [] });
+  });
+
   it('loads nothing but itself: no network fetch, and its policy forbids any', async () => {
     expect(requests).toEqual([page.url()]);
     const csp = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');

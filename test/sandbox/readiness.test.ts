@@ -4,6 +4,7 @@ import { systemClock } from '#lib/clock.ts';
 import { slackAuthTest } from '#lib/slack/auth.ts';
 import type { Topology } from '#lib/topology.ts';
 import { startLocalReadiness } from '#local/readiness-local.ts';
+import { waitReplicating } from '#local/redis-server.ts';
 import { startSlackStandIn } from '#local/slack-standin.ts';
 import { useWorld } from '../support/world.ts';
 
@@ -95,5 +96,65 @@ describe('continuous readiness in the sandbox', () => {
     r.stop();
     r = local(withSecret);
     expect((await r.evaluate()).ready).toBe(true);
+  }, 60_000);
+
+  it('in the vendor DNS shape (failover pair on ARC routing controls): a deleted health check, a half-written re-protect record and a detached replica each flip FailoverReady to 0, named, and back', async () => {
+    // prepare: a failover into B, evaluated on the sandbox's stand-ins of Route 53 (records and
+    // health checks), the ARC cluster, the SSM registry and Redis
+    const { sb, t, ports } = await useWorld({ agents: 2, dnsMode: 'arc-routing-control' });
+    const [regionA, regionB] = sb.regionNames;
+    const [, serverB] = sb.clusters;
+    const r = startLocalReadiness({
+      topology: t,
+      ports,
+      clock: systemClock,
+      target: serverB,
+      everyMs: 3_600_000,
+    });
+    onTestFinished(() => r.stop());
+    const ok = await r.evaluate();
+    expect(ok.ready, JSON.stringify(ok.checks)).toBe(true);
+    expect(reason(ok, 'DnsPointer')).toBe(
+      `arc-routing-control: the failover pair and its 2 health checks as the topology says; the switch and the name servers select ${sb.clusters[0]}`,
+    );
+
+    // act + assess: the SECONDARY record's health check is deleted behind our back
+    const westCheck = t.dns.failover!.secondary.healthCheckId;
+    sb.faults.deletedHealthChecks.add(westCheck);
+    const deleted = await r.evaluate();
+    expect(deleted.failed).toEqual(['DnsPointer']);
+    expect(reason(deleted, 'DnsPointer')).toBe(
+      `health check ${westCheck} (${serverB}'s failover record) does not exist`,
+    );
+    sb.faults.deletedHealthChecks.delete(westCheck);
+    expect((await r.evaluate()).ready).toBe(true);
+
+    // a re-protection that recorded a datastore without B's member
+    const endpoints = { [regionA]: { endpoint: sb.regions[regionA].redis.endpoint } };
+    const rec = { generation: 2, recordedAt: new Date().toISOString(), recordedBy: 'sandbox-reprotect' };
+    await ports.datastores!.write({ ...rec, members: endpoints });
+    const half = await r.evaluate();
+    expect(half.failed).toContain('ReprotectRegistry');
+    expect(reason(half, 'ReprotectRegistry')).toContain(`names no Redis member in ${regionB}`);
+    // repaired by a record naming both members (what a finished re-protection writes)
+    await ports.datastores!.write({
+      ...rec,
+      generation: 3,
+      members: { ...endpoints, [regionB]: { endpoint: sb.regions[regionB].redis.endpoint } },
+    });
+    expect((await r.evaluate()).ready).toBe(true);
+
+    // B's Redis stops replicating (promoted by hand): a failover into B would start from a fork
+    const b = sb.regions[regionB].redis.client();
+    onTestFinished(() => b.disconnect());
+    const [host, port] = sb.regions[regionA].redis.endpoint.split(':');
+    await b.call('REPLICAOF', 'NO', 'ONE');
+    const detached = await r.evaluate();
+    expect(detached.failed).toContain('ReplicaLag');
+    expect(reason(detached, 'ReplicaLag')).toBe(`Redis in ${regionB} is primary, not a replica`);
+    await b.call('REPLICAOF', host!, port!);
+    await waitReplicating(sb.regions[regionB].redis);
+    const back = await r.evaluate();
+    expect(back.ready, JSON.stringify(back.checks)).toBe(true);
   }, 60_000);
 });

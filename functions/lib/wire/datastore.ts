@@ -21,6 +21,22 @@ export function ssmDatastorePort(t: Topology): DatastoreRegistry {
   });
 }
 
+/** The peer region's copy of the record (read by continuous readiness to compare the two). */
+export function peerDatastorePort(t: Topology): { region: Region; registry: DatastoreRegistry } | undefined {
+  const own = ownRegion();
+  const region = (Object.keys(t.redis.members) as Region[]).find((r) => r !== own);
+  if (!region) return undefined;
+  return {
+    region,
+    registry: new SsmDatastoreRegistry({
+      parameterName: datastoreParameterName(t.name),
+      region,
+      regions: [region],
+      clientFor: ssmClientFor,
+    }),
+  };
+}
+
 /** Reads the record at most once per `ttlMs` (a failed read is not cached). */
 export function cachedRecord(
   registry: DatastoreRegistry,

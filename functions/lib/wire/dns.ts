@@ -8,6 +8,7 @@ import { cloudWatchClientFor } from '../aws/clients/cloudwatch.ts';
 import { ownRegion } from '../aws/clients/defaults.ts';
 import { route53Client, route53WriteClient } from '../aws/clients/route53.ts';
 import { Route53DnsPointer } from '../aws/route53-dns.ts';
+import { Route53Inventory } from '../aws/route53-inventory.ts';
 import {
   arcControlsFromEnv,
   arcEndpointsFromEnv,
@@ -15,6 +16,7 @@ import {
   dnsSwitchFor,
 } from '../dns/from-topology.ts';
 import { InvalidTopology } from '../errors.ts';
+import type { DnsInventory } from '../ports.ts';
 import type { Topology } from '../topology.ts';
 import type { Ports } from '../wiring.ts';
 
@@ -47,4 +49,19 @@ export function dnsSwitchPort(t: Topology): Ports['dnsSwitch'] {
 /** The relay name as the zone's authoritative servers (and `dns.confirm.resolvers`) answer it. */
 export function dnsAnswersPort(t: Topology): Ports['dnsAnswers'] {
   return dnsAnswersFor(t);
+}
+
+/** The relay name's record sets and health checks from the Route 53 control plane (readiness only). */
+export function dnsInventoryPort(t: Topology): DnsInventory {
+  const p = t.dns.provider;
+  if (p.kind !== 'route53')
+    throw new InvalidTopology(
+      `dns.provider.kind "${p.kind}" has no deployed inventory adapter: expected "route53"`,
+    );
+  return new Route53Inventory({
+    client: route53Client(ownRegion()),
+    hostedZoneId: p.hostedZoneId,
+    recordName: t.dns.recordName,
+    recordType: t.dns.recordType,
+  });
 }

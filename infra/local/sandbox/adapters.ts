@@ -17,6 +17,9 @@ import type {
   ClusterRegistry,
   DatastoreRecord,
   DatastoreRegistry,
+  DnsInventory,
+  DnsInventoryHealthCheck,
+  DnsInventoryRecord,
   DnsPointer,
   DnsRecord,
   DnsSwapResult,
@@ -159,12 +162,23 @@ export class SandboxAlarmStates implements AlarmStates {
   }
 
   async states(alarmNames: string[]): Promise<Record<string, AlarmStateValue>> {
+    return Object.fromEntries(Object.entries(await this.details(alarmNames)).map(([n, d]) => [n, d.state]));
+  }
+
+  /** States with the time of their last change (readiness's INSUFFICIENT_DATA bound reads it). */
+  async details(alarmNames: string[]): Promise<Record<string, { state: AlarmStateValue; since?: number }>> {
     if (alarmNames.length === 0) return {};
     const query = alarmNames.map((n) => `name=${encodeURIComponent(n)}`).join('&');
     const path = `/alarms?${query}`;
     const r = await call(this.controlUrl, 'GET', path, this.opts);
     if (r.status !== 200) throw unexpected('GET', path, r);
-    return (r.body as { states: Record<string, AlarmStateValue> }).states;
+    const body = r.body as { states: Record<string, AlarmStateValue>; since?: Record<string, number> };
+    return Object.fromEntries(
+      Object.entries(body.states).map(([n, state]) => {
+        const since = body.since?.[n];
+        return [n, since === undefined ? { state } : { state, since }];
+      }),
+    );
   }
 }
 
@@ -219,6 +233,30 @@ export class SandboxClusterRegistry implements ClusterRegistry {
 
   runSet(key: string): Promise<{ clusters: string[]; at: string } | null> {
     return this.lastSeen(key);
+  }
+}
+
+/** {@link DnsInventory} of the sandbox's zone (the Route 53 control plane's stand-in: `down` applies). */
+export class SandboxDnsInventory implements DnsInventory {
+  private readonly controlUrl: string;
+  private readonly opts: SandboxClientOptions;
+  constructor(controlUrl: string, opts: SandboxClientOptions = {}) {
+    this.controlUrl = controlUrl;
+    this.opts = opts;
+  }
+
+  async recordSets(): Promise<DnsInventoryRecord[]> {
+    const r = await call(this.controlUrl, 'GET', '/dns/inventory/records', this.opts);
+    if (r.status !== 200) throw unexpected('GET', '/dns/inventory/records', r);
+    return r.body as DnsInventoryRecord[];
+  }
+
+  async healthCheck(id: string): Promise<DnsInventoryHealthCheck | null> {
+    const path = `/dns/inventory/health-checks/${encodeURIComponent(id)}`;
+    const r = await call(this.controlUrl, 'GET', path, this.opts);
+    if (r.status === 404) return null;
+    if (r.status !== 200) throw unexpected('GET', path, r);
+    return r.body as DnsInventoryHealthCheck;
   }
 }
 

@@ -125,6 +125,17 @@ export class AlarmEvaluator extends EventEmitter {
     );
   }
 
+  /** When each alarm last changed state (ms since the epoch; absent for names that are not sandbox alarms). */
+  since(names?: string[]): Record<string, number> {
+    const list = names ?? this.alarms.map((a) => a.target.alarmName);
+    return Object.fromEntries(
+      list.flatMap((n) => {
+        const a = this.alarms.find((x) => x.target.alarmName === n);
+        return a ? [[n, a.since.getTime()]] : [];
+      }),
+    );
+  }
+
   private tick(): void {
     for (const a of this.alarms) {
       if (a.probing) continue;

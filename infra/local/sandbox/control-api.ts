@@ -7,7 +7,9 @@
  * - `GET  /dns/records/:name/:type` -> 200 `{ttl, values}` | 404
  * - `POST /dns/records/:name/:type/cas` `{expected, next}` -> 200 `{changeId}` | 409 `{error:'conflict', current}`
  * - `GET  /dns/changes/:id` -> 200 `{status: 'PENDING'|'INSYNC'}` | 404
- * - `GET  /alarms?name=a&name=b` -> 200 `{states: {a: 'ALARM'|'OK'|'INSUFFICIENT_DATA'|'MISSING'}}`
+ * - `GET  /dns/inventory/records` -> 200 the relay name's record sets (`ListResourceRecordSets`)
+ * - `GET  /dns/inventory/health-checks/:id` -> 200 the health check (`GetHealthCheck`) | 404
+ * - `GET  /alarms?name=a&name=b` -> 200 `{states: {a: 'ALARM'|'OK'|'INSUFFICIENT_DATA'|'MISSING'}, since: {a: ms}}`
  * - `GET  /health-checks/:id` -> 200 `{healthy, total}` | 404
  * - `GET  /clusters/:serverCluster` -> 200 `{clusters, at}` | 404; `PUT` the same body -> 204
  * - `GET  /runs/:server` -> 200 the last run into that server | 404; `PUT` a run -> 204 (what Step
@@ -17,7 +19,7 @@
  * answered 503 and decrements it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AlarmStateValue } from '#lib/ports.ts';
+import type { AlarmStateValue, DnsInventoryHealthCheck, DnsInventoryRecord } from '#lib/ports.ts';
 import type { SandboxDns, ZoneRecord, ZoneRecordType } from './dns.ts';
 
 /** Control-plane fault knobs (mutable). */
@@ -43,6 +45,13 @@ export interface LastSeen {
 export interface ControlApiBackends {
   dns: SandboxDns;
   alarmStates(names: string[]): Record<string, AlarmStateValue>;
+  /** When each alarm last changed state (ms since the epoch), as DescribeAlarms' StateUpdatedTimestamp. */
+  alarmSince(names: string[]): Record<string, number>;
+  /** The relay name's record sets and the zone's health checks, as Route 53 lists them. */
+  inventory: {
+    records(): DnsInventoryRecord[];
+    healthCheck(id: string): DnsInventoryHealthCheck | null;
+  };
   /** Observations of a health check, or null for an unknown id. */
   healthCheck(id: string): Promise<{ healthy: number; total: number } | null>;
   registry: Map<string, LastSeen>;
@@ -129,12 +138,22 @@ export async function startControlApi(b: ControlApiBackends): Promise<ControlApi
           : send(res, 409, { error: 'conflict', current: r.current });
       }
     }
+    if (method === 'GET' && parts[0] === 'dns' && parts[1] === 'inventory') {
+      if (parts[2] === 'records' && parts.length === 3) return send(res, 200, b.inventory.records());
+      if (parts[2] === 'health-checks' && parts.length === 4) {
+        const hc = b.inventory.healthCheck(parts[3]!);
+        return hc ? send(res, 200, hc) : send(res, 404, { error: 'NoSuchHealthCheck' });
+      }
+    }
     if (method === 'GET' && parts[0] === 'dns' && parts[1] === 'changes' && parts.length === 3) {
       const status = b.dns.changeStatus(parts[2]!);
       return status ? send(res, 200, { status }) : send(res, 404, { error: 'no such change' });
     }
     if (method === 'GET' && parts[0] === 'alarms' && parts.length === 1)
-      return send(res, 200, { states: b.alarmStates(url.searchParams.getAll('name')) });
+      return send(res, 200, {
+        states: b.alarmStates(url.searchParams.getAll('name')),
+        since: b.alarmSince(url.searchParams.getAll('name')),
+      });
     if (method === 'GET' && parts[0] === 'health-checks' && parts.length === 2) {
       const obs = await b.healthCheck(parts[1]!);
       return obs ? send(res, 200, obs) : send(res, 404, { error: 'no such health check' });

@@ -22,7 +22,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DnsMode } from '#lib/dns-modes.ts';
 import { fenceStalePrimaries } from '#lib/fence.ts';
-import type { AlarmStateValue } from '#lib/ports.ts';
+import type { AlarmStateValue, DnsInventoryHealthCheck, DnsInventoryRecord } from '#lib/ports.ts';
 import { type LockFormat, RedisGlobalLock } from '#lib/redis/lock.ts';
 import { ReplicaOfPromoter } from '#lib/redis/replicaof-promoter.ts';
 import { parseTopology, type Region, type Topology } from '#lib/topology.ts';
@@ -225,7 +225,14 @@ export interface Sandbox {
   /** Turns emission of `alarm` events on or off (on by default); states are evaluated either way. */
   emitAlarmEvents(enabled: boolean): void;
   /** Fault knobs of the control API; mutate or replace `controlPlane` (`down`: the Route 53 control plane is out). */
-  faults: { controlPlane: ControlPlaneFaults };
+  faults: {
+    controlPlane: ControlPlaneFaults;
+    /**
+     * Health checks deleted behind the orchestrator's back: `GetHealthCheck` answers
+     * NoSuchHealthCheck while the records still name them (Route 53 allows it). Add or remove ids.
+     */
+    deletedHealthChecks: Set<string>;
+  };
   /** The DNS switch mode the topology uses. */
   dnsMode: DnsMode;
   /** The ARC cluster stand-in (`arc-routing-control` mode). */
@@ -579,7 +586,41 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       });
     }
 
-    const faults = { controlPlane: { latencyMs: 0, failNext: 0, down: false } as ControlPlaneFaults };
+    const faults = {
+      controlPlane: { latencyMs: 0, failNext: 0, down: false } as ControlPlaneFaults,
+      deletedHealthChecks: new Set<string>(),
+    };
+    // The zone as the Route 53 control plane lists it: the relay name's record sets and every
+    // health check (the servers' endpoint checks and, in the data-plane modes, the pair's own).
+    const inventory = {
+      records: (): DnsInventoryRecord[] => {
+        if (dnsMode === 'route53-record') {
+          const rec = dns.read(RECORD_NAME, 'A');
+          return rec ? [{ values: rec.values }] : [];
+        }
+        return (['PRIMARY', 'SECONDARY'] as const).map((failover, i) => ({
+          setIdentifier: `${clusters[i]}-${failover.toLowerCase()}`,
+          failover,
+          healthCheckId: recordCheckIds[i]!,
+          values: [HOSTS[i]!],
+        }));
+      },
+      healthCheck: (id: string): DnsInventoryHealthCheck | null => {
+        if (faults.deletedHealthChecks.has(id)) return null;
+        const endpoint = (healthCheckIds as readonly string[]).indexOf(id);
+        if (endpoint >= 0) return { id, type: (opts.healthCheck ?? 'http') === 'tcp' ? 'TCP' : 'HTTP' };
+        const at = (recordCheckIds as readonly string[]).indexOf(id);
+        if (at < 0 || dnsMode === 'route53-record') return null;
+        const i = at as 0 | 1;
+        if (arc) return { id, type: 'RECOVERY_CONTROL', routingControlArn: arc.arnOf(clusters[i]) };
+        return {
+          id,
+          type: 'CLOUDWATCH_METRIC',
+          alarm: { name: alarmNameOf(i), region: regionNames[i === 0 ? 1 : 0] },
+          insufficientDataHealthStatus: insufficient,
+        };
+      },
+    };
     const registry = new Map<string, LastSeen>();
     const datastore: { record: unknown } = { record: null };
     const lies = new Set<Region>();
@@ -595,6 +636,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         return faults.controlPlane;
       },
       alarmStates: (names) => alarms.states(names),
+      alarmSince: (names) => alarms.since(names),
+      inventory,
       healthCheck: async (id) => {
         const i = (healthCheckIds as readonly string[]).indexOf(id);
         const server = servers[i];

@@ -28,6 +28,7 @@ import {
   SandboxAlarmStates,
   SandboxClusterRegistry,
   SandboxDatastoreRegistry,
+  SandboxDnsInventory,
   SandboxDnsPointer,
   SandboxHealthChecks,
 } from './adapters.ts';
@@ -90,6 +91,7 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
     healthChecks: new SandboxHealthChecks(url),
     registry: new SandboxClusterRegistry(url),
     runs: opts.runs ?? noOtherRuns,
+    dnsInventory: new SandboxDnsInventory(url),
     datastores,
     reprotector: redisReprotectorPort(t, redis),
   };
