@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { parseTopology } from '#lib/topology.ts';
 import { Dashboard } from '../../../infra/aws/lib/constructs/dashboard.ts';
 import { Notifications } from '../../../infra/aws/lib/constructs/notifications.ts';
 import { Probe } from '../../../infra/aws/lib/constructs/probe.ts';
@@ -15,9 +17,8 @@ import {
   topologyWith,
 } from './support.ts';
 
-function build(readiness: Partial<DeployConfig['readiness']> = {}) {
+function build(readiness: Partial<DeployConfig['readiness']> = {}, topology = topologyWith()) {
   const stack = new TestStack();
-  const topology = topologyWith();
   const [east, west] = topology.servers as [(typeof topology.servers)[0], (typeof topology.servers)[0]];
   const notifications = new Notifications(stack, 'Notifications', { topology, region: 'us-west-2' });
   const probe = new Probe(stack, 'Probe', {
@@ -107,6 +108,17 @@ describe('continuous readiness (CDK)', () => {
       expect(secrets).toContain(`gloo-failover/${name}`);
   });
 
+  it("reads the failover pair's two health checks and no other (the DnsPointer check's GetHealthCheck)", () => {
+    const alias = JSON.parse(readFileSync('infra/topology.failover-alias.example.json', 'utf8'));
+    const s = readinessStatements(build({}, parseTopology(alias)).t);
+    const get = s.filter((x) => [x.Action].flat().includes('route53:GetHealthCheck'));
+    expect(get.flatMap((x) => [x.Resource].flat()).map((r) => JSON.stringify(r))).toEqual(
+      [alias.dns.failover.primary.healthCheckId, alias.dns.failover.secondary.healthCheckId].map((id) =>
+        expect.stringContaining(`:route53:::healthcheck/${id}`),
+      ),
+    );
+  });
+
   it('sets the server and the INSUFFICIENT_DATA bound in the environment', () => {
     const { t } = build({ insufficientDataMinutes: 45 });
     t.hasResourceProperties('AWS::Lambda::Function', {
@@ -133,6 +145,8 @@ describe('continuous readiness (CDK)', () => {
       'SecretsReadable',
       'SlackAuth',
       'TriggerAlarms',
+      'DnsPointer',
+      'ReprotectRegistry',
     ]);
   });
 });

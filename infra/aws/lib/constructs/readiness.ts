@@ -74,6 +74,16 @@ export class Readiness extends Concern {
           `arn:${stack.partition}:route53:::hostedzone/${t.dns.provider.hostedZoneId.replace(/^\/hostedzone\//, '')}`,
         ],
       );
+    // The failover pair's health checks, as the DnsPointer check reads them (GetHealthCheck, a
+    // control-plane read; resource type healthcheck: Service Authorization Reference, Route 53).
+    const pair = t.dns.failover;
+    if (t.dns.provider.kind === 'route53' && pair)
+      fn.allow(
+        ['route53:GetHealthCheck'],
+        [pair.primary, pair.secondary].map(
+          (r) => `arn:${stack.partition}:route53:::healthcheck/${r.healthCheckId}`,
+        ),
+      );
     fn.allow(['states:ListExecutions'], props.stateMachineArns);
     fn.allow(['dynamodb:GetItem'], [props.clustersTable.tableArn]);
     fn.allow(['cloudwatch:DescribeAlarms'], ['*']);

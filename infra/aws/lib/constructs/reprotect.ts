@@ -75,6 +75,8 @@ export class Reprotect extends Concern {
       .map((k) => props.functions[k])
       .filter((f): f is DeployedFunction => !!f);
     for (const f of [...readers, fn]) f.allow(['ssm:GetParameter'], [param(stack.region)]);
+    // Readiness compares this region's copy with the peer's (a half-finished re-protection).
+    props.functions.readiness?.allow(['ssm:GetParameter'], [param(peer.region)]);
     fn.allow(['ssm:PutParameter'], [...new Set([own.region, peer.region])].map(param));
 
     if (t.redis.kind === 'elasticache-global')
