@@ -70,14 +70,18 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
     });
 
     it('refuses to wipe a member that holds its own keys unless the operator chose delete (approval-gated)', async (ctx) => {
-      // prepare: after the failover, A's Redis comes back and takes a key of its own (an island)
+      // prepare: after the failover, A's Redis comes back and takes a key of its own (an island;
+      // data-layer fencing off, redis.minReplicasToWrite 0, else the island refuses the write)
       const slack = {
         channel: 'C0OPSFAIL1',
         approvers: ['U0A1B2C3D'],
         botTokenSecret: 'gloo/slack-bot',
         signingSecret: 'gloo/slack-signing',
       };
-      const w = await faultWorld(ctx, {}, (t) => ({ ...t, approvals: { ...t.approvals, slack } }));
+      const w = await faultWorld(ctx, { dataFencing: false }, (t) => ({
+        ...t,
+        approvals: { ...t.approvals, slack },
+      }));
       const [a] = w.sb.regionNames;
       const [, west] = w.sb.clusters;
       await w.sb.killRegion(a);

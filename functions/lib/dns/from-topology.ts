@@ -10,7 +10,7 @@ import { MetricHealthCheckSwitch } from '../aws/health-check-metric.ts';
 import { InvalidTopology } from '../errors.ts';
 import type { DnsAnswers, DnsPointer, DnsSwitch } from '../ports.ts';
 import type { Region, Topology } from '../topology.ts';
-import { answersOptionsFrom, ResolvedDnsAnswers } from './answers.ts';
+import { answersOptionsFrom, ResolvedDnsAnswers, type ResolvedDnsAnswersOptions } from './answers.ts';
 import { RecordDnsSwitch } from './record-switch.ts';
 
 /** What building a switch needs besides the topology. */
@@ -72,8 +72,8 @@ export function dnsSwitchFor(t: Topology, deps: DnsSwitchDeps): DnsSwitch {
 }
 
 /** The data-plane answers for `t.dns` (authoritative servers, then `dns.confirm.resolvers`). */
-export function dnsAnswersFor(t: Topology): DnsAnswers {
-  return new ResolvedDnsAnswers(answersOptionsFrom(t));
+export function dnsAnswersFor(t: Topology, opts: Pick<ResolvedDnsAnswersOptions, 'system'> = {}): DnsAnswers {
+  return new ResolvedDnsAnswers({ ...answersOptionsFrom(t), ...opts });
 }
 
 /** ARC endpoints from `ARC_CLUSTER_ENDPOINTS` (JSON `[{region, endpoint}]`, written by CDK at deploy). */

@@ -117,6 +117,13 @@ export interface SandboxOptions {
    * stand-in (five endpoints) or out-of-service alarms on per-region CloudWatch stand-ins.
    */
   dnsMode?: DnsMode;
+  /**
+   * Data-plane modes: the failover pair as the vendor's AWS HA demo publishes it (external-dns):
+   * ALIAS records to each region's internal NLB name (`…elb.<region>.amazonaws.com`), which the
+   * sandbox's DNS resolves to the server's address, as Route 53 answers an alias with its target's
+   * records. `dns.values` then holds the NLB names. Default false (plain A records).
+   */
+  dnsAlias?: boolean;
   /** How long a record's health check takes to follow its routing control or alarm (default 300 ms). */
   healthCheckReactionMs?: int;
   /** The out-of-service alarms' evaluation period (default 500 ms). */
@@ -495,13 +502,31 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     cleanups.push(() => redisB.stop());
 
     const healthCheckIds = [randomUUID(), randomUUID()] as const;
-    const values = { [clusters[0]]: HOSTS[0], [clusters[1]]: HOSTS[1] };
     const dnsMode: DnsMode = opts.dnsMode ?? 'route53-record';
+    if (opts.dnsAlias && dnsMode === 'route53-record')
+      throw new Error(
+        'dnsAlias needs a data-plane dnsMode (the route53-record switch swaps one plain record)',
+      );
+    // The internal NLB of each region, as the AWS Load Balancer Controller names it.
+    const nlbNames = [0, 1].map(
+      (i) => `internal-k8s-gloomesh-${clusters[i]}-0a1b2c3d4e.elb.${regionNames[i]}.amazonaws.com`,
+    );
+    const values = opts.dnsAlias
+      ? { [clusters[0]]: nlbNames[0]!, [clusters[1]]: nlbNames[1]! }
+      : { [clusters[0]]: HOSTS[0], [clusters[1]]: HOSTS[1] };
     const dns = await startSandboxDns({
       propagationMs: opts.dnsPropagationMs ?? 300,
       records: [
         ...(dnsMode === 'route53-record'
           ? [{ name: RECORD_NAME, type: 'A' as const, record: { ttl, values: [HOSTS[0]] } }]
+          : []),
+        // The NLBs' own names (alias targets): their addresses are the servers'.
+        ...(opts.dnsAlias
+          ? [0, 1].map((i) => ({
+              name: nlbNames[i]!,
+              type: 'A' as const,
+              record: { ttl: 60, values: [HOSTS[i as 0 | 1]] },
+            }))
           : []),
         // Headless Services of the management servers: one A record per pod.
         ...[0, 1].map((i) => ({
@@ -602,7 +627,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           setIdentifier: `${clusters[i]}-${failover.toLowerCase()}`,
           failover,
           healthCheckId: recordCheckIds[i]!,
-          values: [HOSTS[i]!],
+          ...(opts.dnsAlias ? { values: [], aliasTarget: `${nlbNames[i]}.` } : { values: [HOSTS[i]!] }),
         }));
       },
       healthCheck: (id: string): DnsInventoryHealthCheck | null => {
@@ -708,6 +733,22 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             });
     if ((lockSection as { adapter?: string }).adapter === 'meshctl') prependToPath(meshctl.binDir);
 
+    // Alias target hosted zone: the NLB zone of the region ("Elastic Load Balancing endpoints and
+    // quotas": us-east-1 Z26RNL4JYFTOTI, us-west-2 Z18D5FSROUN65G; others: a stand-in id).
+    const NLB_ZONES: Record<string, string> = {
+      'us-east-1': 'Z26RNL4JYFTOTI',
+      'us-west-2': 'Z18D5FSROUN65G',
+    };
+    const aliasOf = (i: 0 | 1) =>
+      opts.dnsAlias
+        ? {
+            alias: {
+              hostedZoneId: NLB_ZONES[regionNames[i]!] ?? 'Z0SANDBOXNLB',
+              dnsName: nlbNames[i]!,
+              evaluateTargetHealth: true,
+            },
+          }
+        : {};
     function dnsSwitchConfig() {
       if (dnsMode === 'arc-routing-control' && arc)
         return {
@@ -788,11 +829,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
                     server: clusters[0],
                     setIdentifier: `${clusters[0]}-primary`,
                     healthCheckId: recordCheckIds[0],
+                    ...aliasOf(0),
                   },
                   secondary: {
                     server: clusters[1],
                     setIdentifier: `${clusters[1]}-secondary`,
                     healthCheckId: recordCheckIds[1],
+                    ...aliasOf(1),
                   },
                 },
               }),

@@ -5,6 +5,7 @@
  * processes. The local runner, the drill, the bench and the tests inject these into the real
  * handlers; production code builds its own per step and never sees this module.
  */
+import { Resolver } from 'node:dns/promises';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Route53RecoveryClusterClient } from '@aws-sdk/client-route53-recovery-cluster';
 import type { ClusterEndpoint } from '#lib/aws/arc-routing-control.ts';
@@ -83,7 +84,8 @@ export function sandboxPorts(t: Topology, opts: SandboxPortOptions = {}): Ports 
       cloudWatchFor: sandboxCloudWatch(t),
       arcClientFor: sandboxArcClient,
     }),
-    dnsAnswers: dnsAnswersFor(t),
+    // Names (alias targets) resolve through the sandbox's DNS, as the VPC resolver would in AWS.
+    dnsAnswers: dnsAnswersFor(t, { system: sandboxResolver(t) }),
     switchActive: meshctlFromTopology(t),
     lockReadiness: meshctlReadiness(t),
     leftoverLock: leftoverLockPort(t, redis),
@@ -124,4 +126,13 @@ function sandboxArcClient(e: ClusterEndpoint): Route53RecoveryClusterClient {
     maxAttempts: 1,
     requestHandler: { connectionTimeout: 500, requestTimeout: 2_000 },
   });
+}
+
+/** A resolver asking the sandbox's DNS server (the topology's first authoritative server). */
+function sandboxResolver(t: Topology): Resolver | undefined {
+  const ns = t.dns.confirm.nameServers?.[0];
+  if (!ns) return undefined;
+  const r = new Resolver({ timeout: t.dns.confirm.timeoutMs, tries: 2 });
+  r.setServers([ns]);
+  return r;
 }
