@@ -67,7 +67,8 @@ export async function dnsPointerCheck(t: Topology, ports: DnsPointerCheckPorts):
         problems.push(
           `record "${want.setIdentifier}" is ${rec.failover ?? 'not a failover record'}, expected ${ROLE}`,
         );
-      if (rec.healthCheckId !== want.healthCheckId)
+      // With dns.create the deployment made the health check: the record's id is the one to check.
+      if (want.healthCheckId !== undefined && rec.healthCheckId !== want.healthCheckId)
         problems.push(
           `record "${want.setIdentifier}" uses health check ${rec.healthCheckId ?? '(none)'}, the topology says ${want.healthCheckId}`,
         );
@@ -82,7 +83,14 @@ export async function dnsPointerCheck(t: Topology, ports: DnsPointerCheckPorts):
         );
     }
     for (const role of ['primary', 'secondary'] as const) {
-      const { server, healthCheckId: id } = pair[role];
+      const { server } = pair[role];
+      const id =
+        pair[role].healthCheckId ??
+        records.find((r) => r.setIdentifier === pair[role].setIdentifier)?.healthCheckId;
+      if (id === undefined) {
+        problems.push(`${server}'s failover record has no health check`);
+        continue;
+      }
       const hc = await ports.dnsInventory.healthCheck(id);
       if (!hc) {
         problems.push(`health check ${id} (${server}'s failover record) does not exist`);
@@ -90,10 +98,11 @@ export async function dnsPointerCheck(t: Topology, ports: DnsPointerCheckPorts):
       }
       const sw = t.dns.switch;
       if (sw.mode === 'arc-routing-control') {
+        // With dns.create the routing control's ARN is the deployment's (not in the topology).
         const arn = sw.routingControls[server]?.arn;
-        if (hc.type !== 'RECOVERY_CONTROL' || hc.routingControlArn !== arn)
+        if (hc.type !== 'RECOVERY_CONTROL' || (arn !== undefined && hc.routingControlArn !== arn))
           problems.push(
-            `health check ${id} is ${hc.type}${hc.routingControlArn ? ` on ${hc.routingControlArn}` : ''}, expected RECOVERY_CONTROL on ${arn}`,
+            `health check ${id} is ${hc.type}${hc.routingControlArn ? ` on ${hc.routingControlArn}` : ''}, expected RECOVERY_CONTROL on ${arn ?? 'a routing control'}`,
           );
       } else if (sw.mode === 'health-check-metric') {
         const a = sw.alarms[server];

@@ -58,7 +58,7 @@ describe.concurrent('fault scenarios: DNS on the data plane', { timeout: 120_000
     expectEnd(res, 'FailedOver');
     const sw = w.t.dns.switch;
     if (sw.mode !== 'arc-routing-control') throw new Error(`dns.switch.mode is ${sw.mode}`);
-    expect([east, west].map((s) => w.sb.arc!.state(sw.routingControls[s]!.arn))).toEqual(['Off', 'On']);
+    expect([east, west].map((s) => w.sb.arc!.state(sw.routingControls[s]!.arn!))).toEqual(['Off', 'On']);
     expect(await answered(w)).toBe(west);
     await expectAgentsOn(w, west);
     expectInvariants(w);

@@ -32,9 +32,9 @@ function dnsWorld() {
   }));
   const checks = new Map<string, DnsInventoryHealthCheck>(
     (['mgmt-east', 'mgmt-west'] as const).map((s) => [
-      sw.routingControls[s]!.healthCheckId,
+      sw.routingControls[s]!.healthCheckId!,
       {
-        id: sw.routingControls[s]!.healthCheckId,
+        id: sw.routingControls[s]!.healthCheckId!,
         type: 'RECOVERY_CONTROL',
         routingControlArn: sw.routingControls[s]!.arn,
       },
@@ -96,8 +96,8 @@ describe('readiness: the DNS pointer', () => {
 
   it('fails naming a deleted health check and one tied to the wrong routing control', async () => {
     const { w, ports } = dnsWorld();
-    const east = pair.primary.healthCheckId;
-    const west = pair.secondary.healthCheckId;
+    const east = pair.primary.healthCheckId!;
+    const west = pair.secondary.healthCheckId!;
     w.checks.delete(east);
     w.checks.set(west, {
       id: west,

@@ -119,7 +119,7 @@ describe('continuous readiness in the sandbox', () => {
     );
 
     // act + assess: the SECONDARY record's health check is deleted behind our back
-    const westCheck = t.dns.failover!.secondary.healthCheckId;
+    const westCheck = t.dns.failover!.secondary.healthCheckId!;
     sb.faults.deletedHealthChecks.add(westCheck);
     const deleted = await r.evaluate();
     expect(deleted.failed).toEqual(['DnsPointer']);
