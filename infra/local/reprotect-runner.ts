@@ -4,12 +4,12 @@
  * ports. Waits are scaled; the approval gate (deleting the old Redis) is answered by `approve`.
  */
 import './quiet.ts';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { createHandler as reprotect } from '#functions/reprotect/handler.ts';
 import { serverById, type Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 import { buildReprotectWorkflow, type ReprotectFunctions } from '#workflows/reprotect.ts';
 import { localLambdaContext } from './lambda-context.ts';
+import { startLocalExecution } from './local-execution.ts';
 
 /** Local stand-in ARNs of the reprotect workflow's functions. */
 export const LOCAL_REPROTECT_FUNCTIONS: ReprotectFunctions = {
@@ -54,44 +54,18 @@ export async function runReprotect(o: ReprotectRunOptions): Promise<ReprotectRun
     poll: o.poll ?? { seconds: 1, maxPolls: 60 },
   });
   const handler = reprotect({ topology: () => o.topology, ports: () => o.ports });
-  const scale = o.waitScale ?? 0.2;
-  const handlers: Record<string, (p: unknown) => Promise<unknown>> = {};
-  const waits: Record<string, number> = {};
-  const retries: Record<string, number> = {};
-  for (const [name, st] of Object.entries(definition.States) as [string, Record<string, unknown>][]) {
-    if (st.Type === 'Wait') waits[name] = Math.round(Number(st.Seconds) * scale * 1000);
-    if (st.Type !== 'Task') continue;
-    retries[name] = 20;
-    handlers[name] = String(st.Resource).endsWith('.waitForTaskToken')
-      ? async (params) =>
-          (o.approve ?? (async () => ({ decision: 'approved', by: 'local-auto' })))(
-            (params as { Payload: Record<string, unknown> }).Payload,
-          )
-      : (payload) => handler(payload, localLambdaContext('reprotect')) as Promise<unknown>;
-  }
-  const sm = new StateMachine(definition as never, {
-    validationOptions: { checkArn: true, checkPaths: true },
+  const approve = o.approve ?? (async () => ({ decision: 'approved', by: 'local-auto' }));
+  const execution = startLocalExecution({
+    definition,
+    input: o.input,
+    executionId: `arn:aws:states:local:000000000000:execution:gloo-reprotect:${crypto.randomUUID()}`,
+    waitScale: o.waitScale ?? 0.2,
+    retryIntervalMs: 20,
+    taskHandler: (_name, resource) =>
+      resource.endsWith('.waitForTaskToken')
+        ? async (params) => approve((params as { Payload: Record<string, unknown> }).Payload)
+        : (payload) => handler(payload, localLambdaContext('reprotect')) as Promise<unknown>,
   });
-  const executionId = `arn:aws:states:local:000000000000:execution:gloo-reprotect:${crypto.randomUUID()}`;
-  const execution = sm.run(
-    o.input as never,
-    {
-      overrides: {
-        taskResourceLocalHandlers: handlers,
-        waitTimeOverrides: waits,
-        retryIntervalOverrides: retries,
-      },
-      context: {
-        Execution: {
-          Id: executionId,
-          Input: o.input,
-          StartTime: new Date().toISOString(),
-          Name: executionId.split(':').pop(),
-        },
-        Task: { Token: `local-token-${crypto.randomUUID()}` },
-      },
-    } as never,
-  );
   const states: string[] = [];
   let last: Record<string, unknown> = {};
   const consume = (async () => {

@@ -5,7 +5,6 @@
  */
 import './quiet.ts';
 import type { Context } from 'aws-lambda';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { createHandler as confirmReconnect } from '#functions/confirm-reconnect/handler.ts';
 import { createHandler as preflight } from '#functions/preflight/handler.ts';
 import { createHandler as promoteRedis } from '#functions/promote-redis/handler.ts';
@@ -23,13 +22,14 @@ import {
 } from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
 import { localLambdaContext } from './lambda-context.ts';
+import { type LocalTaskHandler, startLocalExecution } from './local-execution.ts';
 
 /** Local stand-in ARNs, one per function (the local runner maps them back to handlers). */
 export const LOCAL_FUNCTIONS: WorkflowFunctions = Object.fromEntries(
   WORKFLOW_FUNCTION_KEYS.map((k) => [k, `arn:aws:lambda:us-east-1:000000000000:function:local-${k}`]),
 ) as WorkflowFunctions;
 
-type Fn = (payload: unknown) => Promise<unknown>;
+type Fn = LocalTaskHandler;
 
 /** The fields of aws-local-stepfunctions' event log entries that the runner reads (the type is not exported). */
 interface EngineEvent {
@@ -127,66 +127,36 @@ export async function runWorkflow(o: LocalRunOptions): Promise<LocalRunResult> {
     Object.entries(LOCAL_FUNCTIONS).map(([k, arn]) => [arn, real[k as keyof WorkflowFunctions]]),
   );
 
-  const handlers: Record<string, Fn> = {};
-  const failures = new Map<string, Error>();
-  const waits: Record<string, number> = {};
-  const retries: Record<string, number> = {};
-  const scale = o.waitScale ?? 0.2;
-  for (const [name, st] of Object.entries(definition.States) as [string, Record<string, unknown>][]) {
-    if (st.Type === 'Wait') waits[name] = Math.round(Number(st.Seconds) * scale * 1000);
-    if (st.Type !== 'Task') continue;
-    retries[name] = o.retryIntervalMs ?? 20;
-    const resource = String(st.Resource);
-    if (resource.endsWith('.waitForTaskToken')) {
-      handlers[name] = async (params) => {
-        const payload = (params as { Payload: Record<string, unknown> }).Payload;
-        if (!o.approve)
-          return {
-            decision: 'approved',
-            by: 'local-auto',
-            byName: 'auto-approve',
-            at: new Date().toISOString(),
-          };
-        return o.approve(payload);
-      };
-    } else handlers[name] = byArn.get(resource)!;
-    if (o.overrides?.[name]) handlers[name] = o.overrides[name];
-    // Remember each state's last error: the engine's "caught" event does not carry it.
-    const inner = handlers[name]!;
-    handlers[name] = async (p) => {
-      try {
-        return await inner(p);
-      } catch (e) {
-        failures.set(name, e as Error);
-        throw e;
-      }
-    };
-  }
+  const approvalTask: Fn = async (params) => {
+    const payload = (params as { Payload: Record<string, unknown> }).Payload;
+    if (!o.approve)
+      return { decision: 'approved', by: 'local-auto', byName: 'auto-approve', at: new Date().toISOString() };
+    return o.approve(payload);
+  };
 
-  const sm = new StateMachine(definition as never, {
-    validationOptions: { checkArn: true, checkPaths: true },
-  });
+  const failures = new Map<string, Error>();
   const executionId =
     o.executionId ?? `arn:aws:states:local:000000000000:execution:gloo-${o.direction}:${crypto.randomUUID()}`;
-  const execution = sm.run(
-    o.input as never,
-    {
-      overrides: {
-        taskResourceLocalHandlers: handlers,
-        waitTimeOverrides: waits,
-        retryIntervalOverrides: retries,
-      },
-      context: {
-        Execution: {
-          Id: executionId,
-          Input: o.input,
-          StartTime: new Date().toISOString(),
-          Name: executionId.split(':').pop(),
-        },
-        Task: { Token: `local-token-${crypto.randomUUID()}` },
-      },
-    } as never,
-  );
+  const execution = startLocalExecution({
+    definition,
+    input: o.input,
+    executionId,
+    waitScale: o.waitScale ?? 0.2,
+    retryIntervalMs: o.retryIntervalMs ?? 20,
+    taskHandler: (name, resource) => {
+      const inner =
+        o.overrides?.[name] ?? (resource.endsWith('.waitForTaskToken') ? approvalTask : byArn.get(resource)!);
+      // Remember each state's last error: the engine's "caught" event does not carry it.
+      return async (p) => {
+        try {
+          return await inner(p);
+        } catch (e) {
+          failures.set(name, e as Error);
+          throw e;
+        }
+      };
+    },
+  });
 
   const events: TimelineEvent[] = [];
   let transitions = 0;
