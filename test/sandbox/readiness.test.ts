@@ -60,7 +60,8 @@ describe('continuous readiness in the sandbox', () => {
     await sb.killRegion(regionB, 'freeze');
     const frozen = await r.evaluate();
     expect(frozen.ready).toBe(false);
-    expect(frozen.failed).toContain('TargetHealthy');
+    expect(frozen.failed).toEqual(expect.arrayContaining(['Preflight', 'TargetHealthy']));
+    expect(reason(frozen, 'Preflight')).toMatch(/^TargetNotReady: /);
     expect(reason(frozen, 'TargetHealthy')).toContain(`${serverB} (`);
     await sb.healRegion(regionB);
     expect((await r.evaluate()).ready).toBe(true);
