@@ -307,7 +307,11 @@ export async function buildReport(s: RunState, t: Topology, ports: ReportPorts):
       break;
     case 'DnsChangeFailed':
       nextActions.push(
-        `Redis was not promoted and the lock did not move. The relay DNS record could not be repointed (${err?.name ?? 'error'}: ${err?.message ?? ''}); check who changed it and re-run.`,
+        `Redis was not promoted and the lock did not move. The relay DNS record could not be repointed (${err?.name ?? 'error'}: ${err?.message ?? ''}); ${
+          err?.name === 'DnsChangeConflict'
+            ? 'someone else changed it: check who, then re-run.'
+            : `the DNS control plane did not take the change${t.dns.switch.mode === 'route53-record' ? ' (Route 53 changes are served from us-east-1)' : ''}: re-run when it answers${t.dns.switch.mode === 'route53-record' ? ', or switch dns.switch.mode to a data-plane mode (arc-routing-control, health-check-metric) so that no recovery depends on it' : ''}.`
+        }`,
       );
       break;
     case 'InvalidInput':

@@ -46,6 +46,8 @@ export interface DrillOptions {
   dns?: DnsMode;
   /** Regions whose ARC cluster endpoint is killed before the run (arc-routing-control). */
   killArcEndpoints?: string[];
+  /** Data-plane modes: the vendor demo's failover ALIAS pair to per-region NLB names. */
+  dnsAlias?: boolean;
   failback: boolean;
   dryRun: boolean;
   /** Approval gates on, answered through the local Slack stand-in: automatically, by rejecting, or by a person at the terminal. */
@@ -141,6 +143,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
   const sb = await startSandbox({
     agents: o.agents,
     dnsMode,
+    ...(o.dnsAlias ? { dnsAlias: true } : {}),
     ...(o.metrics ? { metricsSource: o.metrics } : {}),
     ...(o.health ? { healthCheck: o.health } : {}),
     configMode: mode,
@@ -310,7 +313,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillReport> {
       const served = sb.dns.served();
       check(
         'DNS unchanged, as predicted',
-        served?.values[0] === sb.topology.dns.values[clusterA],
+        served?.values[0] === sb.dns.addressOf(clusterA),
         `${sb.dns.recordName} -> ${served?.values.join(',')} (the control plane refused the change)`,
       );
     }
@@ -712,11 +715,12 @@ async function convergenceChecks(
     `${redis.primaryRegion} (${redis.groupStatus})`,
   );
   const served = sb.dns.served();
-  const want = sb.topology.dns.values[target.cluster];
+  const want = sb.dns.addressOf(target.cluster);
+  const value = sb.topology.dns.values[target.cluster];
   check(
     'DNS record',
     served?.values.length === 1 && served.values[0] === want,
-    `${sb.dns.recordName} -> ${served?.values.join(',')} (want ${want})`,
+    `${sb.dns.recordName} -> ${served?.values.join(',')} (want ${want}${value !== want ? `, via alias ${value}` : ''})`,
   );
   const placement = Object.values(sb.agents.placement());
   const on = placement.filter((p) => p === target.cluster).length;
@@ -838,6 +842,7 @@ async function main(): Promise<void> {
       scenario: { type: 'string', default: 'outage' },
       dns: { type: 'string', default: 'route53-record' },
       'kill-arc-endpoints': { type: 'string' },
+      'dns-alias': { type: 'boolean', default: false },
       json: { type: 'string' },
       html: { type: 'string' },
       approve: { type: 'string' },
@@ -851,7 +856,7 @@ async function main(): Promise<void> {
   });
   if (values.help) {
     process.stdout.write(
-      'usage: npm run drill -- [--mode write-to-all|write-to-one] [--lock meshctl|redis-key] [--lock-file FILE] [--failback] [--agents N] [--dry-run] [--scenario outage|blip|control-plane-down] [--dns route53-record|arc-routing-control|health-check-metric] [--kill-arc-endpoints REGION,...] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE] [--html FILE]\n',
+      'usage: npm run drill -- [--mode write-to-all|write-to-one] [--lock meshctl|redis-key] [--lock-file FILE] [--failback] [--agents N] [--dry-run] [--scenario outage|blip|control-plane-down] [--dns route53-record|arc-routing-control|health-check-metric] [--dns-alias] [--kill-arc-endpoints REGION,...] [--approve auto|reject|slack] [--metrics scrape|headless|prometheus] [--health http|tcp] [--json FILE] [--html FILE]\n',
     );
     return;
   }
@@ -862,6 +867,10 @@ async function main(): Promise<void> {
     throw new Error(`--scenario: expected outage, blip or control-plane-down, got ${values.scenario}`);
   if (!(DNS_MODES as readonly string[]).includes(values.dns))
     throw new Error(`--dns: expected ${DNS_MODES.join(', ')}, got ${values.dns}`);
+  if (values['dns-alias'] && values.dns === 'route53-record')
+    throw new Error(
+      '--dns-alias: the failover alias pair needs a data-plane switch: add --dns arc-routing-control or --dns health-check-metric',
+    );
   const killArc = values['kill-arc-endpoints']?.split(',').filter(Boolean) ?? [];
   for (const r of killArc)
     if (!(ARC_ENDPOINT_REGIONS as readonly string[]).includes(r))
@@ -891,6 +900,7 @@ async function main(): Promise<void> {
     scenario: values.scenario as DrillOptions['scenario'],
     dns: values.dns as DnsMode,
     killArcEndpoints: killArc,
+    dnsAlias: values['dns-alias'] ?? false,
     failback: values.failback ?? false,
     dryRun: values['dry-run'] ?? false,
     ...(values.approve ? { approve: values.approve as 'auto' | 'reject' | 'slack' } : {}),

@@ -121,6 +121,9 @@ describe.concurrent('fault scenarios: DNS on the data plane', { timeout: 120_000
       dns: [w.t.dns.values[east]],
     });
     expect(reportOf(res).outcome).toBe('DnsChangeFailed');
+    expect(reportOf(res).nextActions[0]).toMatch(
+      /the DNS control plane did not take the change \(Route 53 changes are served from us-east-1\): re-run when it answers, or switch dns.switch.mode to a data-plane mode/,
+    );
     expectInvariants(w);
   });
 });

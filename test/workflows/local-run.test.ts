@@ -190,6 +190,9 @@ describe('failover workflow end states (local runner, sandbox)', () => {
     const s = await state(w);
     expect(s).toMatchObject({ holder: 'mgmt-east', dns: w.t.dns.values['mgmt-east'] });
     expect(s.primary).not.toBe('us-west-2');
+    expect((res.output.report as { nextActions: string[] }).nextActions[0]).toMatch(
+      /DnsChangeConflict: the record changed meanwhile\); someone else changed it: check who, then re-run\.$/,
+    );
   });
 
   it('HaltedAfterPromotion when a later step fails, and a re-run converges', async () => {

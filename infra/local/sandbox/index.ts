@@ -192,6 +192,8 @@ export interface SandboxDnsHandle {
   compareAndSwap(expected: ZoneRecord, next: ZoneRecord): CasResult;
   /** Points the record at a cluster's value, unconditionally; returns the change id. */
   pointTo(cluster: string): string;
+  /** The address agents reach a server at (its value, or with an alias pair its NLB's address). */
+  addressOf(cluster: string): string;
   changeStatus(changeId: string): 'PENDING' | 'INSYNC' | undefined;
   /** Queries answered so far. */
   readonly queries: number;
@@ -1088,6 +1090,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             ttl: dns.read(RECORD_NAME, 'A')?.ttl ?? ttl,
             values: [value],
           });
+        },
+        addressOf: (cluster) => {
+          const i = clusters.indexOf(cluster);
+          if (i < 0) throw new Error(`sandbox: unknown cluster ${cluster}`);
+          return HOSTS[i as 0 | 1];
         },
         changeStatus: (id) => dns.changeStatus(id),
         get queries() {
