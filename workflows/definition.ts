@@ -15,6 +15,16 @@
  */
 import { FAIL_OUTCOMES, SUCCEED_OUTCOMES } from '#lib/outcomes.ts';
 import type { EndpointRef } from '#lib/state.ts';
+import {
+  approvalTask,
+  catchTo,
+  type Definition,
+  describeRun,
+  lambdaTask,
+  outcomeTail,
+  reachable,
+  type State,
+} from './asl.ts';
 
 /** The functions a workflow invokes, in a fixed order (CDK and the local runner iterate over them). */
 export const WORKFLOW_FUNCTION_KEYS = [
@@ -100,36 +110,8 @@ const FAIL_CAUSES: Record<(typeof FAIL_OUTCOMES)[number], string> = {
     'Lock and DNS were switched, but not every expected agent reconnected. The report names them.',
 };
 
-/** Errors worth retrying with backoff: our TransientError and Lambda service hiccups. */
-const TRANSIENT = [
-  'TransientError',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'States.Timeout',
-];
-
-const retry = [
-  {
-    ErrorEquals: TRANSIENT,
-    IntervalSeconds: 2,
-    MaxAttempts: 4,
-    BackoffRate: 2,
-    MaxDelaySeconds: 30,
-    JitterStrategy: 'FULL',
-  },
-];
-
-type State = Record<string, unknown>;
-
 /** Builds the ASL definition object. */
-export function buildWorkflow(o: WorkflowOptions): {
-  Comment: string;
-  StartAt: string;
-  TimeoutSeconds: number;
-  States: Record<string, State>;
-} {
+export function buildWorkflow(o: WorkflowOptions): Definition {
   const fn = o.functions;
   const isFailover = o.direction === 'failover';
   const promotion = o.promotion ?? { seconds: 15, maxPolls: 40 };
@@ -141,60 +123,23 @@ export function buildWorkflow(o: WorkflowOptions): {
   const writeToOne = o.configMode === 'write-to-one';
   const S: Record<string, State> = {};
 
-  const task = (
-    name: string,
-    resource: string,
-    params: Record<string, unknown> | null,
-    resultPath: string,
-    next: string,
-    timeout: number,
-    catches: State[],
-  ) => {
-    S[name] = {
-      Type: 'Task',
-      Resource: resource,
-      ...(params ? { Parameters: params } : {}),
-      ResultPath: resultPath,
-      TimeoutSeconds: timeout,
-      Retry: retry,
-      Catch: catches,
-      Next: next,
-    };
-  };
-  const catchTo = (outcome: string, errors = ['States.ALL']) => ({
-    ErrorEquals: errors,
-    ResultPath: '$.outcome.error',
-    Next: `SetOutcome${outcome}`,
+  S.DescribeRun = describeRun({
+    comment: `${o.direction}: ${o.source.server} (${o.source.region}) -> ${o.target.server} (${o.target.region})`,
+    direction: o.direction,
+    source: o.source,
+    target: o.target,
+    slots: ['plan', 'verify', 'approval', 'promotion', 'lock', 'dns', 'reconnect'],
+    next: 'RunPreflight',
   });
 
-  S.DescribeRun = {
-    Type: 'Pass',
-    Comment: `${o.direction}: ${o.source.server} (${o.source.region}) -> ${o.target.server} (${o.target.region})`,
-    Parameters: {
-      run: {
-        direction: o.direction,
-        source: o.source,
-        target: o.target,
-        'executionId.$': '$$.Execution.Id',
-        'startedAt.$': '$$.Execution.StartTime',
-        'input.$': '$',
-      },
-      outcome: {},
-      plan: null,
-      verify: null,
-      approval: null,
-      promotion: null,
-      lock: null,
-      dns: null,
-      reconnect: null,
-    },
-    Next: 'RunPreflight',
-  };
-
-  task('RunPreflight', fn.preflight, { 'run.$': '$.run' }, '$.plan', 'CheckAlreadyActive', 60, [
-    catchTo('InvalidInput', ['InvalidInput']),
-    catchTo('TargetNotReady'),
-  ]);
+  S.RunPreflight = lambdaTask({
+    resource: fn.preflight,
+    parameters: { 'run.$': '$.run' },
+    resultPath: '$.plan',
+    timeoutSeconds: 60,
+    catches: [catchTo('InvalidInput', ['InvalidInput']), catchTo('TargetNotReady')],
+    next: 'CheckAlreadyActive',
+  });
   S.CheckAlreadyActive = {
     Type: 'Choice',
     Choices: [
@@ -207,76 +152,64 @@ export function buildWorkflow(o: WorkflowOptions): {
   };
 
   const afterVerify = o.gates.includes(firstGate) ? 'ApproveSwitch' : firstSwitch;
-  task(
-    verifyName,
-    isFailover ? fn.verifyOutage : fn.verifyRecovered,
-    { 'run.$': '$.run' },
-    '$.verify',
-    afterVerify,
-    o.verifyTimeoutSeconds ?? 120,
-    [catchTo(notConfirmed)],
-  );
+  S[verifyName] = lambdaTask({
+    resource: isFailover ? fn.verifyOutage : fn.verifyRecovered,
+    parameters: { 'run.$': '$.run' },
+    resultPath: '$.verify',
+    timeoutSeconds: o.verifyTimeoutSeconds ?? 120,
+    catches: [catchTo(notConfirmed)],
+    next: afterVerify,
+  });
 
   // Approval gates: a callback Task; rejection and timeout end the run with nothing changed
   // (unless the policy proceeds on timeout for alarm-triggered runs).
   const gate = (name: string, gateId: string, next: string, changes: string) => {
-    S[name] = {
-      Type: 'Task',
-      Resource: `arn:${o.partition ?? 'aws'}:states:::lambda:invoke.waitForTaskToken`,
-      Parameters: {
-        FunctionName: fn.requestApproval,
-        Payload: {
-          'taskToken.$': '$$.Task.Token',
-          gate: gateId,
-          'executionId.$': '$$.Execution.Id',
-          direction: o.direction,
-          'trigger.$': '$.plan.trigger',
-          'incidentId.$': '$.run.input.incidentId',
-          'dryRun.$': '$.plan.dryRun',
-          'detachRedis.$': '$.plan.detachRedis',
-          source: o.source,
-          target: o.target,
-          // The whole slot, never a path into it: $.verify is null on the re-run path, and a path
-          // into null is a States.Runtime error that no Catch handles (request-approval reads it).
-          'verify.$': '$.verify',
-          // Preflight always ran before a gate: $.plan is set.
-          'warnings.$': '$.plan.warnings',
-          changes: [changes],
-        },
+    S[name] = approvalTask({
+      partition: o.partition,
+      functionName: fn.requestApproval,
+      payload: {
+        'taskToken.$': '$$.Task.Token',
+        gate: gateId,
+        'executionId.$': '$$.Execution.Id',
+        direction: o.direction,
+        'trigger.$': '$.plan.trigger',
+        'incidentId.$': '$.run.input.incidentId',
+        'dryRun.$': '$.plan.dryRun',
+        'detachRedis.$': '$.plan.detachRedis',
+        source: o.source,
+        target: o.target,
+        // The whole slot, never a path into it: $.verify is null on the re-run path, and a path
+        // into null is a States.Runtime error that no Catch handles (request-approval reads it).
+        'verify.$': '$.verify',
+        // Preflight always ran before a gate: $.plan is set.
+        'warnings.$': '$.plan.warnings',
+        changes: [changes],
       },
-      ResultPath: '$.approval',
-      TimeoutSeconds: o.approval.timeoutSeconds,
-      Catch: [
-        { ErrorEquals: ['ApprovalRejected'], ResultPath: '$.outcome.error', Next: 'SetOutcomeRejected' },
+      timeoutSeconds: o.approval.timeoutSeconds,
+      catches: [
+        catchTo('Rejected', ['ApprovalRejected']),
         { ErrorEquals: ['States.Timeout'], ResultPath: '$.outcome.error', Next: `Record${name}Timeout` },
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.outcome.error', Next: 'SetOutcomeRejected' },
+        catchTo('Rejected'),
       ],
-      Next: next,
-    };
+      next,
+    });
     // As request-approval's timeoutOutcome: only an alarm-triggered FAILOVER may proceed unanswered.
     const proceed = o.approval.onTimeout === 'proceed-if-alarm' && isFailover;
-    S[`Record${name}Timeout`] = {
-      Type: 'Task',
-      Resource: fn.requestApproval,
-      Parameters: {
+    const afterTimeout = proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected';
+    S[`Record${name}Timeout`] = lambdaTask({
+      resource: fn.requestApproval,
+      parameters: {
         action: 'timeout',
         gate: gateId,
         'executionId.$': '$$.Execution.Id',
         'trigger.$': '$.plan.trigger',
         onTimeout: o.approval.onTimeout,
       },
-      ResultPath: '$.approval',
-      TimeoutSeconds: 30,
-      Retry: retry,
-      Catch: [
-        {
-          ErrorEquals: ['States.ALL'],
-          ResultPath: '$.approvalTimeoutError',
-          Next: proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected',
-        },
-      ],
-      Next: proceed ? `Decide${name}Timeout` : 'SetOutcomeRejected',
-    };
+      resultPath: '$.approval',
+      timeoutSeconds: 30,
+      catches: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.approvalTimeoutError', Next: afterTimeout }],
+      next: afterTimeout,
+    });
     if (proceed)
       S[`Decide${name}Timeout`] = {
         Type: 'Choice',
@@ -306,26 +239,24 @@ export function buildWorkflow(o: WorkflowOptions): {
       : 'RepointDns';
   const afterPromotion = writeToOne ? 'SwitchGlobalLock' : afterLock;
 
-  task(
-    'RepointDns',
-    fn.repointDns,
-    { action: 'change', 'run.$': '$.run' },
-    '$.dns',
-    overlapped ? 'StartRedisPromotion' : 'CheckDryRun',
-    60,
-    [catchTo(overlapped ? 'DnsChangeFailed' : 'HaltedAfterPromotion')],
-  );
+  S.RepointDns = lambdaTask({
+    resource: fn.repointDns,
+    parameters: { action: 'change', 'run.$': '$.run' },
+    resultPath: '$.dns',
+    timeoutSeconds: 60,
+    catches: [catchTo(overlapped ? 'DnsChangeFailed' : 'HaltedAfterPromotion')],
+    next: overlapped ? 'StartRedisPromotion' : 'CheckDryRun',
+  });
 
   // Promotion: start, then poll with Wait + Choice, bounded.
-  task(
-    'StartRedisPromotion',
-    fn.promoteRedis,
-    { action: 'start', 'run.$': '$.run' },
-    '$.promotion',
-    'CheckRedisPromotion',
-    120,
-    [catchTo('PromotionFailed')],
-  );
+  S.StartRedisPromotion = lambdaTask({
+    resource: fn.promoteRedis,
+    parameters: { action: 'start', 'run.$': '$.run' },
+    resultPath: '$.promotion',
+    timeoutSeconds: 120,
+    catches: [catchTo('PromotionFailed')],
+    next: 'CheckRedisPromotion',
+  });
   S.CheckRedisPromotion = {
     Type: 'Choice',
     Choices: [
@@ -341,27 +272,25 @@ export function buildWorkflow(o: WorkflowOptions): {
     Default: 'WaitForRedisPromotion',
   };
   S.WaitForRedisPromotion = { Type: 'Wait', Seconds: promotion.seconds, Next: 'PollRedisPromotion' };
-  task(
-    'PollRedisPromotion',
-    fn.promoteRedis,
-    { action: 'poll', 'run.$': '$.run', 'promotion.$': '$.promotion' },
-    '$.promotion',
-    'CheckRedisPromotion',
-    60,
-    [catchTo('PromotionFailed')],
-  );
+  S.PollRedisPromotion = lambdaTask({
+    resource: fn.promoteRedis,
+    parameters: { action: 'poll', 'run.$': '$.run', 'promotion.$': '$.promotion' },
+    resultPath: '$.promotion',
+    timeoutSeconds: 60,
+    catches: [catchTo('PromotionFailed')],
+    next: 'CheckRedisPromotion',
+  });
 
   // write-to-one only: the lock adapter (meshctl's timeout is the topology's, plus a margin).
   if (writeToOne)
-    task(
-      'SwitchGlobalLock',
-      fn.switchLock,
-      { 'run.$': '$.run', 'plan.$': '$.plan' },
-      '$.lock',
-      afterLock,
-      o.lockTimeoutSeconds ?? 30,
-      [catchTo('HaltedAfterPromotion')],
-    );
+    S.SwitchGlobalLock = lambdaTask({
+      resource: fn.switchLock,
+      parameters: { 'run.$': '$.run', 'plan.$': '$.plan' },
+      resultPath: '$.lock',
+      timeoutSeconds: o.lockTimeoutSeconds ?? 30,
+      catches: [catchTo('HaltedAfterPromotion')],
+      next: afterLock,
+    });
   if (!overlapped && o.gates.includes('before-dns'))
     gate(
       'ApproveDnsChange',
@@ -375,15 +304,14 @@ export function buildWorkflow(o: WorkflowOptions): {
     Choices: [{ Variable: '$.plan.dryRun', BooleanEquals: true, Next: 'SetOutcomeDryRunComplete' }],
     Default: 'ConfirmAgentsReconnected',
   };
-  task(
-    'ConfirmAgentsReconnected',
-    fn.confirmReconnect,
-    { 'run.$': '$.run', 'plan.$': '$.plan', 'reconnect.$': '$.reconnect' },
-    '$.reconnect',
-    'CheckReconnection',
-    60,
-    [catchTo('ReconnectIncomplete')],
-  );
+  S.ConfirmAgentsReconnected = lambdaTask({
+    resource: fn.confirmReconnect,
+    parameters: { 'run.$': '$.run', 'plan.$': '$.plan', 'reconnect.$': '$.reconnect' },
+    resultPath: '$.reconnect',
+    timeoutSeconds: 60,
+    catches: [catchTo('ReconnectIncomplete')],
+    next: 'CheckReconnection',
+  });
   S.CheckReconnection = {
     Type: 'Choice',
     Choices: [
@@ -395,46 +323,28 @@ export function buildWorkflow(o: WorkflowOptions): {
   S.WaitForAgents = { Type: 'Wait', Seconds: o.reconnect.seconds, Next: 'ConfirmAgentsReconnected' };
   // For the report: where Route 53 has got to (INSYNC by now, normally). Informational: a failed
   // read does not change the outcome.
-  S.RecordDnsChangeStatus = {
-    Type: 'Task',
-    Resource: fn.repointDns,
-    Parameters: { action: 'poll', 'run.$': '$.run', 'dns.$': '$.dns' },
-    ResultPath: '$.dns',
-    TimeoutSeconds: 30,
-    Retry: retry,
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'SetOutcomeFailedOver' }],
-    Next: 'SetOutcomeFailedOver',
-  };
+  S.RecordDnsChangeStatus = lambdaTask({
+    resource: fn.repointDns,
+    parameters: { action: 'poll', 'run.$': '$.run', 'dns.$': '$.dns' },
+    resultPath: '$.dns',
+    timeoutSeconds: 30,
+    catches: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'SetOutcomeFailedOver' }],
+    next: 'SetOutcomeFailedOver',
+  });
 
   // Outcomes: record the name, write the report, end in the state of that name.
   const outcomes = [...SUCCEED_OUTCOMES, ...FAIL_OUTCOMES].filter(
     (x) => x !== (isFailover ? 'RecoveryNotConfirmed' : 'OutageNotConfirmed'),
   );
-  for (const name of outcomes)
-    S[`SetOutcome${name}`] = {
-      Type: 'Pass',
-      Result: name,
-      ResultPath: '$.outcome.name',
-      Next: 'WriteReport',
-    };
-  S.WriteReport = {
-    Type: 'Task',
-    Resource: fn.report,
-    ResultPath: '$.report',
-    TimeoutSeconds: 60,
-    Retry: retry,
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportError', Next: 'RouteOutcome' }],
-    Next: 'RouteOutcome',
-  };
-  S.RouteOutcome = {
-    Type: 'Choice',
-    Choices: outcomes.map((name) => ({ Variable: '$.outcome.name', StringEquals: name, Next: name })),
-    Default: 'HaltedAfterPromotion',
-  };
-  for (const name of outcomes)
-    S[name] = (FAIL_OUTCOMES as readonly string[]).includes(name)
-      ? { Type: 'Fail', Error: name, Cause: FAIL_CAUSES[name as (typeof FAIL_OUTCOMES)[number]] }
-      : { Type: 'Succeed' };
+  Object.assign(
+    S,
+    outcomeTail({
+      outcomes,
+      causes: FAIL_CAUSES,
+      report: { resource: fn.report, timeoutSeconds: 60 },
+      fallback: 'HaltedAfterPromotion',
+    }),
+  );
 
   return {
     Comment: `Gloo management plane ${o.direction}: ${o.source.server} (${o.source.region}) -> ${o.target.server} (${o.target.region}). Built by workflows/definition.ts.`,
@@ -443,32 +353,4 @@ export function buildWorkflow(o: WorkflowOptions): {
     // Step Functions refuses unreachable states: drop outcomes nothing leads to (e.g. Rejected without gates).
     States: reachable('DescribeRun', S),
   };
-}
-
-/** The states reachable from `start` (through Next, Default, Choices and Catch), in definition order. */
-export function reachable(start: string, states: Record<string, State>): Record<string, State> {
-  const seen = new Set<string>();
-  const todo = [start];
-  while (todo.length) {
-    const name = todo.pop()!;
-    if (seen.has(name) || !states[name]) continue;
-    seen.add(name);
-    const st = states[name] as {
-      Next?: string;
-      Default?: string;
-      Choices?: { Next: string }[];
-      Catch?: { Next: string }[];
-    };
-    for (const n of [
-      st.Next,
-      st.Default,
-      ...(st.Choices ?? []).map((c) => c.Next),
-      ...(st.Catch ?? []).map((c) => c.Next),
-    ])
-      if (n) todo.push(n);
-  }
-  const out: Record<string, State> = {};
-  for (const [k, v] of Object.entries(states)) if (seen.has(k)) out[k] = v;
-  // Choice rules may still name pruned states only if they were reachable: nothing else to fix.
-  return out;
 }

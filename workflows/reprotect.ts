@@ -8,9 +8,9 @@
  *     -> AdvanceReprotection <-> WaitForReprotection (bounded) -> SetOutcome* -> WriteReport -> end
  */
 
-import { REPROTECT_FAILURES, REPROTECT_OUTCOMES } from '#functions/reprotect/reprotect.ts';
+import { type REPROTECT_FAILURES, REPROTECT_OUTCOMES } from '#functions/reprotect/reprotect.ts';
 import type { EndpointRef } from '#lib/state.ts';
-import { reachable } from './definition.ts';
+import * as asl from './asl.ts';
 
 /** The functions the reprotect workflow invokes. */
 export const REPROTECT_FUNCTION_KEYS = ['reprotect', 'requestApproval'] as const;
@@ -39,71 +39,28 @@ const CAUSES: Record<(typeof REPROTECT_FAILURES)[number], string> = {
     'Re-protection did not finish; nothing was recorded. Every step reads first: a re-run with the same input continues. See the report.',
 };
 
-const retry = [
-  {
-    ErrorEquals: [
-      'TransientError',
-      'Lambda.ServiceException',
-      'Lambda.AWSLambdaException',
-      'Lambda.SdkClientException',
-      'Lambda.TooManyRequestsException',
-      'States.Timeout',
-    ],
-    IntervalSeconds: 2,
-    MaxAttempts: 4,
-    BackoffRate: 2,
-    MaxDelaySeconds: 30,
-    JitterStrategy: 'FULL',
-  },
-];
-
-type State = Record<string, unknown>;
-
 /** Builds the ASL of the reprotect workflow. */
-export function buildReprotectWorkflow(o: ReprotectWorkflowOptions): {
-  Comment: string;
-  StartAt: string;
-  TimeoutSeconds: number;
-  States: Record<string, State>;
-} {
+export function buildReprotectWorkflow(o: ReprotectWorkflowOptions): asl.Definition {
   const fn = o.functions.reprotect;
   const poll = o.poll ?? { seconds: 30, maxPolls: 120 };
-  const S: Record<string, State> = {};
-  const to = (outcome: string, errors = ['States.ALL']) => ({
-    ErrorEquals: errors,
-    ResultPath: '$.outcome.error',
-    Next: `SetOutcome${outcome}`,
-  });
+  const S: Record<string, asl.State> = {};
 
-  S.DescribeRun = {
-    Type: 'Pass',
-    Comment: `re-protect: ${o.survivor.server} (${o.survivor.region}) -> new secondary in ${o.recovered.region}`,
-    Parameters: {
-      run: {
-        direction: 'reprotect',
-        source: o.recovered,
-        target: o.survivor,
-        'executionId.$': '$$.Execution.Id',
-        'startedAt.$': '$$.Execution.StartTime',
-        'input.$': '$',
-      },
-      outcome: {},
-      plan: null,
-      approval: null,
-      reprotect: null,
-    },
-    Next: 'PlanReprotection',
-  };
-  S.PlanReprotection = {
-    Type: 'Task',
-    Resource: fn,
-    Parameters: { action: 'plan', 'run.$': '$.run' },
-    ResultPath: '$.plan',
-    TimeoutSeconds: 60,
-    Retry: retry,
-    Catch: [to('InvalidInput', ['InvalidInput']), to('ReprotectFailed')],
-    Next: 'CheckPlan',
-  };
+  S.DescribeRun = asl.describeRun({
+    comment: `re-protect: ${o.survivor.server} (${o.survivor.region}) -> new secondary in ${o.recovered.region}`,
+    direction: 'reprotect',
+    source: o.recovered,
+    target: o.survivor,
+    slots: ['plan', 'approval', 'reprotect'],
+    next: 'PlanReprotection',
+  });
+  S.PlanReprotection = asl.lambdaTask({
+    resource: fn,
+    parameters: { action: 'plan', 'run.$': '$.run' },
+    resultPath: '$.plan',
+    timeoutSeconds: 60,
+    catches: [asl.catchTo('InvalidInput', ['InvalidInput']), asl.catchTo('ReprotectFailed')],
+    next: 'CheckPlan',
+  });
   S.CheckPlan = {
     Type: 'Choice',
     Choices: [
@@ -115,43 +72,37 @@ export function buildReprotectWorkflow(o: ReprotectWorkflowOptions): {
     Default: 'AdvanceReprotection',
   };
   if (o.approvals)
-    S.ApproveOldRedisDeletion = {
-      Type: 'Task',
-      Resource: `arn:${o.partition ?? 'aws'}:states:::lambda:invoke.waitForTaskToken`,
-      Parameters: {
-        FunctionName: o.functions.requestApproval,
-        Payload: {
-          'taskToken.$': '$$.Task.Token',
-          gate: 'before-old-redis-delete',
-          'executionId.$': '$$.Execution.Id',
-          direction: 'reprotect',
-          trigger: 'manual',
-          'incidentId.$': '$.plan.input.incidentId',
-          'dryRun.$': '$.plan.input.dryRun',
-          source: o.recovered,
-          target: o.survivor,
-          evidence: [],
-          changes: [
-            `IRREVERSIBLE: delete the old Redis in ${o.recovered.region} (ElastiCache: DeleteReplicationGroup with a final snapshot; self-managed: its own keys are discarded by REPLICAOF), then create a new secondary of ${o.survivor.region} there`,
-          ],
-        },
+    S.ApproveOldRedisDeletion = asl.approvalTask({
+      partition: o.partition,
+      functionName: o.functions.requestApproval,
+      payload: {
+        'taskToken.$': '$$.Task.Token',
+        gate: 'before-old-redis-delete',
+        'executionId.$': '$$.Execution.Id',
+        direction: 'reprotect',
+        trigger: 'manual',
+        'incidentId.$': '$.plan.input.incidentId',
+        'dryRun.$': '$.plan.input.dryRun',
+        source: o.recovered,
+        target: o.survivor,
+        evidence: [],
+        changes: [
+          `IRREVERSIBLE: delete the old Redis in ${o.recovered.region} (ElastiCache: DeleteReplicationGroup with a final snapshot; self-managed: its own keys are discarded by REPLICAOF), then create a new secondary of ${o.survivor.region} there`,
+        ],
       },
-      ResultPath: '$.approval',
-      TimeoutSeconds: o.approvalTimeoutSeconds,
+      timeoutSeconds: o.approvalTimeoutSeconds,
       // Destructive: an unanswered or failed approval never proceeds.
-      Catch: [to('Rejected')],
-      Next: 'AdvanceReprotection',
-    };
-  S.AdvanceReprotection = {
-    Type: 'Task',
-    Resource: fn,
-    Parameters: { action: 'advance', 'run.$': '$.run', 'plan.$': '$.plan', 'reprotect.$': '$.reprotect' },
-    ResultPath: '$.reprotect',
-    TimeoutSeconds: 120,
-    Retry: retry,
-    Catch: [to('ReprotectFailed')],
-    Next: 'CheckReprotection',
-  };
+      catches: [asl.catchTo('Rejected')],
+      next: 'AdvanceReprotection',
+    });
+  S.AdvanceReprotection = asl.lambdaTask({
+    resource: fn,
+    parameters: { action: 'advance', 'run.$': '$.run', 'plan.$': '$.plan', 'reprotect.$': '$.reprotect' },
+    resultPath: '$.reprotect',
+    timeoutSeconds: 120,
+    catches: [asl.catchTo('ReprotectFailed')],
+    next: 'CheckReprotection',
+  });
   S.CheckReprotection = {
     Type: 'Choice',
     Choices: [
@@ -167,47 +118,30 @@ export function buildReprotectWorkflow(o: ReprotectWorkflowOptions): {
   };
   S.WaitForReprotection = { Type: 'Wait', Seconds: poll.seconds, Next: 'AdvanceReprotection' };
 
-  for (const name of REPROTECT_OUTCOMES)
-    S[`SetOutcome${name}`] = {
-      Type: 'Pass',
-      Result: name,
-      ResultPath: '$.outcome.name',
-      Next: 'WriteReport',
-    };
-  S.WriteReport = {
-    Type: 'Task',
-    Resource: fn,
-    Parameters: {
-      action: 'report',
-      'run.$': '$.run',
-      'outcome.$': '$.outcome',
-      'plan.$': '$.plan',
-      'reprotect.$': '$.reprotect',
-    },
-    ResultPath: '$.report',
-    TimeoutSeconds: 60,
-    Retry: retry,
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.reportError', Next: 'RouteOutcome' }],
-    Next: 'RouteOutcome',
-  };
-  S.RouteOutcome = {
-    Type: 'Choice',
-    Choices: REPROTECT_OUTCOMES.map((name) => ({
-      Variable: '$.outcome.name',
-      StringEquals: name,
-      Next: name,
-    })),
-    Default: 'ReprotectFailed',
-  };
-  for (const name of REPROTECT_OUTCOMES)
-    S[name] = (REPROTECT_FAILURES as readonly string[]).includes(name)
-      ? { Type: 'Fail', Error: name, Cause: CAUSES[name as (typeof REPROTECT_FAILURES)[number]] }
-      : { Type: 'Succeed' };
+  Object.assign(
+    S,
+    asl.outcomeTail({
+      outcomes: REPROTECT_OUTCOMES,
+      causes: CAUSES,
+      report: {
+        resource: fn,
+        parameters: {
+          action: 'report',
+          'run.$': '$.run',
+          'outcome.$': '$.outcome',
+          'plan.$': '$.plan',
+          'reprotect.$': '$.reprotect',
+        },
+        timeoutSeconds: 60,
+      },
+      fallback: 'ReprotectFailed',
+    }),
+  );
 
   return {
     Comment: `Gloo management plane Redis re-protection: ${o.survivor.server} (${o.survivor.region}) keeps the primary, a new secondary in ${o.recovered.region}. Built by workflows/reprotect.ts.`,
     StartAt: 'DescribeRun',
     TimeoutSeconds: 12 * 3600,
-    States: reachable('DescribeRun', S),
+    States: asl.reachable('DescribeRun', S),
   };
 }
