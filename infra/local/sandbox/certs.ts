@@ -62,40 +62,22 @@ async function generate(): Promise<SandboxCerts> {
   // Each certificate its own serial (no shared serial file: the issues run in parallel).
   let serial = 1_000 + Math.floor(Math.random() * 1_000_000);
   try {
-    const ca = async (name: string) =>
+    // A new EC P-256 key (unencrypted) in <name>.key and a request for it with subject /CN=<cn>: a
+    // CSR in <name>.csr for a CA to sign, or (selfSigned) a CA certificate in <name>.crt.
+    const request = (name: string, cn: string, selfSigned: boolean) =>
       openssl(
         'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        f(`${name}.key`),
-        '-out',
-        f(`${name}.crt`),
-        '-days',
-        '30',
-        '-subj',
-        `/CN=${name}`,
+        ...(selfSigned ? ['-x509'] : []),
+        ...['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f(`${name}.key`)],
+        ...(selfSigned ? ['-out', f(`${name}.crt`), '-days', '30'] : ['-out', f(`${name}.csr`)]),
+        ...['-subj', `/CN=${cn}`],
       );
-    await Promise.all([ca('relay-root-ca'), ca('another-ca')]);
+    await Promise.all([
+      request('relay-root-ca', 'relay-root-ca', true),
+      request('another-ca', 'another-ca', true),
+    ]);
     const issue = async (name: string, caName: string, dnsNames: string[], days: string) => {
-      await openssl(
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        f(`${name}.key`),
-        '-out',
-        f(`${name}.csr`),
-        '-subj',
-        `/CN=${dnsNames[0]}`,
-      );
+      await request(name, dnsNames[0]!, false);
       const san = dnsNames.map((d) => (/^\d+\.\d+\.\d+\.\d+$/.test(d) ? `IP:${d}` : `DNS:${d}`));
       await writeFile(f(`${name}.ext`), `subjectAltName=${san.join(',')}\n`);
       await openssl(
