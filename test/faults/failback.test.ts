@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * Fault scenarios around planned promotions: no key acknowledged before a planned promotion is lost
  * (the old primary pauses writes, the target catches up to the exact offset, then roles swap), and
@@ -12,7 +11,9 @@ import {
   AckedWriter,
   expectAgentsOn,
   expectEnd,
-  expectInvariants,
+  expectPlannedSwitch,
+  failbackWhileWriting,
+  failoverAndHeal,
   faultWorld,
   hostPortOf,
   reportOf,
@@ -27,7 +28,7 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
     it('loses no acknowledged key: written before and during a planned failover, all on the new primary', async (ctx) => {
       // prepare: both regions healthy; 300 keys acknowledged by the primary, and a writer that keeps going
       const w = await faultWorld(ctx);
-      const [a, b] = w.sb.regionNames;
+      const [a] = w.sb.regionNames;
       const [, west] = w.sb.clusters;
       const writer = new AckedWriter(w.sb.regions[a].redis.endpoint);
       await writer.writeBatch(300);
@@ -43,36 +44,20 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       });
       await writer.stop();
       // assess
-      expectEnd(res, 'FailedOver');
-      expect((res.output.promotion as { mode: string }).mode).toBe('planned');
+      await expectPlannedSwitch(w, res, writer, { to: west, epoch: 2 });
       expect(writer.acked.length).toBeGreaterThan(300);
-      expect(await writer.missingOn(w.sb.regions[b].redis.endpoint)).toEqual([]);
-      expect(await systemState(w)).toEqual({
-        roles: { [a]: 'replica', [b]: 'primary' },
-        locks: { [a]: { holder: west, epoch: 2 }, [b]: { holder: west, epoch: 2 } },
-        dns: [w.t.dns.values[west]],
-      });
-      await expectAgentsOn(w, west);
-      expectInvariants(w);
     });
   });
 
   describe('failback after an unplanned failover', () => {
     it('refuses until the old Redis is resynced (nothing changed), then converges with every acknowledged key', async (ctx) => {
-      // prepare: an outage and its failover; then writes acknowledged by the new primary
+      // prepare: an outage and its failover, A back empty; then writes acknowledged by the new primary
       const w = await faultWorld(ctx);
       const [a, b] = w.sb.regionNames;
       const [east, west] = w.sb.clusters;
-      await w.sb.killRegion(a);
-      expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId: 'fb' } }), 'FailedOver');
-      await expectAgentsOn(w, west);
+      await failoverAndHeal(w, 'fb');
       const writer = new AckedWriter(w.sb.regions[b].redis.endpoint);
       await writer.writeBatch(200);
-      await w.sb.healRegion(a); // back empty and standalone (no persistence)
-      // the fencer (the health probe's pass) writes the live holder into A's empty lock: wait for it,
-      // so that "nothing changed" below is about the failback alone
-      const deadline = Date.now() + 5_000;
-      while ((await systemState(w)).locks[a]?.holder !== west && Date.now() < deadline) await sleep(50);
       const before = await systemState(w);
       expect(before.locks[a]).toEqual(before.locks[b]);
       // act 1: failback before the resync
@@ -86,20 +71,9 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       const [host, port] = hostPortOf(w.sb.regions[b].redis.endpoint);
       await withRedis(w.sb.regions[a].redis.endpoint, {}, (r) => r.call('REPLICAOF', host, port));
       await waitReplicating(w.sb.regions[a].redis);
-      writer.startContinuous();
-      const res = await runFailback(w);
-      await writer.stop();
+      const res = await failbackWhileWriting(w, writer);
       // assess 2: back home, planned, epoch still rising, no acknowledged key lost
-      expectEnd(res, 'FailedOver');
-      expect((res.output.promotion as { mode: string }).mode).toBe('planned');
-      expect(await writer.missingOn(w.sb.regions[a].redis.endpoint)).toEqual([]);
-      expect(await systemState(w)).toEqual({
-        roles: { [a]: 'primary', [b]: 'replica' },
-        locks: { [a]: { holder: east, epoch: 3 }, [b]: { holder: east, epoch: 3 } },
-        dns: [w.t.dns.values[east]],
-      });
-      await expectAgentsOn(w, east);
-      expectInvariants(w);
+      await expectPlannedSwitch(w, res, writer, { to: east, epoch: 3 });
     });
   });
 });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 /**
  * Re-protection after an unplanned failover (the sandbox models it with REPLICAOF onto the fresh
  * member that comes back in the recovered region): the reprotect workflow (the deployed ASL, the
@@ -11,11 +10,11 @@ import { withRedis } from '#lib/redis/connect.ts';
 import { runReprotect } from '#local/reprotect-runner.ts';
 import {
   AckedWriter,
-  expectAgentsOn,
   expectEnd,
-  expectInvariants,
+  expectPlannedSwitch,
+  failbackWhileWriting,
+  failoverAndHeal,
   faultWorld,
-  runFailback,
   runFailover,
   systemState,
 } from './support.ts';
@@ -27,12 +26,7 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       const w = await faultWorld(ctx);
       const [a, b] = w.sb.regionNames;
       const [east, west] = w.sb.clusters;
-      await w.sb.killRegion(a);
-      expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId: 'rp' } }), 'FailedOver');
-      await expectAgentsOn(w, west);
-      await w.sb.healRegion(a);
-      const deadline = Date.now() + 5_000;
-      while ((await systemState(w)).locks[a]?.holder !== west && Date.now() < deadline) await sleep(50);
+      await failoverAndHeal(w, 'rp');
       const writer = new AckedWriter(w.sb.regions[b].redis.endpoint);
       await writer.writeBatch(100);
       // act 1: the reprotect workflow in B's region
@@ -53,20 +47,9 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
       expect((await systemState(w)).roles).toEqual({ [a]: 'replica', [b]: 'primary' });
       // act 2: acknowledged writes after re-protection, during the failback
       await writer.writeBatch(200);
-      writer.startContinuous();
-      const res = await runFailback(w);
-      await writer.stop();
+      const res = await failbackWhileWriting(w, writer);
       // assess 2
-      expectEnd(res, 'FailedOver');
-      expect((res.output.promotion as { mode: string }).mode).toBe('planned');
-      expect(await writer.missingOn(w.sb.regions[a].redis.endpoint)).toEqual([]);
-      expect(await systemState(w)).toEqual({
-        roles: { [a]: 'primary', [b]: 'replica' },
-        locks: { [a]: { holder: east, epoch: 3 }, [b]: { holder: east, epoch: 3 } },
-        dns: [w.t.dns.values[east]],
-      });
-      await expectAgentsOn(w, east);
-      expectInvariants(w);
+      await expectPlannedSwitch(w, res, writer, { to: east, epoch: 3 });
     });
 
     it('refuses to wipe a member that holds its own keys unless the operator chose delete (approval-gated)', async (ctx) => {

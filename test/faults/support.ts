@@ -180,6 +180,60 @@ export function runFailback(w: World, over: Partial<LocalRunOptions> = {}): Prom
   });
 }
 
+/**
+ * An unplanned failover A -> B, then A back: A's region killed, the alarm-triggered run ends
+ * FailedOver with every agent on B, A's region healed (back empty and standalone: no persistence).
+ * Resolves once the fencer (the health probe's pass) has written the live holder into A's empty lock
+ * (or after 5 s), so that what the scenario checks next is about its own act alone.
+ */
+export async function failoverAndHeal(w: World, incidentId: string): Promise<void> {
+  const [a] = w.sb.regionNames;
+  const [, west] = w.sb.clusters;
+  await w.sb.killRegion(a);
+  expectEnd(await runFailover(w, { input: { trigger: 'alarm', incidentId } }), 'FailedOver');
+  await expectAgentsOn(w, west);
+  await w.sb.healRegion(a);
+  const deadline = Date.now() + 5_000;
+  while ((await systemState(w)).locks[a]?.holder !== west && Date.now() < deadline) await sleep(50);
+}
+
+/** Runs the failback B -> A while `writer` writes continuously (stopped when the run ends). */
+export async function failbackWhileWriting(w: World, writer: AckedWriter): Promise<LocalRunResult> {
+  writer.startContinuous();
+  try {
+    return await runFailback(w);
+  } finally {
+    await writer.stop();
+  }
+}
+
+/**
+ * Asserts a run that switched to server `to` with a planned promotion: FailedOver, no key `writer`
+ * got acknowledged missing on `to`'s Redis, that Redis primary and the other its replica, the lock
+ * naming `to` at `epoch` on both members, DNS on `to`, every agent on `to`, no invariant broken.
+ */
+export async function expectPlannedSwitch(
+  w: World,
+  res: LocalRunResult,
+  writer: AckedWriter,
+  expected: { to: string; epoch: number },
+): Promise<void> {
+  const { to, epoch } = expected;
+  const i = w.sb.clusters.indexOf(to);
+  if (i < 0) throw new Error(`expectPlannedSwitch: ${to} is none of the sandbox's servers`);
+  const [toRegion, otherRegion] = [w.sb.regionNames[i]!, w.sb.regionNames[1 - i]!];
+  expectEnd(res, 'FailedOver');
+  expect((res.output.promotion as { mode: string }).mode).toBe('planned');
+  expect(await writer.missingOn(w.sb.regions[toRegion].redis.endpoint)).toEqual([]);
+  expect(await systemState(w)).toEqual({
+    roles: { [toRegion]: 'primary', [otherRegion]: 'replica' },
+    locks: { [toRegion]: { holder: to, epoch }, [otherRegion]: { holder: to, epoch } },
+    dns: [w.t.dns.values[to]],
+  });
+  await expectAgentsOn(w, to);
+  expectInvariants(w);
+}
+
 const STEP_HANDLERS = { preflight, promoteRedis, switchLock, repointDns, confirmReconnect };
 
 /**
