@@ -12,6 +12,11 @@ export interface TcpProxy {
   endpoint: string;
   /** Hold back bytes flowing from the upstream to clients (they are delivered on resume). */
   pauseDownstream(): void;
+  /**
+   * Pause downstream as soon as a client sends bytes containing `marker` (the request still goes
+   * up): the server acts on it but its reply is held, as with a reply lost on the way back.
+   */
+  pauseDownstreamOn(marker: string): void;
   resume(): void;
   /** Delay every chunk by this many milliseconds. */
   setLatency(ms: number): void;
@@ -30,6 +35,7 @@ export async function startTcpProxy(upstream: string): Promise<TcpProxy> {
   let paused = false;
   let latency = 0;
   let refusing = false;
+  let pauseMarker: string | undefined;
   const pairs = new Set<{ client: Socket; up: Socket }>();
   const server: Server = createServer((client) => {
     if (refusing) {
@@ -47,7 +53,13 @@ export async function startTcpProxy(upstream: string): Promise<TcpProxy> {
       if (latency > 0) setTimeout(send, latency);
       else send();
     };
-    client.on('data', forward(up));
+    client.on('data', (chunk: Buffer) => {
+      if (pauseMarker && chunk.includes(pauseMarker)) {
+        paused = true;
+        pauseMarker = undefined;
+      }
+      forward(up)(chunk);
+    });
     up.on('data', (chunk: Buffer) => {
       if (paused) held.push(chunk);
       else forward(client)(chunk);
@@ -70,6 +82,9 @@ export async function startTcpProxy(upstream: string): Promise<TcpProxy> {
     endpoint: `127.0.0.1:${port}`,
     pauseDownstream: () => {
       paused = true;
+    },
+    pauseDownstreamOn: (marker) => {
+      pauseMarker = marker;
     },
     resume: () => {
       paused = false;

@@ -10,6 +10,10 @@ import type { RedisReprotector, ReprotectRequest, ReprotectStatus } from '../por
 import type { Region } from '../topology.ts';
 import { parseInfo, type RedisEndpointOptions, splitHostPort, withRedis } from './connect.ts';
 
+/** Reads of the member after a REPLICAOF without a reply, and the pause between them. */
+const LOST_REPLY_READS = 5;
+const LOST_REPLY_PAUSE_MS = 200;
+
 /** Settings of {@link ReplicaOfReprotector}. */
 export interface ReplicaOfReprotectorOptions extends RedisEndpointOptions {
   members: Partial<Record<Region, string>>;
@@ -37,6 +41,17 @@ export class ReplicaOfReprotector implements RedisReprotector {
     } catch (e) {
       return { error: (e as Error).message };
     }
+  }
+
+  /** Whether R follows S, read up to {@link LOST_REPLY_READS} times (null answers count as not yet). */
+  private async followsAfterLostReply(R: Region, host: string, port: number): Promise<boolean> {
+    for (let i = 0; i < LOST_REPLY_READS; i++) {
+      const r = await this.info(R);
+      if (!('error' in r))
+        return r.role === 'slave' && Number(r.master_port) === port && r.master_host === host;
+      await new Promise((res) => setTimeout(res, LOST_REPLY_PAUSE_MS));
+    }
+    return false;
   }
 
   async advance(req: ReprotectRequest): Promise<ReprotectStatus> {
@@ -95,7 +110,14 @@ export class ReplicaOfReprotector implements RedisReprotector {
         detail: `would send ${what}`,
         ...(removed ? { removed } : {}),
       };
-    await withRedis(this.endpoint(R), this.o, (c) => c.call('REPLICAOF', host, String(port)));
+    try {
+      await withRedis(this.endpoint(R), this.o, (c) => c.call('REPLICAOF', host, String(port)));
+    } catch (e) {
+      // No answer is not "not done": the command may have run and its reply been lost. Had it run,
+      // a retry would find R following S and could no longer say what REPLICAOF discarded: read R
+      // again until it answers, and report the (irreversible) discard when it did run.
+      if (!(await this.followsAfterLostReply(R, host, port))) throw e;
+    }
     return {
       state: 'in-progress',
       phase: 'add-secondary',
