@@ -95,6 +95,11 @@ export interface RedisMemberState {
   inSync?: boolean;
   /** For a replica: bytes behind the primary, when known. */
   lagBytes?: number | null;
+  /**
+   * For a primary: it refuses writes by itself (`min-replicas-to-write`: fewer good replicas than
+   * required; Redis answers NOREPLICAS). A fenced island, or an active primary whose replica is gone.
+   */
+  refusesWrites?: boolean;
   /** Free text from the source (ElastiCache member status, INFO fields). */
   detail?: string;
 }

@@ -187,13 +187,20 @@ export function judge(t: Topology, r: StatusReadings, maxLagBytes = t.redis.maxL
   const problems: string[] = [];
   const unknowns: string[] = [];
   const readiness: Record<string, string[]> = {};
-  const writable = r.servers.filter((s) => s.redis?.reachable && s.redis.role === 'primary');
+  const primaries = r.servers.filter((s) => s.redis?.reachable && s.redis.role === 'primary');
+  // A primary that refuses writes by itself (data-layer fencing: no good replica) is not writable.
+  const writable = primaries.filter((s) => !s.redis?.refusesWrites);
   if (!r.redis) unknowns.push(`Redis roles: ${r.redisError ?? 'not read'}`);
   if (writable.length > 1)
     problems.push(
       `split brain: two writable Redis members (${writable.map((s) => `${s.region}: lock ${s.lock ? `${s.lock.holder ?? 'nobody'}@${s.lock.epoch}` : 'unreadable'}`).join('; ')})`,
     );
-  else if (r.redis && writable.length === 0) problems.push('no writable Redis member: no server can write');
+  else if (r.redis && writable.length === 0)
+    problems.push(
+      primaries.length
+        ? `no writable Redis member: ${primaries.map((s) => `the primary in ${s.region} refuses writes (${s.redis?.detail ?? ''}): it has no good replica; a replica back in sync lifts it, or lower the fence by hand (CONFIG SET min-replicas-to-write 0) to write without a standby`).join('; ')}`
+        : 'no writable Redis member: no server can write',
+    );
   const primary = writable.length === 1 ? writable[0]! : null;
   let active: string | null = primary?.id ?? null;
   if (primary) {
@@ -231,6 +238,10 @@ export function judge(t: Topology, r: StatusReadings, maxLagBytes = t.redis.maxL
       if (typeof s.redis.lagBytes === 'number' && s.redis.lagBytes > maxLagBytes)
         why.push(`its Redis replica lags ${s.redis.lagBytes} bytes (bound ${maxLagBytes})`);
     } else if (s.redis.role !== 'primary') why.push(`its Redis member is ${s.redis.role}, not a replica`);
+    else if (s.redis.refusesWrites)
+      why.push(
+        'its Redis member is a fenced primary (refuses writes, follows nobody): resync it as a replica first',
+      );
     readiness[s.id] = why;
   }
   const exitCode = problems.length ? 1 : active && unknowns.length === 0 ? 0 : 2;

@@ -72,8 +72,8 @@ describe('npm run status on the sandbox', () => {
   });
 
   it('exits 1 naming the split brain when both Redis members are writable', async () => {
-    // prepare
-    const sb = await useSandbox({ agents: 2 });
+    // prepare: data-layer fencing off (redis.minReplicasToWrite 0), else neither would be writable
+    const sb = await useSandbox({ agents: 2, dataFencing: false });
     await withRedis(sb.regions['us-west-2'].redis.endpoint, {}, (r) => r.call('REPLICAOF', 'NO', 'ONE'));
     // act
     const { code, text } = await status(sb);
@@ -83,6 +83,32 @@ describe('npm run status on the sandbox', () => {
     expect(text).toMatch(
       /split brain: two writable Redis members \(us-east-1: lock mgmt-east@1; us-west-2: lock mgmt-east@1\)/,
     );
+  });
+
+  it('with data-layer fencing, a replica detached by hand makes no split brain: both primaries refuse writes, and it says so', async () => {
+    // prepare: B leaves replication; A loses its only replica (min-replicas-to-write 1 on both)
+    const sb = await useSandbox({ agents: 2 });
+    await withRedis(sb.regions['us-west-2'].redis.endpoint, {}, (r) => r.call('REPLICAOF', 'NO', 'ONE'));
+    await until('both refuse writes', async () => {
+      const refused = await Promise.all(
+        sb.regionNames.map((region) =>
+          withRedis(sb.regions[region].redis.endpoint, {}, (r) => r.set('status-probe', '1')).then(
+            () => false,
+            (e: Error) => /^NOREPLICAS/.test(e.message),
+          ),
+        ),
+      );
+      return refused.every(Boolean);
+    });
+    // act
+    const { code, text } = await status(sb);
+    // assess
+    expect(code, text).toBe(1);
+    expect(text).not.toContain('split brain');
+    expect(text).toMatch(
+      /no writable Redis member: the primary in us-east-1 refuses writes \(connected_slaves=0 good_replicas=0 \(refuses writes: min-replicas-to-write 1\)\)/,
+    );
+    expect(text).toContain('the primary in us-west-2 refuses writes');
   });
 
   it('exits 1 naming the passive server when the DNS answer points at it', async () => {
@@ -101,18 +127,23 @@ describe('npm run status on the sandbox', () => {
     expect(text).toContain(`the active one is ${sb.clusters[0]}`);
   });
 
-  it('says why the passive server could not take over when its region is down', async () => {
-    // prepare
-    const sb = await useSandbox({ agents: 2 });
-    await sb.killRegion('us-west-2');
-    // act
-    const { code, text } = await status(sb);
-    // assess
-    expect(code, text).toBe(0);
-    expect(text).toMatch(
-      /ready +NO: health check fails \(ECONNREFUSED\); relay port does not answer \(ECONNREFUSED\); its Redis member does not answer/,
-    );
-  });
+  for (const dataFencing of [false, true])
+    it(`says why the passive server could not take over when its region is down (data-layer fencing ${dataFencing ? 'on: the active primary then refuses writes, exit 1' : 'off: exit 0'})`, async () => {
+      // prepare
+      const sb = await useSandbox({ agents: 2, dataFencing });
+      await sb.killRegion('us-west-2');
+      // act
+      const { code, text } = await status(sb);
+      // assess
+      expect(text).toMatch(
+        /ready +NO: health check fails \(ECONNREFUSED\); relay port does not answer \(ECONNREFUSED\); its Redis member does not answer/,
+      );
+      // The price of min-replicas-to-write (docs/reliability.md): the active primary lost its only
+      // replica and refuses writes; status names it rather than calling the plane consistent.
+      expect(code, text).toBe(dataFencing ? 1 : 0);
+      if (dataFencing)
+        expect(text).toContain('no writable Redis member: the primary in us-east-1 refuses writes');
+    });
 
   it('runs as a command: `npm run status -- --topology FILE` exits 0 and prints the screen', async () => {
     // prepare

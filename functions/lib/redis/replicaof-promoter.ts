@@ -109,13 +109,21 @@ export class ReplicaOfPromoter implements RedisPromoter {
   private memberState(m: MemberInfo, all: MemberInfo[]): RedisMemberState {
     if (!m.reachable)
       return { region: m.region, role: 'unknown', reachable: false, detail: m.error ?? 'unreachable' };
-    if (m.info.role === 'master')
+    if (m.info.role === 'master') {
+      // INFO shows min_slaves_good_slaves only while min-replicas-to-write is on ("INFO"
+      // replication section); below redis.minReplicasToWrite good replicas the member answers
+      // NOREPLICAS to every write.
+      const good = m.info.min_slaves_good_slaves;
+      const need = this.opts.minReplicasToWrite ?? 1;
+      const refusesWrites = good !== undefined && need > 0 && Number(good) < need;
       return {
         region: m.region,
         role: 'primary',
         reachable: true,
-        detail: `connected_slaves=${m.info.connected_slaves ?? 0}${m.info.min_slaves_good_slaves === undefined ? '' : ` good_replicas=${m.info.min_slaves_good_slaves}`}`,
+        ...(refusesWrites ? { refusesWrites } : {}),
+        detail: `connected_slaves=${m.info.connected_slaves ?? 0}${good === undefined ? '' : ` good_replicas=${good}`}${refusesWrites ? ` (refuses writes: min-replicas-to-write ${need})` : ''}`,
       };
+    }
     const lag = this.lagOf(m, all);
     const linkUp = m.info.master_link_status === 'up';
     return {
