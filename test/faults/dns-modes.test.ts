@@ -42,88 +42,92 @@ async function outage(w: World): Promise<void> {
 const WRITE_TO_ALL: SandboxOptions = { configMode: 'write-to-all' };
 
 // Scenarios run concurrently (at most FAULT_CONCURRENCY, default 2, at once: see support.ts).
-describe.concurrent('fault scenarios: DNS on the data plane', { timeout: 120_000 }, () => {
-  it("arc-routing-control with the vendor demo's failover alias pair: the outage fails over end to end, agents follow the pair's answer", async (ctx) => {
-    // prepare
-    const w = await faultWorld(ctx, { ...WRITE_TO_ALL, dnsMode: 'arc-routing-control', dnsAlias: true });
-    const [east, west] = w.sb.clusters;
-    const pair = w.t.dns.failover!;
-    expect(pair.primary.alias?.dnsName).toMatch(/\.elb\.us-east-1\.amazonaws\.com$/);
-    expect(pair.secondary.alias?.dnsName).toMatch(/\.elb\.us-west-2\.amazonaws\.com$/);
-    expect(await answered(w)).toBe(east);
-    // act
-    await outage(w);
-    const res = await runFailover(w, { input: { trigger: 'alarm', incidentId: 'dns-alias' } });
-    // assess
-    expectEnd(res, 'FailedOver');
-    const sw = w.t.dns.switch;
-    if (sw.mode !== 'arc-routing-control') throw new Error(`dns.switch.mode is ${sw.mode}`);
-    expect([east, west].map((s) => w.sb.arc!.state(sw.routingControls[s]!.arn!))).toEqual(['Off', 'On']);
-    expect(await answered(w)).toBe(west);
-    await expectAgentsOn(w, west);
-    expectInvariants(w);
-  });
-
-  it('arc-routing-control with two of the five cluster endpoints dead (us-east-1 with the region, and eu-west-1): the switch still happens', async (ctx) => {
-    // prepare
-    const w = await faultWorld(ctx, { ...WRITE_TO_ALL, dnsMode: 'arc-routing-control' });
-    const [, west] = w.sb.clusters;
-    await w.sb.arc!.killEndpoint('eu-west-1');
-    // act
-    await outage(w);
-    expect(w.sb.arc!.deadEndpoints().sort()).toEqual(['eu-west-1', 'us-east-1']);
-    const res = await runFailover(w, { input: { trigger: 'alarm', incidentId: 'dns-arc-2-dead' } });
-    // assess
-    expectEnd(res, 'FailedOver');
-    expect(await answered(w)).toBe(west);
-    await expectAgentsOn(w, west);
-    expectInvariants(w);
-  });
-
-  const dataPlane: DnsMode[] = ['arc-routing-control', 'health-check-metric'];
-  for (const dnsMode of dataPlane)
-    it(`${dnsMode} with the Route 53 control plane down (the us-east-1 case): converges, no preflight warning`, async (ctx) => {
+describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
+  describe('the DNS switch, with the Route 53 control plane or ARC endpoints down', () => {
+    it("arc-routing-control with the vendor demo's failover alias pair: the outage fails over end to end, agents follow the pair's answer", async (ctx) => {
       // prepare
-      const w = await faultWorld(ctx, { ...WRITE_TO_ALL, dnsMode });
-      const [, west] = w.sb.clusters;
+      const w = await faultWorld(ctx, { ...WRITE_TO_ALL, dnsMode: 'arc-routing-control', dnsAlias: true });
+      const [east, west] = w.sb.clusters;
+      const pair = w.t.dns.failover!;
+      expect(pair.primary.alias?.dnsName).toMatch(/\.elb\.us-east-1\.amazonaws\.com$/);
+      expect(pair.secondary.alias?.dnsName).toMatch(/\.elb\.us-west-2\.amazonaws\.com$/);
+      expect(await answered(w)).toBe(east);
       // act
       await outage(w);
-      w.sb.faults.controlPlane.down = true;
-      const res = await runFailover(w, { input: { trigger: 'alarm', incidentId: `dns-${dnsMode}-cp-down` } });
+      const res = await runFailover(w, { input: { trigger: 'alarm', incidentId: 'dns-alias' } });
       // assess
       expectEnd(res, 'FailedOver');
-      expect(
-        (res.output.report as { warnings: string[] }).warnings.filter((x) => x.startsWith('DNS switch')),
-      ).toEqual([]);
+      const sw = w.t.dns.switch;
+      if (sw.mode !== 'arc-routing-control') throw new Error(`dns.switch.mode is ${sw.mode}`);
+      expect([east, west].map((s) => w.sb.arc!.state(sw.routingControls[s]!.arn!))).toEqual(['Off', 'On']);
       expect(await answered(w)).toBe(west);
       await expectAgentsOn(w, west);
       expectInvariants(w);
     });
 
-  it('route53-record with the Route 53 control plane down: preflight warns that the run will end DnsChangeFailed, and it does, with nothing else changed', async (ctx) => {
-    // prepare
-    const w = await faultWorld(ctx, WRITE_TO_ALL);
-    const [a, b] = w.sb.regionNames;
-    const [east] = w.sb.clusters;
-    // act
-    await outage(w);
-    w.sb.faults.controlPlane.down = true;
-    const res = await runFailover(w, { input: { trigger: 'alarm', incidentId: 'dns-record-cp-down' } });
-    // assess: the warning named the end the run then reached
-    const warning = (res.output.report as { warnings: string[] }).warnings.find((x) =>
-      x.startsWith('DNS switch route53-record'),
-    );
-    expect(warning).toContain('ends DnsChangeFailed');
-    expectEnd(res, 'DnsChangeFailed');
-    expect(statesEntered(res)).not.toContain('StartRedisPromotion');
-    expect(await systemState(w)).toMatchObject({
-      roles: { [a]: 'unreachable', [b]: 'replica' },
-      dns: [w.t.dns.values[east]],
+    it('arc-routing-control with two of the five cluster endpoints dead (us-east-1 with the region, and eu-west-1): the switch still happens', async (ctx) => {
+      // prepare
+      const w = await faultWorld(ctx, { ...WRITE_TO_ALL, dnsMode: 'arc-routing-control' });
+      const [, west] = w.sb.clusters;
+      await w.sb.arc!.killEndpoint('eu-west-1');
+      // act
+      await outage(w);
+      expect(w.sb.arc!.deadEndpoints().sort()).toEqual(['eu-west-1', 'us-east-1']);
+      const res = await runFailover(w, { input: { trigger: 'alarm', incidentId: 'dns-arc-2-dead' } });
+      // assess
+      expectEnd(res, 'FailedOver');
+      expect(await answered(w)).toBe(west);
+      await expectAgentsOn(w, west);
+      expectInvariants(w);
     });
-    expect(reportOf(res).outcome).toBe('DnsChangeFailed');
-    expect(reportOf(res).nextActions[0]).toMatch(
-      /the DNS control plane did not take the change \(Route 53 changes are served from us-east-1\): re-run when it answers, or switch dns.switch.mode to a data-plane mode/,
-    );
-    expectInvariants(w);
+
+    const dataPlane: DnsMode[] = ['arc-routing-control', 'health-check-metric'];
+    for (const dnsMode of dataPlane)
+      it(`${dnsMode} with the Route 53 control plane down (the us-east-1 case): converges, no preflight warning`, async (ctx) => {
+        // prepare
+        const w = await faultWorld(ctx, { ...WRITE_TO_ALL, dnsMode });
+        const [, west] = w.sb.clusters;
+        // act
+        await outage(w);
+        w.sb.faults.controlPlane.down = true;
+        const res = await runFailover(w, {
+          input: { trigger: 'alarm', incidentId: `dns-${dnsMode}-cp-down` },
+        });
+        // assess
+        expectEnd(res, 'FailedOver');
+        expect(
+          (res.output.report as { warnings: string[] }).warnings.filter((x) => x.startsWith('DNS switch')),
+        ).toEqual([]);
+        expect(await answered(w)).toBe(west);
+        await expectAgentsOn(w, west);
+        expectInvariants(w);
+      });
+
+    it('route53-record with the Route 53 control plane down: preflight warns that the run will end DnsChangeFailed, and it does, with nothing else changed', async (ctx) => {
+      // prepare
+      const w = await faultWorld(ctx, WRITE_TO_ALL);
+      const [a, b] = w.sb.regionNames;
+      const [east] = w.sb.clusters;
+      // act
+      await outage(w);
+      w.sb.faults.controlPlane.down = true;
+      const res = await runFailover(w, { input: { trigger: 'alarm', incidentId: 'dns-record-cp-down' } });
+      // assess: the warning named the end the run then reached
+      const warning = (res.output.report as { warnings: string[] }).warnings.find((x) =>
+        x.startsWith('DNS switch route53-record'),
+      );
+      expect(warning).toContain('ends DnsChangeFailed');
+      expectEnd(res, 'DnsChangeFailed');
+      expect(statesEntered(res)).not.toContain('StartRedisPromotion');
+      expect(await systemState(w)).toMatchObject({
+        roles: { [a]: 'unreachable', [b]: 'replica' },
+        dns: [w.t.dns.values[east]],
+      });
+      expect(reportOf(res).outcome).toBe('DnsChangeFailed');
+      expect(reportOf(res).nextActions[0]).toMatch(
+        /the DNS control plane did not take the change \(Route 53 changes are served from us-east-1\): re-run when it answers, or switch dns.switch.mode to a data-plane mode/,
+      );
+      expectInvariants(w);
+    });
   });
 });
