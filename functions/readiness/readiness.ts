@@ -187,7 +187,13 @@ async function preflightCheck(t: Topology, target: string, ports: ReadinessPorts
 async function replicaLagCheck(t: Topology, region: string, ports: ReadinessPorts) {
   const state = await ports.promoter.describe();
   const m = state.members.find((x) => x.region === region);
-  if (state.primaryRegion === region) return { ok: true, reason: `Redis in ${region} is the primary` };
+  if (state.primaryRegion === region)
+    return m?.refusesWrites
+      ? {
+          ok: false,
+          reason: `Redis in ${region} is the primary but refuses writes (${m.detail ?? 'min-replicas-to-write'}): its replica is gone, so the active server cannot write until one is back (docs/reliability.md)`,
+        }
+      : { ok: true, reason: `Redis in ${region} is the primary` };
   if (!m) return { ok: false, reason: `no Redis member in ${region}` };
   if (!m.reachable) return { ok: false, reason: `Redis in ${region} does not answer (${m.detail ?? ''})` };
   if (m.role !== 'replica') return { ok: false, reason: `Redis in ${region} is ${m.role}, not a replica` };

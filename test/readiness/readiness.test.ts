@@ -178,6 +178,27 @@ describe('continuous readiness', () => {
     );
   });
 
+  it('fails ReplicaLag when this region is the primary but refuses writes (data-layer fencing, replica gone)', async () => {
+    const clock = new ManualClock();
+    const { w, ports } = world(clock);
+    w.west = {
+      region: 'us-west-2',
+      role: 'primary',
+      reachable: true,
+      refusesWrites: true,
+      detail: 'connected_slaves=0 good_replicas=0',
+    };
+    ports.promoter.describe = async () => ({
+      members: [{ region: 'us-east-1', role: 'unknown', reachable: false }, w.west],
+      primaryRegion: 'us-west-2',
+    });
+    const r = await evaluate(ports, clock);
+    expect(r.failed).toContain('ReplicaLag');
+    expect(check(r, 'ReplicaLag').reason).toMatch(
+      /^Redis in us-west-2 is the primary but refuses writes \(connected_slaves=0 good_replicas=0\): its replica is gone/,
+    );
+  });
+
   it('fails SecretsReadable naming the unreadable secret only', async () => {
     const clock = new ManualClock();
     const { w, ports } = world(clock);
