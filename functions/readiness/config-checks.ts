@@ -40,6 +40,45 @@ export interface DnsPointerCheckPorts {
  * would then flip, or not, at random.
  */
 export async function dnsPointerCheck(t: Topology, ports: DnsPointerCheckPorts): Promise<CheckVerdict> {
+  const problems: string[] = [];
+  let note = '';
+  try {
+    problems.push(...(await inventoryProblems(t, ports)));
+  } catch (e) {
+    // Route 53's control plane (us-east-1) does not answer: the record switch needs it, the
+    // data-plane switches do not.
+    const why = (e as Error).message;
+    if (t.dns.switch.mode === 'route53-record')
+      problems.push(`the Route 53 control plane does not answer (${why}): the record switch would fail now`);
+    else
+      note = `; records and health checks not read (${why}): the ${t.dns.switch.mode} switch does not need that control plane`;
+  }
+  let selects: string | null = null;
+  try {
+    const state = await ports.dnsSwitch.state();
+    selects = state.selects;
+    if (selects === null)
+      problems.push(`the ${t.dns.switch.mode} switch selects neither server (${state.detail})`);
+  } catch (e) {
+    problems.push(`cannot read the ${t.dns.switch.mode} switch: ${(e as Error).message}`);
+  }
+  const seen = await ports.dnsAnswers.resolve();
+  if (seen.pointsTo === null)
+    problems.push(
+      `the name servers answer neither server (${seen.answers.map((a) => `${a.from}: ${a.error ?? a.values.join(',')}`).join('; ')})`,
+    );
+  else if (selects !== null && seen.pointsTo !== selects)
+    problems.push(`the switch selects ${selects} but the name servers answer ${seen.pointsTo}`);
+  if (problems.length) return { ok: false, reason: problems.join('; ') };
+  const parts = t.dns.failover ? 'the failover pair and its 2 health checks' : 'the record';
+  return {
+    ok: true,
+    reason: `${t.dns.switch.mode}: ${note ? '' : `${parts} as the topology says; `}the switch and the name servers select ${selects}${note}`,
+  };
+}
+
+/** What the DNS provider's control plane lists that differs from the topology (throws when it does not answer). */
+async function inventoryProblems(t: Topology, ports: DnsPointerCheckPorts): Promise<string[]> {
   const name = `${t.dns.recordName} ${t.dns.recordType}`;
   const problems: string[] = [];
   const records = await ports.dnsInventory.recordSets();
@@ -117,28 +156,7 @@ export async function dnsPointerCheck(t: Topology, ports: DnsPointerCheckPorts):
       }
     }
   }
-  let selects: string | null = null;
-  try {
-    const state = await ports.dnsSwitch.state();
-    selects = state.selects;
-    if (selects === null)
-      problems.push(`the ${t.dns.switch.mode} switch selects neither server (${state.detail})`);
-  } catch (e) {
-    problems.push(`cannot read the ${t.dns.switch.mode} switch: ${(e as Error).message}`);
-  }
-  const seen = await ports.dnsAnswers.resolve();
-  if (seen.pointsTo === null)
-    problems.push(
-      `the name servers answer neither server (${seen.answers.map((a) => `${a.from}: ${a.error ?? a.values.join(',')}`).join('; ')})`,
-    );
-  else if (selects !== null && seen.pointsTo !== selects)
-    problems.push(`the switch selects ${selects} but the name servers answer ${seen.pointsTo}`);
-  if (problems.length) return { ok: false, reason: problems.join('; ') };
-  const parts = pair ? 'the failover pair and its 2 health checks' : 'the record';
-  return {
-    ok: true,
-    reason: `${t.dns.switch.mode}: ${parts} as the topology says; the switch and the name servers select ${selects}`,
-  };
+  return problems;
 }
 
 /** The server whose `dns.values` entry a plain record holds (null: none, or values of several). */
@@ -171,11 +189,20 @@ export async function reprotectRegistryCheck(
   if (!ports.datastores) return { ok: true, reason: 'no re-protect registry in this deployment' };
   const own = await ports.datastores.read();
   const peer = ports.peerDatastores;
-  const peerRec = peer ? await peer.registry.read() : undefined;
+  // The peer's copy is compared when it can be read. When it cannot (its region out: the very case
+  // a failover is for), that is no reason to refuse: the steps here read this region's copy only.
+  let peerRec: DatastoreRecord | null | undefined;
+  let peerNote = '';
+  if (peer)
+    try {
+      peerRec = await peer.registry.read();
+    } catch (e) {
+      peerNote = `; ${peer.region}'s copy not read (${(e as Error).message})`;
+    }
   const problems: string[] = [];
-  if (peer && !sameRecord(own, peerRec ?? null))
+  if (peer && peerRec !== undefined && !sameRecord(own, peerRec))
     problems.push(
-      `${region} has ${describe(own)} but ${peer.region} has ${describe(peerRec ?? null)}: a re-protection did not finish writing every region (run the reprotect workflow again: it rewrites both)`,
+      `${region} has ${describe(own)} but ${peer.region} has ${describe(peerRec)}: a re-protection did not finish writing every region (run the reprotect workflow again: it rewrites both)`,
     );
   if (own) {
     const missing = Object.keys(t.redis.members).filter((r) => !own.members[r as Region]);
@@ -185,14 +212,15 @@ export async function reprotectRegistryCheck(
       );
   }
   if (problems.length) return { ok: false, reason: problems.join('; ') };
+  const compared = peer && peerRec !== undefined;
   return own
     ? {
         ok: true,
-        reason: `${describe(own)}, members in ${Object.keys(own.members).join(', ')}${peer ? `, the same in ${peer.region}` : ''}`,
+        reason: `${describe(own)}, members in ${Object.keys(own.members).join(', ')}${compared ? `, the same in ${peer.region}` : ''}${peerNote}`,
       }
     : {
         ok: true,
-        reason: `no re-protection recorded${peer ? ` (nor in ${peer.region})` : ''}: the topology's Redis is current`,
+        reason: `no re-protection recorded${compared ? ` (nor in ${peer.region})` : ''}: the topology's Redis is current${peerNote}`,
       };
 }
 

@@ -84,6 +84,24 @@ describe('readiness: the DNS pointer', () => {
     });
   });
 
+  it('with the Route 53 control plane out (us-east-1): a data-plane switch stays ready, saying what it could not read; route53-record fails', async () => {
+    const { ports } = dnsWorld();
+    ports.dnsInventory.recordSets = async () =>
+      Promise.reject(new Error('route53:ListResourceRecordSets: HTTP 503'));
+    const arc = await dnsPointerCheck(t, ports);
+    expect(arc).toEqual({
+      ok: true,
+      reason:
+        'arc-routing-control: the switch and the name servers select mgmt-east; records and health checks not read (route53:ListResourceRecordSets: HTTP 503): the arc-routing-control switch does not need that control plane',
+    });
+    const simple = loadTopology('infra/topology.example.json');
+    const record = await dnsPointerCheck(simple, ports);
+    expect(record.ok).toBe(false);
+    expect(record.reason).toContain(
+      'the Route 53 control plane does not answer (route53:ListResourceRecordSets: HTTP 503): the record switch would fail now',
+    );
+  });
+
   it('fails naming the missing SECONDARY record', async () => {
     const { w, ports } = dnsWorld();
     w.records = w.records.filter((r) => r.failover === 'PRIMARY');
@@ -197,6 +215,23 @@ describe('readiness: the re-protect registry', () => {
     expect(r.ok).toBe(false);
     expect(r.reason).toMatch(
       /^us-west-2 has generation 2 .* but us-east-1 has no record: a re-protection did not finish/,
+    );
+  });
+
+  it("does not fail when the peer region's copy cannot be read (its region out): it says so", async () => {
+    const r = await reprotectRegistryCheck(t, 'us-west-2', {
+      datastores: registry(rec(2, both)),
+      peerDatastores: {
+        region: 'us-east-1',
+        registry: {
+          read: async () => Promise.reject(new Error('ssm:GetParameter timed out')),
+          write: async () => {},
+        },
+      },
+    });
+    expect(r.ok).toBe(true);
+    expect(r.reason).toMatch(
+      /members in us-east-1, us-west-2; us-east-1's copy not read \(ssm:GetParameter timed out\)$/,
     );
   });
 

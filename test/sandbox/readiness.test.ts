@@ -130,6 +130,13 @@ describe('continuous readiness in the sandbox', () => {
     sb.faults.deletedHealthChecks.delete(westCheck);
     expect((await r.evaluate()).ready).toBe(true);
 
+    // the Route 53 control plane goes down (us-east-1): the ARC switch does not need it
+    sb.faults.controlPlane.down = true;
+    const cpDown = await r.evaluate();
+    expect(cpDown.ready, JSON.stringify(cpDown.checks)).toBe(true);
+    expect(reason(cpDown, 'DnsPointer')).toContain('records and health checks not read');
+    sb.faults.controlPlane.down = false;
+
     // a re-protection that recorded a datastore without B's member
     const endpoints = { [regionA]: { endpoint: sb.regions[regionA].redis.endpoint } };
     const rec = { generation: 2, recordedAt: new Date().toISOString(), recordedBy: 'sandbox-reprotect' };
