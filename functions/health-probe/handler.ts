@@ -15,13 +15,19 @@ import { InvalidInput } from '#lib/errors.ts';
 import { type FenceResult, fenceStalePrimaries } from '#lib/fence.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { awsAgentMetrics } from '#lib/metrics/agent-metrics.ts';
+import type { RedisState } from '#lib/ports.ts';
 import { logger } from '#lib/powertools.ts';
 import { netProbes } from '#lib/probes.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { CloudWatchMetricPublisher } from './cloudwatch-publisher.ts';
-import { type HealthProbeDeps, type HealthProbeSettings, runHealthProbe } from './health-probe.ts';
+import {
+  type HealthProbeDeps,
+  type HealthProbeSettings,
+  PROBE_METRICS,
+  runHealthProbe,
+} from './health-probe.ts';
 
 /** The scheduled event (its content is not used). */
 export const ScheduledEvent = z.looseObject({});
@@ -74,18 +80,59 @@ export interface HealthProbeHandlerDeps {
   settings?: HealthProbeSettings;
   /** The fencing pass (default: `fenceStalePrimaries` on the topology's Redis). */
   fence?: (t: Topology) => Promise<FenceResult>;
+  /** The Redis roles (default: the promoter's `describe` on the topology's Redis). */
+  redisState?: (t: Topology) => Promise<RedisState>;
 }
 
 let fencePorts: { topology: Topology; ports: Parameters<typeof fenceStalePrimaries>[1] } | undefined;
 
 /** The fencing pass on the deployment's own Redis members (promoter and lock built once per container). */
 async function defaultFence(t: Topology): Promise<FenceResult> {
+  return fenceStalePrimaries(t, await defaultFencePorts(t));
+}
+
+async function defaultFencePorts(t: Topology): Promise<Parameters<typeof fenceStalePrimaries>[1]> {
   if (fencePorts?.topology !== t)
     fencePorts = {
       topology: t,
       ports: { promoter: redisPromoterPort(t, systemClock), lock: redisLockPort(t) },
     };
-  return fenceStalePrimaries(t, fencePorts.ports);
+  return fencePorts.ports;
+}
+
+/** The Redis roles, through the promoter the fencing pass uses. */
+async function defaultRedisState(t: Topology): Promise<RedisState> {
+  await defaultFencePorts(t);
+  return fencePorts!.ports.promoter.describe();
+}
+
+/**
+ * `RedisRefusesWrites` for each server whose member is a primary (self-managed Redis only: an
+ * ElastiCache primary never refuses by itself): the active server cannot write while it is 1.
+ */
+async function publishRefusal(
+  t: Topology,
+  state: (t: Topology) => Promise<RedisState>,
+  publisher: HealthProbeDeps['publisher'],
+  probeRegion: string,
+  at: number,
+): Promise<void> {
+  if (t.redis.kind !== 'replicaof') return;
+  const redis = await state(t);
+  const data = redis.members
+    .filter((m) => m.reachable && m.role === 'primary')
+    .flatMap((m) =>
+      t.servers
+        .filter((s) => s.region === m.region)
+        .map((s) => ({
+          metric: PROBE_METRICS.redisRefusesWrites,
+          cluster: s.id,
+          probeRegion,
+          value: m.refusesWrites ? 1 : 0,
+          at,
+        })),
+    );
+  if (data.length) await publisher.publish(data);
 }
 
 /** Builds the health-probe handler. */
@@ -108,7 +155,8 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
           }),
         remainingMs: opts.deps?.remainingMs ?? (lambda ? () => lambda.getRemainingTimeInMillis() : undefined),
       };
-      const report = await runHealthProbe(topology, opts.settings ?? settingsFromEnv(), deps);
+      const settings = opts.settings ?? settingsFromEnv();
+      const report = await runHealthProbe(topology, settings, deps);
       // An old primary back after an unplanned promotion must not write beside the new one.
       const fence = await (opts.fence ?? defaultFence)(topology).catch((e: Error) => ({
         fenced: [],
@@ -116,6 +164,13 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
         detail: `fencing pass failed: ${e.message}`,
       }));
       if (fence.fenced.length) logger.warn('fenced a returning old primary', { fence });
+      await publishRefusal(
+        topology,
+        opts.redisState ?? defaultRedisState,
+        deps.publisher,
+        String(settings.probeRegion),
+        deps.clock.now(),
+      ).catch((e: Error) => logger.warn('could not publish RedisRefusesWrites', { error: e.message }));
       const last = report.samples.at(-1);
       logger.info('probe run', {
         samples: report.samples.length,

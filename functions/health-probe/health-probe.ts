@@ -17,6 +17,11 @@ export const PROBE_NAMESPACE = 'GlooFailover/Probes';
 export const PROBE_METRICS = {
   relayReachable: 'RelayReachable',
   agentsConnected: 'AgentsConnected',
+  /**
+   * Self-managed Redis: 1 when the server's regional member is a primary that refuses writes by
+   * itself (data-layer fencing with no good replica: the server cannot write), else 0.
+   */
+  redisRefusesWrites: 'RedisRefusesWrites',
 } as const;
 
 /** One datapoint: a metric of one server, seen from `probeRegion` at `at` (epoch ms). */

@@ -22,7 +22,7 @@ import { ScrapeAgentMetrics } from '#lib/metrics/scrape.ts';
 import type { ClusterRegistry } from '#lib/ports.ts';
 import { netProbes } from '#lib/probes.ts';
 import { parseRelayMetrics } from '#lib/relay-metrics.ts';
-import { loadTopology, type Topology } from '#lib/topology.ts';
+import { loadTopology, parseTopology, type Topology } from '#lib/topology.ts';
 import { localLambdaContext } from '#local/slack-standin.ts';
 
 const topology = loadTopology('infra/topology.example.json');
@@ -299,6 +299,46 @@ describe('health probe adapters and handler', () => {
         at: new Date(clock.now()).toISOString(),
       },
     });
+  });
+
+  it('with self-managed Redis publishes RedisRefusesWrites for the primary: 1 when it refuses writes (data-layer fencing, no replica)', async () => {
+    // prepare: us-east-1's member is primary and refuses writes; us-west-2's is gone
+    const selfManaged = parseTopology({
+      ...JSON.parse(readFileSync('infra/topology.example.json', 'utf8')),
+      redis: {
+        kind: 'replicaof',
+        members: {
+          'us-east-1': { endpoint: 'redis-east.internal:6379' },
+          'us-west-2': { endpoint: 'redis-west.internal:6379' },
+        },
+      },
+    });
+    const deps = fakeDeps(new ManualClock());
+    const handler = buildHealthProbeHandler({
+      topology: () => selfManaged,
+      settings: { ...settings, samples: 1 },
+      fence: async () => ({ fenced: [], live: null, detail: 'one writable member' }),
+      redisState: async () => ({
+        primaryRegion: 'us-east-1',
+        members: [
+          { region: 'us-east-1', role: 'primary', reachable: true, refusesWrites: true },
+          { region: 'us-west-2', role: 'unknown', reachable: false },
+        ],
+      }),
+      deps,
+    });
+    // act
+    await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, localLambdaContext('probe'));
+    // assess
+    expect(deps.published.flat().filter((d) => d.metric === 'RedisRefusesWrites')).toEqual([
+      {
+        metric: 'RedisRefusesWrites',
+        cluster: 'mgmt-east',
+        probeRegion: 'us-west-2',
+        value: 1,
+        at: expect.any(Number),
+      },
+    ]);
   });
 
   it('reads its settings from the environment and refuses nonsense', () => {

@@ -12,9 +12,8 @@ import {
   topologyWith,
 } from './support.ts';
 
-function build(samplesPerMinute: number) {
+function build(samplesPerMinute: number, topology = topologyWith()) {
   const stack = new TestStack();
-  const topology = topologyWith();
   const [east, west] = topology.servers as [(typeof topology.servers)[0], (typeof topology.servers)[0]];
   const notifications = new Notifications(stack, 'Notifications', { topology, region: 'us-west-2' });
   const probe = new Probe(stack, 'Probe', {
@@ -45,6 +44,33 @@ describe('health probe', () => {
       PROBE_SAMPLES: '6',
       PROBE_INTERVAL_SECONDS: '10',
     });
+  });
+
+  it('with self-managed Redis, alarms when its primary refuses writes (RedisRefusesWrites, 2 of 2 minutes); none with ElastiCache', () => {
+    const selfManaged = topologyWith((doc) => {
+      doc.redis = {
+        kind: 'replicaof',
+        members: {
+          'us-east-1': { endpoint: 'redis-east.internal:6379' },
+          'us-west-2': { endpoint: 'redis-west.internal:6379' },
+        },
+      };
+    });
+    build(6, selfManaged).t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'gloo-mgmt-redis-refuses-writes-mgmt-west',
+      MetricName: 'RedisRefusesWrites',
+      Dimensions: [
+        { Name: 'ManagementCluster', Value: 'mgmt-west' },
+        { Name: 'ProbeRegion', Value: 'us-west-2' },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      DatapointsToAlarm: 2,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'notBreaching',
+    });
+    const names = resources(build(6).t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties.AlarmName);
+    expect(names.filter((n) => n.includes('refuses-writes'))).toEqual([]);
   });
 
   it('alarms on the peer relay with the shortest period that holds a sample', () => {

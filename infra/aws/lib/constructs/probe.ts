@@ -133,6 +133,18 @@ export class Probe extends Concern {
       evaluationPeriods: agents.evaluationPeriods,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     }).addAlarmAction(notifications.notify);
+    if (t.redis.kind === 'replicaof')
+      new cloudwatch.Alarm(this, 'RedisRefusesWritesAlarm', {
+        alarmName: `${t.name}-redis-refuses-writes-${own.id}`,
+        alarmDescription: `The Redis primary in ${own.region} refuses writes by itself (min-replicas-to-write and no good replica): ${own.id} cannot write until a replica is back in sync, or the fence is lowered by hand (CONFIG SET min-replicas-to-write 0). See docs/reliability.md. Notification only.`,
+        metric: this.metric('RedisRefusesWrites', own.id, Duration.minutes(1), 'Maximum'),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        datapointsToAlarm: 2,
+        evaluationPeriods: 2,
+        // Published only while the member is a primary: no data is no refusal.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(notifications.notify);
     new cloudwatch.Alarm(this, 'ProbeErrorsAlarm', {
       alarmName: `${t.name}-probe-failing-${region}`,
       alarmDescription: `The ${region} health probe fails: alarm-triggered failover to ${own.id} is blind.`,
