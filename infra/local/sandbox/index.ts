@@ -476,7 +476,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 9)
       throw new Error(`sandbox: replicas must be 1-9, got ${replicas}`);
     const metricsSource = opts.metricsSource ?? metricsSourceFromEnv();
-    // Pod IPs: .31, .32, ... for A's replicas, .41, .42, ... for B's.
+    // Pod IPs: .31, .32, ... for A's replicas, .41, .42, ... for B's (nothing else binds there: the
+    // ARC stand-in is on .61, the CloudWatch stand-ins on .71/.72).
     const podHosts = [0, 1].map((s) =>
       Array.from({ length: replicas }, (_, r) => `${net}.${31 + s * 10 + r}`),
     );
@@ -562,7 +563,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       return lastKnown.get(recordCheckIds[i]) ?? true;
     };
     if (dnsMode === 'arc-routing-control') {
-      arc = await startArcCluster(`${net}.31`, { [clusters[0]]: 'On', [clusters[1]]: 'Off' });
+      // Its own address: binding port 0 on a pod's address (.31-.49) could take the port the pod's
+      // metrics server listens on later.
+      arc = await startArcCluster(`${net}.61`, { [clusters[0]]: 'On', [clusters[1]]: 'Off' });
       cleanups.push(() => arc?.close());
     } else if (dnsMode === 'health-check-metric') {
       for (const i of [0, 1] as const) {
@@ -570,7 +573,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const alarmRegion = regionNames[i === 0 ? 1 : 0];
         const cw = await startCloudWatch(
           alarmRegion,
-          `${net}.${41 + (i === 0 ? 1 : 0)}`,
+          `${net}.${71 + (i === 0 ? 1 : 0)}`,
           [
             {
               alarmName: alarmNameOf(i),
