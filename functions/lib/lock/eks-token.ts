@@ -6,33 +6,14 @@
  * "API Authorization from Outside a Cluster"; AWS CLI `eks get-token`). Signed with the SDK's
  * SigV4 signer, never with a shell-out.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum } from '@smithy/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { NodeSha256 } from '../aws/sha256.ts';
 
 /** The token prefix EKS expects. */
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 /** The header naming the cluster; it must be signed. */
 export const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
-
-/** SHA-256 (HMAC when given a secret) for the SigV4 signer, from node:crypto. */
-class NodeSha256 implements Checksum {
-  private readonly h: ReturnType<typeof createHash> | ReturnType<typeof createHmac>;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret
-      ? createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer))
-      : createHash('sha256');
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {
-    throw new Error('not supported');
-  }
-}
 
 /** Options of {@link eksToken}. */
 export interface EksTokenOptions {

@@ -5,26 +5,10 @@
  * or a bearer token / basic credentials read from a Secrets Manager secret. Secret values never
  * appear in errors.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { NodeSha256 } from '../aws/sha256.ts';
 import type { RequestAuthorizer } from './prometheus.ts';
-
-/** A SHA-256 for the signer, on node:crypto (what @smithy/hash-node does). */
-class Sha256 {
-  private readonly h;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = secret
-      ? createHmac('sha256', typeof secret === 'string' ? secret : Buffer.from(secret as ArrayBuffer))
-      : createHash('sha256');
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.h.update(typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-}
 
 /** What {@link authorizerFor} needs from the world. */
 export interface AuthDeps {
@@ -45,7 +29,7 @@ export function authorizerFor(deps: AuthDeps): RequestAuthorizer {
         credentials: deps.credentials,
         region: auth.region,
         service: auth.service,
-        sha256: Sha256,
+        sha256: NodeSha256,
       });
       const signed = await signer.sign({
         method: req.method,
