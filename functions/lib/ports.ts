@@ -190,6 +190,15 @@ export interface DnsSwitchState {
   record?: DnsRecord | null;
 }
 
+/** What {@link DnsSwitch.select} is asked: select `target` instead of `source`. */
+export interface DnsSelectRequest {
+  source: string;
+  target: string;
+  dryRun: boolean;
+  /** Overwrite a switch that selects neither server. */
+  force: boolean;
+}
+
 /** The result of {@link DnsSwitch.select}. */
 export interface DnsSelectResult {
   outcome: 'changed' | 'already' | 'would-change';
@@ -207,7 +216,7 @@ export interface DnsSwitch {
    * Makes the switch select `target` instead of `source`. Reads first; already selecting the target
    * -> `already`; honours `dryRun`. Throws `DnsChangeConflict` when it selects neither (unless `force`).
    */
-  select(req: { source: string; target: string; dryRun: boolean; force: boolean }): Promise<DnsSelectResult>;
+  select(req: DnsSelectRequest): Promise<DnsSelectResult>;
 }
 
 /** One name server's (or resolver's) answer for the relay name. */

@@ -27,7 +27,7 @@ import {
 } from '@aws-sdk/client-route53-recovery-cluster';
 import { failoverAnswer } from '../dns-modes.ts';
 import { DnsSwitchRefused, TransientError } from '../errors.ts';
-import type { DnsSelectResult, DnsSwitch, DnsSwitchState } from '../ports.ts';
+import type { DnsSelectRequest, DnsSelectResult, DnsSwitch, DnsSwitchState } from '../ports.ts';
 import { awsErrorDetails, awsErrorName, isThrottlingError, isUnansweredError } from './errors.ts';
 
 /** One regional endpoint of the cluster (`DescribeCluster` ClusterEndpoints). */
@@ -148,12 +148,7 @@ export class ArcRoutingControlSwitch implements DnsSwitch {
     };
   }
 
-  async select(req: {
-    source: string;
-    target: string;
-    dryRun: boolean;
-    force: boolean;
-  }): Promise<DnsSelectResult> {
+  async select(req: DnsSelectRequest): Promise<DnsSelectResult> {
     const { states, skipped } = await this.states();
     const warnings = skipped.map((s) => `ARC endpoint did not answer: ${s}`);
     const show = (s: Record<string, string>) =>

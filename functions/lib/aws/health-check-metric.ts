@@ -28,7 +28,13 @@ import {
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import { failoverAnswer } from '../dns-modes.ts';
-import type { AlarmStateValue, DnsSelectResult, DnsSwitch, DnsSwitchState } from '../ports.ts';
+import type {
+  AlarmStateValue,
+  DnsSelectRequest,
+  DnsSelectResult,
+  DnsSwitch,
+  DnsSwitchState,
+} from '../ports.ts';
 import type { Region } from '../topology.ts';
 import { awsErrorName, classifyAwsError } from './errors.ts';
 
@@ -104,12 +110,7 @@ export class MetricHealthCheckSwitch implements DnsSwitch {
     );
   }
 
-  async select(req: {
-    source: string;
-    target: string;
-    dryRun: boolean;
-    force: boolean;
-  }): Promise<DnsSelectResult> {
+  async select(req: DnsSelectRequest): Promise<DnsSelectResult> {
     const s = await this.alarmStates();
     const warnings: string[] = [];
     const sourceIsPrimary = req.source === this.o.pair.primary;

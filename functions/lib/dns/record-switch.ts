@@ -7,7 +7,7 @@
 import { showDnsRecord } from '../dns-record.ts';
 import { DnsRecordUnexpected } from '../errors.ts';
 import { clusterForRecord } from '../observe.ts';
-import type { DnsPointer, DnsSelectResult, DnsSwitch, DnsSwitchState } from '../ports.ts';
+import type { DnsPointer, DnsSelectRequest, DnsSelectResult, DnsSwitch, DnsSwitchState } from '../ports.ts';
 import type { Topology } from '../topology.ts';
 
 /** Record compare-and-swap as a {@link DnsSwitch}. */
@@ -29,12 +29,7 @@ export class RecordDnsSwitch implements DnsSwitch {
     };
   }
 
-  async select(req: {
-    source: string;
-    target: string;
-    dryRun: boolean;
-    force: boolean;
-  }): Promise<DnsSelectResult> {
+  async select(req: DnsSelectRequest): Promise<DnsSelectResult> {
     const current = await this.pointer.read();
     const selects = clusterForRecord(this.t, current);
     const next = { ttl: this.t.dns.ttl, values: [this.t.dns.values[req.target]!] };
