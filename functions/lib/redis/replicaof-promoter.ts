@@ -58,7 +58,8 @@ interface MemberInfo {
   error?: string;
 }
 
-const WRITE_PROBE_KEY = '{gloo-mesh}:failover:write-probe';
+/** The key a promotion writes to prove the new primary accepts writes (its only write besides the lock). */
+export const WRITE_PROBE_KEY = '{gloo-mesh}:failover:write-probe';
 
 /** Self-managed Redis promotion via REPLICAOF. */
 export class ReplicaOfPromoter implements RedisPromoter {

@@ -7,19 +7,23 @@ import { type DatastoreRef, ElastiCacheGlobalPromoter } from '../aws/elasticache
 import type { Clock } from '../clock.ts';
 import type { DatastoreRecord } from '../ports.ts';
 import { withRedis } from '../redis/connect.ts';
-import { ReplicaOfPromoter } from '../redis/replicaof-promoter.ts';
+import { ReplicaOfPromoter, WRITE_PROBE_KEY } from '../redis/replicaof-promoter.ts';
 import type { Region, Topology } from '../topology.ts';
 import type { Ports } from '../wiring.ts';
-import { datastoreRecord, type RedisWiring, redisEndpointNow, redisEndpointOptions } from './redis.ts';
+import {
+  datastoreRecord,
+  type RedisWiring,
+  redisEndpointNow,
+  redisEndpointOptions,
+  redisEndpoints,
+} from './redis.ts';
 
 /** The promoter of the topology's Redis. */
 export function redisPromoterPort(t: Topology, clock: Clock, w: RedisWiring = {}): Ports['promoter'] {
   const r = t.redis;
   const options = redisEndpointOptions(t, w);
   if (r.kind === 'replicaof') {
-    const members = Object.fromEntries(
-      Object.entries(r.members).map(([region, m]) => [region, m.endpoint]),
-    ) as Partial<Record<Region, string>>;
+    const members = redisEndpoints(t);
     return lazyPromoter(
       async () =>
         new ReplicaOfPromoter(
@@ -42,7 +46,7 @@ export function redisPromoterPort(t: Topology, clock: Clock, w: RedisWiring = {}
     registry: async () => elastiCacheRef(await datastoreRecord(t, w)(), r.members),
     writeProbe: async (region) => {
       await withRedis(await redisEndpointNow(t, region, w), await options(), (c) =>
-        c.set('{gloo-mesh}:failover:write-probe', String(clock.now()), 'PX', 60_000),
+        c.set(WRITE_PROBE_KEY, String(clock.now()), 'PX', 60_000),
       );
     },
   });

@@ -59,3 +59,8 @@ export function redisEndpointOf(t: Topology, region: Region): string {
   if (!m) throw new Error(`no Redis member for region ${region}`);
   return m.endpoint;
 }
+
+/** Every member's endpoint by region, as the topology gives them. */
+export function redisEndpoints(t: Topology): Partial<Record<Region, string>> {
+  return Object.fromEntries(Object.entries(t.redis.members).map(([region, m]) => [region, m.endpoint]));
+}

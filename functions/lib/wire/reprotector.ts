@@ -4,20 +4,19 @@
  */
 import { elastiCacheClientFor, elastiCacheWriteClientFor } from '../aws/clients/elasticache.ts';
 import { ElastiCacheReprotector } from '../aws/elasticache-reprotector.ts';
+import { WRITE_PROBE_KEY } from '../redis/replicaof-promoter.ts';
 import { ReplicaOfReprotector } from '../redis/replicaof-reprotector.ts';
-import { lockSettings, type Region, type Topology } from '../topology.ts';
+import { lockSettings, type Topology } from '../topology.ts';
 import type { Ports } from '../wiring.ts';
 import { elastiCacheRef } from './promoter.ts';
-import { datastoreRecord, type RedisWiring, redisEndpointOptions } from './redis.ts';
+import { datastoreRecord, type RedisWiring, redisEndpointOptions, redisEndpoints } from './redis.ts';
 
 /** The reprotector of the topology's Redis. */
 export function redisReprotectorPort(t: Topology, w: RedisWiring = {}): NonNullable<Ports['reprotector']> {
   const r = t.redis;
   const options = redisEndpointOptions(t, w);
   if (r.kind === 'replicaof') {
-    const members = Object.fromEntries(
-      Object.entries(r.members).map(([region, m]) => [region, m.endpoint]),
-    ) as Partial<Record<Region, string>>;
+    const members = redisEndpoints(t);
     const lock = lockSettings(t);
     let made: Promise<ReplicaOfReprotector> | undefined;
     return {
@@ -27,7 +26,7 @@ export function redisReprotectorPort(t: Topology, w: RedisWiring = {}): NonNulla
             new ReplicaOfReprotector({
               members,
               maxLagBytes: r.maxLagBytes,
-              ownKeys: [...(lock ? [lock.key, lock.epochKey] : []), '{gloo-mesh}:failover:write-probe'],
+              ownKeys: [...(lock ? [lock.key, lock.epochKey] : []), WRITE_PROBE_KEY],
               ...o,
             }),
         );
