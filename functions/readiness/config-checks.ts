@@ -5,6 +5,7 @@
  * region. Both read control planes (Route 53 in us-east-1, SSM in the peer region), which is why
  * they run here, on a schedule, and not in the recovery path.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { normaliseDnsName } from '#lib/dns-record.ts';
 import type {
   DatastoreRecord,
@@ -200,7 +201,7 @@ export async function reprotectRegistryCheck(
       peerNote = `; ${peer.region}'s copy not read (${(e as Error).message})`;
     }
   const problems: string[] = [];
-  if (peer && peerRec !== undefined && !sameRecord(own, peerRec))
+  if (peer && peerRec !== undefined && !isDeepStrictEqual(own, peerRec))
     problems.push(
       `${region} has ${describe(own)} but ${peer.region} has ${describe(peerRec)}: a re-protection did not finish writing every region (run the reprotect workflow again: it rewrites both)`,
     );
@@ -227,20 +228,4 @@ export async function reprotectRegistryCheck(
 function describe(r: DatastoreRecord | null): string {
   if (!r) return 'no record';
   return `generation ${r.generation}${r.globalReplicationGroupId ? ` (${r.globalReplicationGroupId})` : ''} recorded by ${r.recordedBy} at ${r.recordedAt}`;
-}
-
-function sameRecord(a: DatastoreRecord | null, b: DatastoreRecord | null): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.entries(v)
-        .filter(([, x]) => x !== undefined)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, x]) => [k, canonical(x)]),
-    );
-  return v;
 }
