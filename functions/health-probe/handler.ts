@@ -88,10 +88,11 @@ let fencePorts: { topology: Topology; ports: Parameters<typeof fenceStalePrimari
 
 /** The fencing pass on the deployment's own Redis members (promoter and lock built once per container). */
 async function defaultFence(t: Topology): Promise<FenceResult> {
-  return fenceStalePrimaries(t, await defaultFencePorts(t));
+  return fenceStalePrimaries(t, defaultFencePorts(t));
 }
 
-async function defaultFencePorts(t: Topology): Promise<Parameters<typeof fenceStalePrimaries>[1]> {
+/** The promoter and lock of the deployment's own Redis, built once per container and topology. */
+function defaultFencePorts(t: Topology): Parameters<typeof fenceStalePrimaries>[1] {
   if (fencePorts?.topology !== t)
     fencePorts = {
       topology: t,
@@ -101,9 +102,8 @@ async function defaultFencePorts(t: Topology): Promise<Parameters<typeof fenceSt
 }
 
 /** The Redis roles, through the promoter the fencing pass uses. */
-async function defaultRedisState(t: Topology): Promise<RedisState> {
-  await defaultFencePorts(t);
-  return fencePorts!.ports.promoter.describe();
+function defaultRedisState(t: Topology): Promise<RedisState> {
+  return defaultFencePorts(t).promoter.describe();
 }
 
 /**
