@@ -38,7 +38,7 @@ export function secretPem(secretJson: (id: string) => Promise<Record<string, unk
 }
 
 /** The ports the readiness checks use. */
-export interface ReadinessPorts {
+export interface TargetReadinessPorts {
   probes: Probes;
   tls: TlsCheck;
   pem: PemSource;
@@ -54,7 +54,7 @@ export interface ReadinessLine {
 /** A TLS handshake to the server's relay as an agent makes it; null when the topology sets no `relayTls`. */
 export async function relayTlsReadiness(
   server: Server,
-  ports: ReadinessPorts,
+  ports: TargetReadinessPorts,
   timeoutMs: number,
 ): Promise<ReadinessLine | null> {
   if (!server.relayTls) return null;
@@ -85,7 +85,7 @@ export async function relayTlsReadiness(
 /** The server's telemetry gateway: TCP, then TLS when configured; null when none is named. */
 export async function telemetryReadiness(
   server: Server,
-  ports: ReadinessPorts,
+  ports: TargetReadinessPorts,
   timeoutMs: number,
 ): Promise<ReadinessLine | null> {
   const g = server.telemetryGateway;
