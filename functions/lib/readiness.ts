@@ -37,7 +37,7 @@ export function secretPem(secretJson: (id: string) => Promise<Record<string, unk
   };
 }
 
-/** The ports the readiness checks use. */
+/** The ports the target readiness checks (relay TLS, telemetry gateway) use. */
 export interface TargetReadinessPorts {
   probes: Probes;
   tls: TlsCheck;
