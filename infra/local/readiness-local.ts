@@ -15,14 +15,16 @@ import type { Clock } from '#lib/clock.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
 
-/** Alarm details: the sandbox's (with state times) when the port has them, else states alone. */
-export function alarmDetailsFrom(alarms: Ports['alarms']): AlarmDetails {
-  const withTimes = alarms as Ports['alarms'] & Partial<AlarmDetails>;
-  if (typeof withTimes.details === 'function') return { details: (names) => withTimes.details!(names) };
-  return {
-    details: async (names) =>
-      Object.fromEntries(Object.entries(await alarms.states(names)).map(([n, state]) => [n, { state }])),
-  };
+/**
+ * The alarm port's states with the time of their last change (the sandbox's SandboxAlarmStates
+ * has them). A port without them is refused: states alone would make every INSUFFICIENT_DATA look
+ * infinitely old to the TriggerAlarms check.
+ */
+function alarmDetailsOf(alarms: Ports['alarms']): AlarmDetails {
+  const details = (alarms as Partial<AlarmDetails>).details;
+  if (typeof details !== 'function')
+    throw new Error('startLocalReadiness needs alarm states with their times (sandboxPorts provides them)');
+  return { details: details.bind(alarms) };
 }
 
 /** Options of {@link startLocalReadiness}. */
@@ -48,7 +50,7 @@ export function startLocalReadiness(o: LocalReadinessOptions) {
     dnsInventory,
     secrets: o.secrets ?? { check: async () => {} },
     slack: o.slack ?? { authTest: async () => ({ ok: true, detail: 'no Slack in the sandbox' }) },
-    alarmDetails: alarmDetailsFrom(o.ports.alarms),
+    alarmDetails: alarmDetailsOf(o.ports.alarms),
     publisher: {
       publish: async (r) => {
         published.push(r);
