@@ -622,6 +622,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     };
     // The zone as the Route 53 control plane lists it: the relay name's record sets and every
     // health check (the servers' endpoint checks and, in the data-plane modes, the pair's own).
+    const setIdentifierOf = (i: 0 | 1) => `${clusters[i]}-${i === 0 ? 'primary' : 'secondary'}`;
     const inventory = {
       records: (): DnsInventoryRecord[] => {
         if (dnsMode === 'route53-record') {
@@ -629,7 +630,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
           return rec ? [{ values: rec.values }] : [];
         }
         return (['PRIMARY', 'SECONDARY'] as const).map((failover, i) => ({
-          setIdentifier: `${clusters[i]}-${failover.toLowerCase()}`,
+          setIdentifier: setIdentifierOf(i as 0 | 1),
           failover,
           healthCheckId: recordCheckIds[i]!,
           ...(opts.dnsAlias ? { values: [], aliasTarget: `${nlbNames[i]}.` } : { values: [HOSTS[i]!] }),
@@ -832,13 +833,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
                 failover: {
                   primary: {
                     server: clusters[0],
-                    setIdentifier: `${clusters[0]}-primary`,
+                    setIdentifier: setIdentifierOf(0),
                     healthCheckId: recordCheckIds[0],
                     ...aliasOf(0),
                   },
                   secondary: {
                     server: clusters[1],
-                    setIdentifier: `${clusters[1]}-secondary`,
+                    setIdentifier: setIdentifierOf(1),
                     healthCheckId: recordCheckIds[1],
                     ...aliasOf(1),
                   },
