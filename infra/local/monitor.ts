@@ -76,11 +76,10 @@ export async function startMonitor(endpoint: string, opts: RedisEndpointOptions 
   const commands: MonitoredCommand[] = [];
   let mon: Redis | null = null;
   try {
-    mon = await base.monitor();
+    mon = await monitorOn(base);
   } finally {
     base.disconnect();
   }
-  mon.on('error', () => {});
   mon.on('monitor', (time: string, args: string[], source: string) => {
     const [name = '', ...rest] = args;
     commands.push({ time: Number(time), args: [name.toLowerCase(), ...rest], source });
@@ -94,6 +93,32 @@ export async function startMonitor(endpoint: string, opts: RedisEndpointOptions 
       mon?.disconnect();
     },
   };
+}
+
+/**
+ * ioredis's `monitor()` with its error listener in place from the start. ioredis switches a
+ * connection to monitoring only once MONITOR's OK has been handled (in a promise callback), so on a
+ * busy Redis a command line that arrives in the same read as that OK meets an empty command queue
+ * and is reported as "Command queue state error": `monitor()` then rejects, and the next such
+ * error crashes the process, although MONITOR runs. Such a line precedes the confirmation and is
+ * dropped; any other error before it fails the start.
+ */
+async function monitorOn(base: Redis): Promise<Redis> {
+  const mon = base.duplicate({ monitor: true, lazyConnect: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      // (after 'monitoring' has resolved the start, reject is a no-op: errors are ignored then)
+      mon.on('error', (e: Error) => {
+        if (!e.message.startsWith('Command queue state error')) reject(e);
+      });
+      mon.once('monitoring', () => resolve());
+      mon.connect().catch(reject);
+    });
+  } catch (e) {
+    mon.disconnect();
+    throw e;
+  }
+  return mon;
 }
 
 /** One key write seen by MONITOR, attributed to the client that caused it. */
