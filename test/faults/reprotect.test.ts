@@ -54,14 +54,16 @@ describe.concurrent('fault scenarios', { timeout: 120_000 }, () => {
 
     it('refuses to wipe a member that holds its own keys unless the operator chose delete (approval-gated)', async (ctx) => {
       // prepare: after the failover, A's Redis comes back and takes a key of its own (an island;
-      // data-layer fencing off, redis.minReplicasToWrite 0, else the island refuses the write)
+      // data-layer fencing off, redis.minReplicasToWrite 0, else the island refuses the write). No
+      // automatic fencing pass either: it would demote A (as the health probe's next sample does)
+      // and the full resync would wipe the island's key before the re-protect run looks at it.
       const slack = {
         channel: 'C0OPSFAIL1',
         approvers: ['U0A1B2C3D'],
         botTokenSecret: 'gloo/slack-bot',
         signingSecret: 'gloo/slack-signing',
       };
-      const w = await faultWorld(ctx, { dataFencing: false }, (t) => ({
+      const w = await faultWorld(ctx, { dataFencing: false, autoFence: false }, (t) => ({
         ...t,
         approvals: { ...t.approvals, slack },
       }));
