@@ -9,6 +9,15 @@ export function normaliseDnsName(name: string): string {
     .toLowerCase();
 }
 
+/** Whether a listed Route 53 record set is the record `name`/`type` (names compared normalised). */
+export function isRecordSet(
+  rr: { Name?: string; Type?: string } | undefined,
+  name: string,
+  type: string,
+): boolean {
+  return !!rr?.Name && rr.Type === type && normaliseDnsName(rr.Name) === normaliseDnsName(name);
+}
+
 function normaliseValue(type: string, value: string): string {
   // CNAME targets are names; A and AAAA are addresses (AAAA hex digits are case-insensitive).
   if (type === 'CNAME') return normaliseDnsName(value);

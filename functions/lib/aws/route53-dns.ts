@@ -11,7 +11,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { normaliseDnsName, sameDnsRecord, showDnsRecord } from '../dns-record.ts';
+import { isRecordSet, sameDnsRecord, showDnsRecord } from '../dns-record.ts';
 import { DnsChangeConflict, DnsRecordUnexpected, InvalidInput } from '../errors.ts';
 import type { DnsPointer, DnsRecord, DnsSwapResult } from '../ports.ts';
 import { awsErrorDetails, awsErrorName, callAws, classifyAwsError, isUnansweredError } from './errors.ts';
@@ -56,8 +56,7 @@ export class Route53DnsPointer implements DnsPointer {
     );
     // The list starts at the first record >= (name, type): it may be a different one.
     const rr: ResourceRecordSet | undefined = out.ResourceRecordSets?.[0];
-    if (!rr?.Name || normaliseDnsName(rr.Name) !== normaliseDnsName(recordName) || rr.Type !== recordType)
-      return null;
+    if (!rr || !isRecordSet(rr, recordName, recordType)) return null;
     const where = { hostedZoneId: this.zoneId, recordName, recordType };
     if (rr.AliasTarget)
       throw new DnsRecordUnexpected(

@@ -10,7 +10,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { normaliseDnsName } from '../dns-record.ts';
+import { isRecordSet } from '../dns-record.ts';
 import type { DnsInventory, DnsInventoryHealthCheck, DnsInventoryRecord } from '../ports.ts';
 import { awsErrorName, callAws, classifyAwsError } from './errors.ts';
 
@@ -52,9 +52,7 @@ export class Route53Inventory implements DnsInventory {
         ),
       );
       const sets = page.ResourceRecordSets ?? [];
-      const same = sets.filter(
-        (r) => r.Name && normaliseDnsName(r.Name) === normaliseDnsName(recordName) && r.Type === recordType,
-      );
+      const same = sets.filter((r) => isRecordSet(r, recordName, recordType));
       mine.push(...same);
       next =
         page.IsTruncated && same.length === sets.length && page.NextRecordName
