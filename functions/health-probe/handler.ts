@@ -164,9 +164,11 @@ export function buildHealthProbeHandler(opts: HealthProbeHandlerDeps = {}) {
         detail: `fencing pass failed: ${e.message}`,
       }));
       if (fence.fenced.length) logger.warn('fenced a returning old primary', { fence });
+      // The roles the fencing pass read, when it read them (one describe per invocation, not two).
+      const roles = 'redis' in fence && fence.redis;
       await publishRefusal(
         topology,
-        opts.redisState ?? defaultRedisState,
+        roles ? async () => roles : (opts.redisState ?? defaultRedisState),
         deps.publisher,
         String(settings.probeRegion),
         deps.clock.now(),

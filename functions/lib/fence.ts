@@ -13,6 +13,7 @@
  * any time: with one writable member and every primary protected it changes nothing.
  */
 import { liveMember } from './observe.ts';
+import type { RedisState } from './ports.ts';
 import type { Region, Topology } from './topology.ts';
 import type { Ports } from './wiring.ts';
 
@@ -23,6 +24,8 @@ export interface FenceResult {
   detail: string;
   /** Primaries whose data-layer fencing (`min-replicas-to-write`) was restored this pass. */
   protected?: Region[];
+  /** The Redis roles this pass read (after its re-protect), when it read them (redis-key lock only). */
+  redis?: RedisState;
 }
 
 /**
@@ -55,6 +58,11 @@ async function fenceLocks(t: Topology, ports: Pick<Ports, 'promoter' | 'lock'>):
   if (t.lock.adapter !== 'redis-key')
     return { fenced: [], live: null, detail: `lock adapter ${t.lock.adapter}: no lock to fence with` };
   const redis = await ports.promoter.describe();
+  return { ...(await fenceAmong(t, ports, redis)), redis };
+}
+
+/** Fences the writable members of `redis` whose lock does not name the live holder. */
+async function fenceAmong(t: Topology, ports: Pick<Ports, 'lock'>, redis: RedisState): Promise<FenceResult> {
   const writable = redis.members.filter(
     (m) => m.reachable && (m.role === 'primary' || m.role === 'standalone'),
   );

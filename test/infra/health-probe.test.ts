@@ -341,6 +341,56 @@ describe('health probe adapters and handler', () => {
     ]);
   });
 
+  it('publishes RedisRefusesWrites from the roles its fencing pass read: one describe per invocation', async () => {
+    // prepare: the fencing pass (redis-key lock) read the roles; a second read would say otherwise
+    const selfManaged = parseTopology({
+      ...JSON.parse(readFileSync('infra/topology.example.json', 'utf8')),
+      redis: {
+        kind: 'replicaof',
+        members: {
+          'us-east-1': { endpoint: 'redis-east.internal:6379' },
+          'us-west-2': { endpoint: 'redis-west.internal:6379' },
+        },
+      },
+    });
+    const deps = fakeDeps(new ManualClock());
+    let describes = 0;
+    const handler = buildHealthProbeHandler({
+      topology: () => selfManaged,
+      settings: { ...settings, samples: 1 },
+      fence: async () => ({
+        fenced: [],
+        live: 'us-west-2',
+        detail: 'one writable member: nothing to fence',
+        redis: {
+          primaryRegion: 'us-west-2',
+          members: [
+            { region: 'us-east-1', role: 'replica', reachable: true },
+            { region: 'us-west-2', role: 'primary', reachable: true, refusesWrites: false },
+          ],
+        },
+      }),
+      redisState: async () => {
+        describes++;
+        throw new Error('the roles were read twice');
+      },
+      deps,
+    });
+    // act
+    await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, localLambdaContext('probe'));
+    // assess
+    expect(describes).toBe(0);
+    expect(deps.published.flat().filter((d) => d.metric === 'RedisRefusesWrites')).toEqual([
+      {
+        metric: 'RedisRefusesWrites',
+        cluster: 'mgmt-west',
+        probeRegion: 'us-west-2',
+        value: 0,
+        at: expect.any(Number),
+      },
+    ]);
+  });
+
   it('reads its settings from the environment and refuses nonsense', () => {
     expect(
       settingsFromEnv({
