@@ -5,7 +5,8 @@
  * bundle once (module graph load, parse, top-level code), and the whole process's wall time minus a
  * bare `node` start measured in the same run. With the SDK left out, the import resolves
  * `@aws-sdk/*` from node_modules (CommonJS, as the runtime's copy is). It also checks, per function,
- * which packages are inside ({@link EXPECTED_PACKAGES}).
+ * which packages are inside ({@link EXPECTED_PACKAGES}) and that none holds classic zod or a zod
+ * locale other than English ({@link FORBIDDEN_MODULES}).
  *
  * Standalone: `npx node bench/bundles.ts` prints a table (`BENCH_RUNS=3` for a quicker run).
  */
@@ -175,6 +176,41 @@ export const FORBIDDEN_PACKAGES = [
   'aws-xray-sdk-core',
 ] as const;
 
+/**
+ * Modules no deployed bundle may hold, with why: the functions use `zod/mini` through
+ * functions/lib/z.ts (classic zod would add its method API and JSON Schema converter, about 100 KiB,
+ * to every bundle), and load only zod's English messages (`z.locales` would add every language).
+ */
+export const FORBIDDEN_MODULES: readonly { pattern: RegExp; what: string }[] = [
+  { pattern: /node_modules\/zod\/v4\/classic\//, what: 'zod/v4/classic (use zod/mini via #lib/z.ts)' },
+  // index.js is the locales' barrel (a few bytes of namespace); each language is its own file.
+  {
+    pattern: /node_modules\/zod\/v4\/locales\/(?!en\.js$|index\.js$)/,
+    what: 'a zod locale other than English',
+  },
+];
+
+/**
+ * The files that put code into a bundle, from esbuild's metafile (paths relative to the repository;
+ * files tree-shaken to nothing, such as a barrel that only re-exports, are left out).
+ */
+export function inputsOf(metafile: Metafile): string[] {
+  const files = Object.values(metafile.outputs).flatMap((o) =>
+    Object.entries(o.inputs)
+      .filter(([, i]) => i.bytesInOutput > 0)
+      .map(([f]) => f),
+  );
+  return [...new Set(files)];
+}
+
+/** Which {@link FORBIDDEN_MODULES} a bundle's files include (empty: none). */
+export function moduleProblems(inputs: readonly string[]): string[] {
+  return FORBIDDEN_MODULES.flatMap(({ pattern, what }) => {
+    const hits = inputs.filter((f) => pattern.test(f));
+    return hits.length ? [`${what} should not be inside (${hits.slice(0, 3).join(', ')})`] : [];
+  });
+}
+
 /** How a bundle's watched packages differ from {@link EXPECTED_PACKAGES} (empty: as expected). */
 export function packageProblems(fn: FunctionKey, packages: Record<string, number>): string[] {
   const inside = Object.keys(packages).filter(watchedPackage);
@@ -209,7 +245,7 @@ export interface BundleRow {
   processMinusBareMs: number;
   /** The watched packages inside (see {@link EXPECTED_PACKAGES}). */
   packages: string[];
-  /** Differences with {@link EXPECTED_PACKAGES}. */
+  /** Differences with {@link EXPECTED_PACKAGES}, and any of the {@link FORBIDDEN_MODULES} inside. */
   packageProblems: string[];
   /** Why the bundle could not be built or imported (then `importMs` is NaN). */
   error?: string;
@@ -244,16 +280,16 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/** Builds one bundle; returns its path and the bytes of each package inside. */
+/** Builds one bundle; returns its path, the bytes of each package inside and its files. */
 export async function buildBundleWithContents(
   fn: FunctionKey,
   variant: BundleVariant = { mode: DEPLOYED_SDK_MODE },
   outDir = OUT_DIR,
-): Promise<{ file: string; packages: Record<string, number> }> {
+): Promise<{ file: string; packages: Record<string, number>; inputs: string[] }> {
   const outfile = join(outDir, variantName(variant), fn, 'index.mjs');
   const options = esbuildOptions(entryOf(fn), outfile, variant.mode);
   const r = await build(options);
-  return { file: outfile, packages: packagesOf(r.metafile!) };
+  return { file: outfile, packages: packagesOf(r.metafile!), inputs: inputsOf(r.metafile!) };
 }
 
 /** Builds one bundle; returns its path. */
@@ -314,10 +350,12 @@ export async function benchBundles(opts: BundleBenchOptions = {}): Promise<Bundl
       const cpuMs: number[] = [];
       const procMs: number[] = [];
       let packages: Record<string, number> = {};
+      let inputs: string[] = [];
       try {
         const built = await buildBundleWithContents(fn, v);
         const { file } = built;
         packages = built.packages;
+        inputs = built.inputs;
         bytes = (await stat(file)).size;
         const importOnly = `await import(${JSON.stringify(pathToFileURL(file).href)});`;
         // Processes run one after another: concurrent ones would measure the machine, not the bundle.
@@ -338,7 +376,8 @@ export async function benchBundles(opts: BundleBenchOptions = {}): Promise<Bundl
           runsMs,
           processMinusBareMs: round(median(procMs) - bareNodeMs),
           packages: Object.keys(packages).filter(watchedPackage).sort(),
-          packageProblems: mode === 'bundled' ? packageProblems(fn, packages) : [],
+          packageProblems:
+            mode === 'bundled' ? [...packageProblems(fn, packages), ...moduleProblems(inputs)] : [],
         });
       } catch (e) {
         const err = e as Error & { stderr?: string };

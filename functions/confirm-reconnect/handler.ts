@@ -1,17 +1,18 @@
 /** Lambda handler of confirm-reconnect: parses `{ run, plan, reconnect? }`, returns progress. */
-import * as z from 'zod';
+
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Plan, Reconnect, Run } from '#lib/state.ts';
 import { agentMetricsPort } from '#lib/wire/agent-metrics.ts';
 import { clusterRegistryPort } from '#lib/wire/registry.ts';
+import * as z from '#lib/z.ts';
 import { type ConfirmReconnectPorts, confirmReconnect } from './confirm-reconnect.ts';
 
 /** The payload the workflow sends (`reconnect` is the previous poll's result, absent the first time). */
 export const ConfirmReconnectInput = z.strictObject({
   run: Run,
   plan: Plan,
-  reconnect: Reconnect.nullish(),
+  reconnect: z.nullish(Reconnect),
 });
 
 /** Builds the handler (options inject the topology and ports in tests and the sandbox). */

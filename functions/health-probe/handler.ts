@@ -8,7 +8,6 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as z from 'zod';
 import { DynamoClusterRegistry } from '#lib/aws/dynamo-cluster-registry.ts';
 import { systemClock } from '#lib/clock.ts';
 import { InvalidInput } from '#lib/errors.ts';
@@ -21,6 +20,7 @@ import { netProbes } from '#lib/probes.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
+import * as z from '#lib/z.ts';
 import { CloudWatchMetricPublisher } from './cloudwatch-publisher.ts';
 import {
   type HealthProbeDeps,

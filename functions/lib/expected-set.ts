@@ -7,19 +7,19 @@
  * read by confirm-reconnect, which checks it against the digest).
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from './z.ts';
 
 /** How many names the state shows (for people reading an execution). */
 export const EXPECTED_SAMPLE_SIZE = 10;
 
 /** What the state says about the expected set. */
 export const ExpectedClusters = z.object({
-  count: z.number().int().nonnegative(),
+  count: z.number().check(z.int(), z.nonnegative()),
   /** sha256 (hex) of the sorted, de-duplicated names joined by "\n". */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest'),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, 'expected a sha256 hex digest')),
   /** `topology`: the static list; `registry`: the run's snapshot; `none`: not kept (empty set or dry run). */
   storedIn: z.enum(['topology', 'registry', 'none']),
-  sample: z.array(z.string()).max(EXPECTED_SAMPLE_SIZE),
+  sample: z.array(z.string()).check(z.maxLength(EXPECTED_SAMPLE_SIZE)),
 });
 /** The expected set as the state carries it. */
 export type ExpectedClusters = z.infer<typeof ExpectedClusters>;

@@ -8,11 +8,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type * as z from 'zod';
 import { FailoverError, InvalidInput } from './errors.ts';
 import { parseInput } from './input.ts';
 import { logger, metrics } from './powertools.ts';
 import { parseTopology, type Topology } from './topology.ts';
+import type * as z from './z.ts';
 
 let cachedTopology: Topology | undefined;
 
@@ -91,7 +91,7 @@ export function checkRunAgainstTopology(step: string, input: unknown, t: Topolog
  * with their `name` (Step Functions routes on it); unexpected errors are logged with their stack.
  * Ports: `ports` when injected, else `wire` once per container (per topology), else none.
  */
-export function makeHandler<S extends z.ZodType, O, P = Record<string, never>>(
+export function makeHandler<S extends z.core.$ZodType, O, P = Record<string, never>>(
   step: string,
   schema: S,
   fn: (input: z.infer<S>, ctx: StepContext<P>) => Promise<O>,

@@ -3,23 +3,29 @@
  * adds, and each step's output. Handlers parse their input with these schemas, so a bad payload
  * fails with the field named and changes nothing.
  */
-import * as z from 'zod';
+
 import { ExpectedClusters } from './expected-set.ts';
 import { AWS_REGIONS } from './topology.ts';
+import * as z from './z.ts';
 
 /** A management cluster name (DNS-1123 label, as Gloo's `common.cluster`). */
 export const ClusterName = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a DNS-1123 label');
+  .check(z.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a DNS-1123 label'));
 /** An incident id: groups the alarms and runs of one outage; also an execution name stem. */
 export const IncidentId = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 letters, digits, "_", ".", ":" or "-"');
+  .check(z.regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'expected 1-64 letters, digits, "_", ".", ":" or "-"'));
 
 /** Our id of a management server (topology `servers[].id`). */
 export const ServerId = z
   .string()
-  .regex(/^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/, 'expected a server id (1-40 characters, a DNS-1123 label)');
+  .check(
+    z.regex(
+      /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/,
+      'expected a server id (1-40 characters, a DNS-1123 label)',
+    ),
+  );
 
 /** One side of a run: a server of the topology, by id, and its region. */
 export const EndpointRef = z.strictObject({ server: ServerId, region: z.enum(AWS_REGIONS) });
@@ -30,26 +36,27 @@ export const ExecutionInput = z.strictObject({
   trigger: z.enum(['alarm', 'manual']),
   /** Groups alarms and runs of one outage; also the execution name stem. */
   incidentId: IncidentId,
-  dryRun: z.boolean().default(false),
+  dryRun: z._default(z.boolean(), false),
   /** Who started it (person or alarm name), for the audit trail. */
-  requestedBy: z.string().min(1).max(128).default('unknown'),
-  alarmName: z.string().min(1).max(255).optional(),
-  force: z
-    .strictObject({
+  requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(128)), 'unknown'),
+  alarmName: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+  force: z.prefault(
+    z.strictObject({
       /** Take the lock even when it is held by a cluster other than the source. */
-      lock: z.boolean().default(false),
+      lock: z._default(z.boolean(), false),
       /** Skip the outage/recovery quorum (an operator has verified it by other means). */
-      skipVerification: z.boolean().default(false),
+      skipVerification: z._default(z.boolean(), false),
       /** Overwrite a DNS record that points at neither server. */
-      dns: z.boolean().default(false),
+      dns: z._default(z.boolean(), false),
       /**
        * IRREVERSIBLE. After a failed promotion: detach the target's Redis from the global datastore
        * (`DisassociateGlobalReplicationGroup`) instead of promoting it in place. Writes not yet
        * replicated are lost and the datastore must be re-protected before any failback.
        */
-      detachRedis: z.boolean().default(false),
-    })
-    .prefault({}),
+      detachRedis: z._default(z.boolean(), false),
+    }),
+    {},
+  ),
 });
 export type ExecutionInput = z.infer<typeof ExecutionInput>;
 
@@ -58,8 +65,8 @@ export const Run = z.strictObject({
   direction: z.enum(['failover', 'failback']),
   source: EndpointRef,
   target: EndpointRef,
-  executionId: z.string().max(2048).default('local'),
-  startedAt: z.string().optional(),
+  executionId: z._default(z.string().check(z.maxLength(2048)), 'local'),
+  startedAt: z.optional(z.string()),
   input: ExecutionInput,
 });
 export type Run = z.infer<typeof Run>;
@@ -73,16 +80,16 @@ export const Plan = z.object({
   dryRun: z.boolean(),
   trigger: z.enum(['alarm', 'manual']),
   /** `force.detachRedis` after defaults (the approval message must say the action is irreversible). */
-  detachRedis: z.boolean().default(false),
+  detachRedis: z._default(z.boolean(), false),
   alreadyActive: z.boolean(),
   /** The target's Redis is already primary: verification and approval are behind us (a re-run). */
   redisPromoted: z.boolean(),
   before: z.object({
-    lock: z.object({ holder: z.string().nullable(), epoch: z.number(), readFrom: z.string() }).nullable(),
-    redisPrimary: z.string().nullable(),
-    redisGroupStatus: z.string().optional(),
-    dns: z.object({ ttl: z.number(), values: z.array(z.string()) }).nullable(),
-    dnsPointsTo: z.string().nullable(),
+    lock: z.nullable(z.object({ holder: z.nullable(z.string()), epoch: z.number(), readFrom: z.string() })),
+    redisPrimary: z.nullable(z.string()),
+    redisGroupStatus: z.optional(z.string()),
+    dns: z.nullable(z.object({ ttl: z.number(), values: z.array(z.string()) })),
+    dnsPointsTo: z.nullable(z.string()),
   }),
   /** Count, digest and sample; the list stays out of the state (see expected-set.ts). */
   expectedClusters: ExpectedClusters,
@@ -104,7 +111,7 @@ export type Signal = z.infer<typeof Signal>;
 export const Verification = z.object({
   ...Timing,
   confirmed: z.boolean(),
-  skipped: z.boolean().default(false),
+  skipped: z._default(z.boolean(), false),
   want: z.enum(['down', 'up']),
   votes: z.number(),
   against: z.number(),
@@ -120,16 +127,16 @@ export const Promotion = z.object({
   state: z.enum(['complete', 'in-progress', 'noop', 'would-promote']),
   mode: z.enum(['planned', 'unplanned', 'none']),
   detail: z.string(),
-  polls: z.number().int().default(0),
-  possibleDataLoss: z.object({ lagBytes: z.number().nullable(), detail: z.string() }).optional(),
+  polls: z._default(z.number().check(z.int()), 0),
+  possibleDataLoss: z.optional(z.object({ lagBytes: z.nullable(z.number()), detail: z.string() })),
 });
 export type Promotion = z.infer<typeof Promotion>;
 
 /** What the lock adapter's command did (`meshctl`): argv, exit code, redacted output. */
 export const CommandOutcome = z.object({
   argv: z.array(z.string()),
-  exitCode: z.number().int().nullable(),
-  signal: z.string().nullable(),
+  exitCode: z.nullable(z.number().check(z.int())),
+  signal: z.nullable(z.string()),
   timedOut: z.boolean(),
   stdout: z.string(),
   stderr: z.string(),
@@ -141,11 +148,11 @@ export type CommandOutcome = z.infer<typeof CommandOutcome>;
 export const LockResult = z.object({
   ...Timing,
   /** Which lock adapter switched (topology `lock.adapter`). */
-  adapter: z.enum(['redis-key', 'meshctl']).default('redis-key'),
+  adapter: z._default(z.enum(['redis-key', 'meshctl']), 'redis-key'),
   outcome: z.enum(['switched', 'already-held', 'would-switch']),
   /** `meshctl`: the command that ran (or would run, in a dry run). */
-  command: CommandOutcome.optional(),
-  previousHolder: z.string().nullable(),
+  command: z.optional(CommandOutcome),
+  previousHolder: z.nullable(z.string()),
   previousEpoch: z.number(),
   holder: z.string(),
   epoch: z.number(),
@@ -154,8 +161,8 @@ export const LockResult = z.object({
    * there now names the target, so the old server turns passive), `replica` (read-only: it follows
    * the new primary), `unreachable` (fence it when it returns: re-run the workflow), `skipped` (dry run).
    */
-  sourceFence: z.enum(['lock-written', 'replica', 'unreachable', 'skipped']).default('skipped'),
-  sourceFenceDetail: z.string().default(''),
+  sourceFence: z._default(z.enum(['lock-written', 'replica', 'unreachable', 'skipped']), 'skipped'),
+  sourceFenceDetail: z._default(z.string(), ''),
 });
 export type LockResult = z.infer<typeof LockResult>;
 
@@ -163,17 +170,20 @@ export type LockResult = z.infer<typeof LockResult>;
 export const DnsResult = z.object({
   ...Timing,
   outcome: z.enum(['changed', 'already', 'would-change']),
-  changeId: z.string().nullable(),
+  changeId: z.nullable(z.string()),
   status: z.enum(['PENDING', 'INSYNC']),
   before: z.array(z.string()),
   after: z.array(z.string()),
-  polls: z.number().int().default(0),
+  polls: z._default(z.number().check(z.int()), 0),
   /** The switch mode (`dns.switch.mode`) and what it did. */
-  mode: z.enum(['route53-record', 'arc-routing-control', 'health-check-metric']).default('route53-record'),
-  detail: z.string().default(''),
+  mode: z._default(
+    z.enum(['route53-record', 'arc-routing-control', 'health-check-metric']),
+    'route53-record',
+  ),
+  detail: z._default(z.string(), ''),
   /** INSYNC here means: every answering name server (and resolver) answers the target. */
-  confirmedBy: z.array(z.string()).default([]),
-  warnings: z.array(z.string()).default([]),
+  confirmedBy: z._default(z.array(z.string()), []),
+  warnings: z._default(z.array(z.string()), []),
 });
 export type DnsResult = z.infer<typeof DnsResult>;
 
@@ -187,27 +197,27 @@ export const Reconnect = z.object({
   fraction: z.number(),
   missing: z.array(z.object({ cluster: z.string(), reason: z.string() })),
   /** Expected clusters whose state is unknown because a replica of the target did not answer. */
-  unknown: z.number().int().default(0),
+  unknown: z._default(z.number().check(z.int()), 0),
   /** The target's replicas that did not answer this poll (pod, address or Prometheus instance). */
-  missingReplicas: z.array(z.string()).default([]),
-  polls: z.number().int(),
-  maxPolls: z.number().int(),
+  missingReplicas: z._default(z.array(z.string()), []),
+  polls: z.number().check(z.int()),
+  maxPolls: z.number().check(z.int()),
   detail: z.string(),
 });
 export type Reconnect = z.infer<typeof Reconnect>;
 
 /** An error caught by the workflow (`Catch` with ResultPath). */
-export const CaughtError = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const CaughtError = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 
 /**
  * The run as the report reads it: the input may be the raw, invalid execution input (the report
  * still describes an `InvalidInput` run), so only its shape is checked, not its values.
  */
-export const ReportedRun = Run.extend({
+export const ReportedRun = z.extend(Run, {
   input: z.looseObject({
-    trigger: z.unknown().optional(),
-    incidentId: z.unknown().optional(),
-    dryRun: z.unknown().optional(),
+    trigger: z.optional(z.unknown()),
+    incidentId: z.optional(z.unknown()),
+    dryRun: z.optional(z.unknown()),
   }),
 });
 export type ReportedRun = z.infer<typeof ReportedRun>;

@@ -4,8 +4,8 @@
  * A bad file fails with every wrong field named by its path; nothing starts.
  */
 import { readFileSync } from 'node:fs';
-import * as z from 'zod';
 import { InvalidTopology } from './errors.ts';
+import * as z from './z.ts';
 
 /** AWS commercial and GovCloud regions a management cluster may run in. */
 export const AWS_REGIONS = [
@@ -53,26 +53,30 @@ const region = z.enum(AWS_REGIONS, {
 /** A Kubernetes-style cluster name, as in Gloo's `common.cluster`. */
 const clusterName = z
   .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
-    'expected a DNS-1123 label (lowercase letters, digits, "-"), as in common.cluster',
+  .check(
+    z.regex(
+      /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+      'expected a DNS-1123 label (lowercase letters, digits, "-"), as in common.cluster',
+    ),
   );
 
 /** Our id of a management server: a DNS-1123 label of at most 40 characters (it goes into execution names). */
 const serverId = z
   .string()
-  .regex(
-    /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/,
-    'expected a server id: 1-40 lowercase letters, digits or "-" (a DNS-1123 label)',
+  .check(
+    z.regex(
+      /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/,
+      'expected a server id: 1-40 lowercase letters, digits or "-" (a DNS-1123 label)',
+    ),
   );
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. mgmt.example.com:9900')
-  .refine((s) => {
+const hostPort = z.string().check(
+  z.regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. mgmt.example.com:9900'),
+  z.refine((s) => {
     const port = Number(s.slice(s.lastIndexOf(':') + 1));
     return port > 0 && port < 65536;
-  }, 'port must be 1-65535');
+  }, 'port must be 1-65535'),
+);
 
 const httpUrl = z.url({
   protocol: /^https?$/,
@@ -80,21 +84,27 @@ const httpUrl = z.url({
 });
 const secretRef = z
   .string()
-  .regex(
-    /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$/,
-    'expected a Secrets Manager secret ARN or name',
+  .check(
+    z.regex(
+      /^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+|[A-Za-z0-9/_+=.@-]{1,512})$/,
+      'expected a Secrets Manager secret ARN or name',
+    ),
   );
 
 /** A Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`). */
 const labelName = z
   .string()
-  .regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/, 'expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)');
+  .check(
+    z.regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/, 'expected a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)'),
+  );
 /** A label value for an equality matcher: printable, no quotes, backslashes or braces (no PromQL injection). */
 const labelValue = z
   .string()
-  .regex(
-    /^[A-Za-z0-9 _.:/@+-]{1,200}$/,
-    'expected 1-200 letters, digits, spaces or "_.:/@+-" (no quotes, backslashes or braces)',
+  .check(
+    z.regex(
+      /^[A-Za-z0-9 _.:/@+-]{1,200}$/,
+      'expected 1-200 letters, digits, spaces or "_.:/@+-" (no quotes, backslashes or braces)',
+    ),
   );
 
 /** Scrape each replica's own metrics page (port 9091 is on the pod, not on the Service). */
@@ -102,20 +112,22 @@ const ScrapeMetrics = z
   .strictObject({
     source: z.literal('scrape'),
     /** The metrics URL of every management-server pod (one per replica). */
-    urls: z.array(httpUrl).min(1).max(50).optional(),
+    urls: z.optional(z.array(httpUrl).check(z.minLength(1), z.maxLength(50))),
     /**
      * Or a headless Service: the URL's host name is resolved to all its A records (one per ready
      * pod) and each address is scraped with the URL's port and path.
      */
-    headlessServiceUrl: httpUrl.optional(),
+    headlessServiceUrl: z.optional(httpUrl),
     /** DNS servers (`ip:port`) to resolve the headless name with (default: the system resolver). */
-    nameservers: z.array(hostPort).min(1).max(3).optional(),
+    nameservers: z.optional(z.array(hostPort).check(z.minLength(1), z.maxLength(3))),
     /** A page larger than this is refused (read stops there); default 16 MiB. */
-    maxPageBytes: z.number().int().min(1_024).max(268_435_456).default(16_777_216),
+    maxPageBytes: z._default(z.number().check(z.int(), z.gte(1_024), z.lte(268_435_456)), 16_777_216),
   })
-  .refine((m) => (m.urls === undefined) !== (m.headlessServiceUrl === undefined), {
-    message: 'expected exactly one of "urls" (pod metrics URLs) or "headlessServiceUrl"',
-  });
+  .check(
+    z.refine((m) => (m.urls === undefined) !== (m.headlessServiceUrl === undefined), {
+      message: 'expected exactly one of "urls" (pod metrics URLs) or "headlessServiceUrl"',
+    }),
+  );
 
 /** A Prometheus HTTP API (in-cluster, Amazon Managed Prometheus, or compatible). */
 const PrometheusMetrics = z.strictObject({
@@ -130,27 +142,24 @@ const PrometheusMetrics = z.strictObject({
    * query (e.g. `{"job": "gloo-mesh-mgmt-server", "k8s_cluster": "mgmt-east"}`). Not `cluster`:
    * the relay gauges use that label for the agent.
    */
-  selector: z
-    .record(labelName, labelValue)
-    .refine((s) => Object.keys(s).length >= 1, 'expected at least one label matcher (e.g. "job")')
-    .refine(
+  selector: z.record(labelName, labelValue).check(
+    z.refine((s) => Object.keys(s).length >= 1, 'expected at least one label matcher (e.g. "job")'),
+    z.refine(
       (s) => !('cluster' in s),
       '"cluster" is the agent label of the relay gauges; select by another label',
     ),
+  ),
   /** The target label that names a replica in `up` (default `pod`, else `instance`). */
-  replicaLabel: labelName.default('pod'),
-  auth: z
-    .discriminatedUnion(
+  replicaLabel: z._default(labelName, 'pod'),
+  auth: z.optional(
+    z.discriminatedUnion(
       'kind',
       [
         /** SigV4 (Amazon Managed Prometheus: service `aps`), with the Lambda's own credentials. */
         z.strictObject({
           kind: z.literal('sigv4'),
           region,
-          service: z
-            .string()
-            .regex(/^[a-z0-9-]{1,40}$/)
-            .default('aps'),
+          service: z._default(z.string().check(z.regex(/^[a-z0-9-]{1,40}$/)), 'aps'),
         }),
         /** `Authorization: Bearer <token>`; the secret holds `{"token": "..."}`. */
         z.strictObject({ kind: z.literal('bearer'), secret: secretRef }),
@@ -158,10 +167,10 @@ const PrometheusMetrics = z.strictObject({
         z.strictObject({ kind: z.literal('basic'), secret: secretRef }),
       ],
       { error: 'expected auth.kind "sigv4", "bearer" or "basic"' },
-    )
-    .optional(),
+    ),
+  ),
   /** An answer larger than this is refused; default 16 MiB. */
-  maxResponseBytes: z.number().int().min(1_024).max(268_435_456).default(16_777_216),
+  maxResponseBytes: z._default(z.number().check(z.int(), z.gte(1_024), z.lte(268_435_456)), 16_777_216),
 });
 
 const metricsSchema = z.discriminatedUnion('source', [ScrapeMetrics, PrometheusMetrics], {
@@ -170,7 +179,7 @@ const metricsSchema = z.discriminatedUnion('source', [ScrapeMetrics, PrometheusM
 
 /** An HTTP status code, or a class such as `2xx`. */
 const statusMatcher = z.union([
-  z.number().int().min(100).max(599),
+  z.number().check(z.int(), z.gte(100), z.lte(599)),
   z.enum(['1xx', '2xx', '3xx', '4xx', '5xx']),
 ]);
 
@@ -181,7 +190,7 @@ const healthSchema = z.discriminatedUnion(
     z.strictObject({
       kind: z.literal('http'),
       url: httpUrl,
-      expectStatus: z.array(statusMatcher).min(1).max(20).default([200]),
+      expectStatus: z._default(z.array(statusMatcher).check(z.minLength(1), z.maxLength(20)), [200]),
     }),
     /**
      * A TCP connect to the relay address, as the vendor's NLB examples check (TCP 9900). The
@@ -197,8 +206,10 @@ const pemOrSecret = z.union([
   z.strictObject({
     pem: z
       .string()
-      .max(65_536)
-      .regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate (-----BEGIN CERTIFICATE-----)'),
+      .check(
+        z.maxLength(65_536),
+        z.regex(/-----BEGIN CERTIFICATE-----/, 'expected a PEM certificate (-----BEGIN CERTIFICATE-----)'),
+      ),
   }),
   z.strictObject({ secret: secretRef }),
 ]);
@@ -207,27 +218,29 @@ const relayTlsSchema = z.strictObject({
   /** The agents' root CA (`relay-root-tls-secret`, key `ca.crt`). */
   rootCa: pemOrSecret,
   /** `glooAgent.relay.authority`: the TLS server name agents send and expect in the certificate. */
-  authority: z
-    .string()
-    .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'expected a DNS name')
-    .default('gloo-mesh-mgmt-server.gloo-mesh'),
+  authority: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'expected a DNS name')),
+    'gloo-mesh-mgmt-server.gloo-mesh',
+  ),
 });
 
 const telemetryGatewaySchema = z.strictObject({
   /** `host:port` of the gateway (`gloo-telemetry-gateway`, OTLP gRPC 4317). */
   address: hostPort,
   /** Check TLS too (handshake with this CA and server name); omitted: TCP only. */
-  tls: z
-    .strictObject({
+  tls: z.optional(
+    z.strictObject({
       rootCa: pemOrSecret,
-      serverName: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'expected a DNS name'),
-    })
-    .optional(),
+      serverName: z
+        .string()
+        .check(z.regex(/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/, 'expected a DNS name')),
+    }),
+  ),
 });
 
 /** One management server (a Gloo management cluster). */
-export const ServerSchema = z
-  .strictObject({
+export const ServerSchema = z.pipe(
+  z.strictObject({
     /**
      * Our id for this server: unique in the topology; used in state, execution names, ARNs and
      * Slack. Not Gloo's cluster name (both servers may share that).
@@ -239,7 +252,7 @@ export const ServerSchema = z
      * requires that in the write-to-one mode, and its AWS HA demo does it in write-to-all).
      * Defaults to the server id.
      */
-    glooClusterName: clusterName.optional(),
+    glooClusterName: z.optional(clusterName),
     region,
     /** Relay address agents would use to reach this server directly (gRPC, usually :9900). */
     relayAddress: hostPort,
@@ -248,18 +261,18 @@ export const ServerSchema = z
     /** How this server's health is checked (preflight and the verification probes). */
     health: healthSchema,
     /** Relay TLS as the agents see it (root CA, authority); checked by preflight when set. */
-    relayTls: relayTlsSchema.optional(),
+    relayTls: z.optional(relayTlsSchema),
     /** This server's telemetry gateway (OTLP gRPC, usually :4317); preflight checks the target's. */
-    telemetryGateway: telemetryGatewaySchema.optional(),
+    telemetryGateway: z.optional(telemetryGatewaySchema),
     /** Optional Route 53 health check watching this server. */
-    route53HealthCheckId: z
-      .string()
-      .regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)')
-      .optional(),
+    route53HealthCheckId: z.optional(
+      z.string().check(z.regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)')),
+    ),
     /** CloudWatch alarms that mean "this server is down" (they may trigger a failover away from it). */
-    alarmNames: z.array(z.string().min(1).max(255)).default([]),
-  })
-  .transform((s) => ({ ...s, glooClusterName: s.glooClusterName ?? s.id }));
+    alarmNames: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(255))), []),
+  }),
+  z.transform((s) => ({ ...s, glooClusterName: s.glooClusterName ?? s.id })),
+);
 
 /**
  * Topologies written before server ids existed name each server by `cluster` and the home server
@@ -318,30 +331,30 @@ function upgradeLegacyServer(server: Record<string, unknown>): Record<string, un
 /** Placeholders a redis-key lock value template may use. */
 export const LOCK_PLACEHOLDERS = ['{serverId}', '{glooClusterName}', '{cluster}'] as const;
 
-const valueTemplate = z
-  .string()
-  .min(1)
-  .max(512)
-  .refine(
+const valueTemplate = z.string().check(
+  z.minLength(1),
+  z.maxLength(512),
+  z.refine(
     (s) => LOCK_PLACEHOLDERS.some((p) => s.includes(p)),
     "must contain {serverId} or {glooClusterName} ({cluster} is the first release's name for {serverId})",
-  );
+  ),
+);
 
 /** `redis-key`: the lock is a Redis key we compare-and-set ourselves (Lua), with a fencing epoch. */
 const RedisKeyLockSchema = z.strictObject({
   adapter: z.literal('redis-key'),
   /** The Redis key that names the active management server (calibrate it: `npm run calibrate`). */
-  key: z.string().min(1).max(512).default('{gloo-mesh}:global-lock'),
+  key: z._default(z.string().check(z.minLength(1), z.maxLength(512)), '{gloo-mesh}:global-lock'),
   /** The fencing epoch key, incremented on every switch; defaults to `<key>:epoch`. */
-  epochKey: z.string().min(1).max(512).optional(),
+  epochKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   /**
    * How the holder is written: `{serverId}` and `{glooClusterName}` are replaced by the holder's
    * values. It must render differently for the two servers (with a shared glooClusterName that
    * means using {serverId}).
    */
-  valueFormat: valueTemplate.default('{serverId}'),
+  valueFormat: z._default(valueTemplate, '{serverId}'),
   /** Expiry of the lock key in seconds (Gloo's lease, when it has one); absent: no expiry. */
-  ttlSeconds: z.number().int().min(1).max(86_400).optional(),
+  ttlSeconds: z.optional(z.number().check(z.int(), z.gte(1), z.lte(86_400))),
 });
 
 /** `meshctl`: the vendor's `meshctl experimental switch-active`, run with a timeout. */
@@ -349,55 +362,68 @@ const MeshctlServerSchema = z.strictObject({
   /** `--kubecontext`: the kube context of this server's management cluster. */
   kubeContext: z
     .string()
-    .min(1)
-    .max(253)
-    .regex(/^[^\s]+$/, 'expected a kube context name without spaces'),
+    .check(
+      z.minLength(1),
+      z.maxLength(253),
+      z.regex(/^[^\s]+$/, 'expected a kube context name without spaces'),
+    ),
   /**
    * `--redis-address`: the Redis address this server was installed with (Helm `redis.address`);
    * defaults to the Redis member endpoint of its region.
    */
-  redisAddress: hostPort.optional(),
+  redisAddress: z.optional(hostPort),
   /**
    * In AWS: the EKS cluster of this management cluster. The lock function writes a kubeconfig for
    * it (token signed by its own role) and the stack grants that role an EKS access entry.
    */
-  eks: z
-    .strictObject({
-      clusterName: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'expected an EKS cluster name'),
+  eks: z.optional(
+    z.strictObject({
+      clusterName: z
+        .string()
+        .check(z.regex(/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/, 'expected an EKS cluster name')),
       /** The cluster's API server endpoint (`aws eks describe-cluster ... cluster.endpoint`). */
       endpoint: z.url({ protocol: /^https$/, error: 'expected the https:// API server endpoint' }),
       /** Base64 PEM of the cluster CA (`cluster.certificateAuthority.data`). */
       certificateAuthorityData: z
         .string()
-        .min(20)
-        .regex(/^[A-Za-z0-9+/=]+$/, 'expected base64 (cluster.certificateAuthority.data)'),
+        .check(
+          z.minLength(20),
+          z.regex(/^[A-Za-z0-9+/=]+$/, 'expected base64 (cluster.certificateAuthority.data)'),
+        ),
       /** The EKS access policy associated with the lock function's role. */
-      accessPolicy: z
-        .string()
-        .regex(/^[A-Za-z0-9]{1,128}$/, 'expected an EKS access policy name, e.g. AmazonEKSEditPolicy')
-        .default('AmazonEKSEditPolicy'),
+      accessPolicy: z._default(
+        z
+          .string()
+          .check(
+            z.regex(/^[A-Za-z0-9]{1,128}$/, 'expected an EKS access policy name, e.g. AmazonEKSEditPolicy'),
+          ),
+        'AmazonEKSEditPolicy',
+      ),
       /** The namespaces the access is scoped to (Gloo's management namespace). */
-      namespaces: z
-        .array(z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a namespace name'))
-        .min(1)
-        .default(['gloo-mesh']),
-    })
-    .optional(),
+      namespaces: z._default(
+        z
+          .array(
+            z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'expected a namespace name')),
+          )
+          .check(z.minLength(1)),
+        ['gloo-mesh'],
+      ),
+    }),
+  ),
 });
 
 const MeshctlLockSchema = z.strictObject({
   adapter: z.literal('meshctl'),
   /** The executable (a path, or a name found on PATH). */
-  binary: z.string().min(1).max(1024).default('meshctl'),
+  binary: z._default(z.string().check(z.minLength(1), z.maxLength(1024)), 'meshctl'),
   /** The pinned meshctl version the AWS container image installs (a build argument). */
-  version: z
-    .string()
-    .regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected a version like v2.6.7')
-    .optional(),
+  version: z.optional(
+    z.string().check(z.regex(/^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, 'expected a version like v2.6.7')),
+  ),
   /** The command is killed after this many seconds. */
-  timeoutSeconds: z.number().int().min(1).max(600).default(60),
+  timeoutSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(600)), 60),
   /** kubeconfig path outside AWS (default `$KUBECONFIG`); in AWS the function writes its own. */
-  kubeconfig: z.string().min(1).max(4096).optional(),
+  kubeconfig: z.optional(z.string().check(z.minLength(1), z.maxLength(4096))),
   /** Per server id: its kube context, Redis address and (in AWS) EKS cluster. */
   servers: z.record(z.string(), MeshctlServerSchema),
 });
@@ -413,14 +439,14 @@ const lockSchema = z.discriminatedUnion(
 export const CONFIG_MODES = ['write-to-all', 'write-to-one'] as const;
 
 const redisCommon = {
-  tls: z.boolean().default(false),
+  tls: z._default(z.boolean(), false),
   /** Where the Redis AUTH credentials live (a Secrets Manager secret with `password` and optional `username`). */
-  authSecret: secretRef.optional(),
+  authSecret: z.optional(secretRef),
   /** A planned promotion is refused when the target lags the primary by more than this many bytes. */
-  maxLagBytes: z.number().int().nonnegative().default(1_048_576),
+  maxLagBytes: z._default(z.number().check(z.int(), z.nonnegative()), 1_048_576),
   /** Timeouts for Redis calls, so a frozen member fails fast. */
-  connectTimeoutMs: z.number().int().positive().max(60_000).default(2_000),
-  commandTimeoutMs: z.number().int().positive().max(60_000).default(2_000),
+  connectTimeoutMs: z._default(z.number().check(z.int(), z.positive(), z.lte(60_000)), 2_000),
+  commandTimeoutMs: z._default(z.number().check(z.int(), z.positive(), z.lte(60_000)), 2_000),
 };
 
 const endpointsByRegion = z.partialRecord(region, z.strictObject({ endpoint: hostPort }));
@@ -428,24 +454,25 @@ const endpointsByRegion = z.partialRecord(region, z.strictObject({ endpoint: hos
 /** ElastiCache Global Datastore: one replication group per region. */
 const ElastiCacheGlobalSchema = z.strictObject({
   kind: z.literal('elasticache-global'),
-  globalReplicationGroupId: z.string().min(1).max(255),
+  globalReplicationGroupId: z.string().check(z.minLength(1), z.maxLength(255)),
   members: z.partialRecord(
     region,
     z.strictObject({
       replicationGroupId: z
         .string()
-        .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'expected an ElastiCache replication group id'),
+        .check(z.regex(/^[a-zA-Z][a-zA-Z0-9-]{0,39}$/, 'expected an ElastiCache replication group id')),
       /** The member's primary endpoint (host:port), used for the lock and readiness checks. */
       endpoint: hostPort,
       /**
        * Where re-protection creates a NEW secondary in this region (`CreateReplicationGroup` with
        * `GlobalReplicationGroupId`; node type, engine and encryption come from the global datastore).
        */
-      cacheSubnetGroupName: z.string().min(1).max(255).optional(),
-      securityGroupIds: z
-        .array(z.string().regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id'))
-        .max(5)
-        .optional(),
+      cacheSubnetGroupName: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+      securityGroupIds: z.optional(
+        z
+          .array(z.string().check(z.regex(/^sg-[0-9a-f]{8,17}$/, 'expected a security group id')))
+          .check(z.maxLength(5)),
+      ),
     }),
   ),
   ...redisCommon,
@@ -463,14 +490,14 @@ const ReplicaOfSchema = z.strictObject({
    * and an island accepts writes until the next fencing pass. Needs CONFIG SET for the
    * orchestrator's Redis user.
    */
-  minReplicasToWrite: z.number().int().min(0).max(1).default(1),
+  minReplicasToWrite: z._default(z.number().check(z.int(), z.gte(0), z.lte(1)), 1),
   /**
    * `min-replicas-max-lag`, seconds: a replica silent for longer no longer counts, so a primary
    * partitioned from its replica refuses writes after this long. Keep it below the outage
    * detection time (the relay alarm's window): the old primary then refuses writes before any
    * promotion. Also how long a healthy primary keeps writing after its replica is lost.
    */
-  minReplicasMaxLagSeconds: z.number().int().min(1).max(3600).default(10),
+  minReplicasMaxLagSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(3600)), 10),
   ...redisCommon,
 });
 
@@ -478,20 +505,26 @@ const Route53Dns = z.strictObject({
   kind: z.literal('route53'),
   hostedZoneId: z
     .string()
-    .regex(
-      /^(\/hostedzone\/)?Z[A-Z0-9]{1,32}$/,
-      'expected a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ',
+    .check(
+      z.regex(
+        /^(\/hostedzone\/)?Z[A-Z0-9]{1,32}$/,
+        'expected a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ',
+      ),
     ),
 });
 /** The sandbox's own DNS zone, served over real UDP DNS; changed through the sandbox control API. */
 const SandboxDns = z.strictObject({ kind: z.literal('sandbox') });
 
-const healthCheckIdSchema = z.string().regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)');
+const healthCheckIdSchema = z
+  .string()
+  .check(z.regex(/^[0-9a-f-]{36}$/, 'expected a Route 53 health check id (uuid)'));
 const dnsName = z
   .string()
-  .regex(
-    /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\.?$/,
-    'expected a fully qualified DNS name',
+  .check(
+    z.regex(
+      /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\.?$/,
+      'expected a fully qualified DNS name',
+    ),
   );
 
 /** One record of a Route 53 failover pair (plain or alias), as ListResourceRecordSets shows it. */
@@ -499,40 +532,48 @@ const FailoverRecordSchema = z.strictObject({
   /** The server this record sends agents to (its value is `dns.values[server]`). */
   server: serverId,
   /** The record's `SetIdentifier`. */
-  setIdentifier: z.string().min(1).max(128),
+  setIdentifier: z.string().check(z.minLength(1), z.maxLength(128)),
   /**
    * The record's `HealthCheckId`: the health check the DNS switch drives (see `dns.switch`).
    * Required, except with `dns.create` (the deployment creates the health check).
    */
-  healthCheckId: healthCheckIdSchema.optional(),
+  healthCheckId: z.optional(healthCheckIdSchema),
   /** Set for an alias record (e.g. to an internal NLB, as external-dns publishes it in the vendor's demo). */
-  alias: z
-    .strictObject({
-      hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/, 'expected the alias target hosted zone id'),
+  alias: z.optional(
+    z.strictObject({
+      hostedZoneId: z
+        .string()
+        .check(z.regex(/^Z[A-Z0-9]{1,32}$/, 'expected the alias target hosted zone id')),
       dnsName,
-      evaluateTargetHealth: z.boolean().default(true),
-    })
-    .optional(),
+      evaluateTargetHealth: z._default(z.boolean(), true),
+    }),
+  ),
 });
 
 const arcArnPrefix = 'arn:aws[a-z-]*:route53-recovery-control::\\d{12}:';
 const clusterArn = z
   .string()
-  .regex(
-    new RegExp(`^${arcArnPrefix}cluster/[A-Za-z0-9-]{1,64}$`),
-    'expected an ARC cluster ARN, e.g. arn:aws:route53-recovery-control::111122223333:cluster/abc123',
+  .check(
+    z.regex(
+      new RegExp(`^${arcArnPrefix}cluster/[A-Za-z0-9-]{1,64}$`),
+      'expected an ARC cluster ARN, e.g. arn:aws:route53-recovery-control::111122223333:cluster/abc123',
+    ),
   );
 const controlPanelArn = z
   .string()
-  .regex(
-    new RegExp(`^${arcArnPrefix}controlpanel/[A-Za-z0-9-]{1,64}$`),
-    'expected an ARC control panel ARN (arn:aws:route53-recovery-control::ACCOUNT:controlpanel/ID)',
+  .check(
+    z.regex(
+      new RegExp(`^${arcArnPrefix}controlpanel/[A-Za-z0-9-]{1,64}$`),
+      'expected an ARC control panel ARN (arn:aws:route53-recovery-control::ACCOUNT:controlpanel/ID)',
+    ),
   );
 const routingControlArn = z
   .string()
-  .regex(
-    new RegExp(`^${arcArnPrefix}controlpanel/[A-Za-z0-9-]{1,64}/routingcontrol/[A-Za-z0-9-]{1,64}$`),
-    'expected an ARC routing control ARN (…:controlpanel/ID/routingcontrol/ID)',
+  .check(
+    z.regex(
+      new RegExp(`^${arcArnPrefix}controlpanel/[A-Za-z0-9-]{1,64}/routingcontrol/[A-Za-z0-9-]{1,64}$`),
+      'expected an ARC routing control ARN (…:controlpanel/ID/routingcontrol/ID)',
+    ),
   );
 
 /** The switch modes of the relay name (DNS_MODES in dns-modes.ts describes each). */
@@ -551,26 +592,26 @@ const dnsSwitchSchema = z.discriminatedUnion(
        * control panel (unless `controlPanelArn` is given too) and routing controls in it; absent, it
        * creates a cluster as well (a cluster is billed by the hour: share one where you can).
        */
-      clusterArn: clusterArn.optional(),
+      clusterArn: z.optional(clusterArn),
       /** The control panel (in that cluster) holding the routing controls. Required, except with `dns.create`. */
-      controlPanelArn: controlPanelArn.optional(),
+      controlPanelArn: z.optional(controlPanelArn),
       /**
        * The cluster's five regional endpoints (`DescribeCluster` ClusterEndpoints). Optional: the
        * CDK app discovers them once at deploy time when absent.
        */
-      endpoints: z
-        .array(
-          z.strictObject({
-            region,
-            endpoint: z.url({
-              protocol: /^https?$/,
-              error: 'expected the endpoint URL, e.g. https://host-abc.us-west-2.example.com/v1',
+      endpoints: z.optional(
+        z
+          .array(
+            z.strictObject({
+              region,
+              endpoint: z.url({
+                protocol: /^https?$/,
+                error: 'expected the endpoint URL, e.g. https://host-abc.us-west-2.example.com/v1',
+              }),
             }),
-          }),
-        )
-        .min(1)
-        .max(5)
-        .optional(),
+          )
+          .check(z.minLength(1), z.maxLength(5)),
+      ),
       /**
        * By server id: the routing control that turns the server's failover record on, and the ARC
        * health check made for it. With `dns.create` both are left out (the deployment creates them):
@@ -578,22 +619,26 @@ const dnsSwitchSchema = z.discriminatedUnion(
        */
       routingControls: z.record(
         z.string(),
-        z.strictObject({ arn: routingControlArn.optional(), healthCheckId: healthCheckIdSchema.optional() }),
+        z.strictObject({
+          arn: z.optional(routingControlArn),
+          healthCheckId: z.optional(healthCheckIdSchema),
+        }),
       ),
       /** Reaction of a routing-control health check once the state changed (assumption; see README). */
-      reaction: z
-        .strictObject({
-          intervalSeconds: z.number().int().min(1).max(300).default(10),
-          failureThreshold: z.number().int().min(1).max(10).default(1),
-        })
-        .prefault({}),
+      reaction: z.prefault(
+        z.strictObject({
+          intervalSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(300)), 10),
+          failureThreshold: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 1),
+        }),
+        {},
+      ),
     }),
     /** CloudWatch-metric health checks on alarms that the surviving region's orchestrator controls. */
     z.strictObject({
       mode: z.literal('health-check-metric'),
       /** The metric the orchestrator publishes: 1 = take the server's record out of service, 0 = back in. */
-      namespace: z.string().min(1).max(255).default('GlooFailover/Dns'),
-      metricName: z.string().min(1).max(255).default('OutOfService'),
+      namespace: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'GlooFailover/Dns'),
+      metricName: z._default(z.string().check(z.minLength(1), z.maxLength(255)), 'OutOfService'),
       /**
        * By server id: the alarm on that server's metric and the health check that watches it. The
        * alarm must live in the OTHER server's region: the region that takes over from this server.
@@ -601,45 +646,53 @@ const dnsSwitchSchema = z.discriminatedUnion(
       alarms: z.record(
         z.string(),
         z.strictObject({
-          alarmName: z.string().min(1).max(255),
+          alarmName: z.string().check(z.minLength(1), z.maxLength(255)),
           region,
           /** The CLOUDWATCH_METRIC health check on the alarm. Required, except with `dns.create`. */
-          healthCheckId: healthCheckIdSchema.optional(),
+          healthCheckId: z.optional(healthCheckIdSchema),
         }),
       ),
       /** The alarm's period (standard resolution: Route 53 does not support high-resolution alarms) x evaluation periods. */
-      reaction: z
-        .strictObject({
-          intervalSeconds: z.number().int().min(60).max(3_600).multipleOf(60).default(60),
-          failureThreshold: z.number().int().min(1).max(10).default(1),
-        })
-        .prefault({}),
+      reaction: z.prefault(
+        z.strictObject({
+          intervalSeconds: z._default(
+            z.number().check(z.int(), z.gte(60), z.lte(3_600), z.multipleOf(60)),
+            60,
+          ),
+          failureThreshold: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 1),
+        }),
+        {},
+      ),
     }),
   ],
   { error: `expected dns.switch.mode one of ${DNS_MODES.join(', ')}` },
 );
 
-const dnsConfirmSchema = z
-  .strictObject({
+const dnsConfirmSchema = z.prefault(
+  z.strictObject({
     /**
      * The zone's authoritative name servers (e.g. ns-123.awsdns-45.com), asked directly. Absent:
      * found by querying NS records up the name's labels (a data-plane lookup, no Route 53 API call).
      */
-    nameServers: z.array(z.string().min(1).max(255)).min(1).optional(),
+    nameServers: z.optional(
+      z.array(z.string().check(z.minLength(1), z.maxLength(255))).check(z.minLength(1)),
+    ),
     /** Resolvers asked as well (e.g. the VPC resolver, 169.254.169.253), as `ip` or `ip:port`. */
-    resolvers: z
-      .array(z.string().regex(/^[0-9a-fA-F.:[\]]+$/, 'expected an IP address (optionally :port)'))
-      .default([]),
-    timeoutMs: z.number().int().min(100).max(10_000).default(2_000),
-  })
-  .prefault({});
+    resolvers: z._default(
+      z.array(z.string().check(z.regex(/^[0-9a-fA-F.:[\]]+$/, 'expected an IP address (optionally :port)'))),
+      [],
+    ),
+    timeoutMs: z._default(z.number().check(z.int(), z.gte(100), z.lte(10_000)), 2_000),
+  }),
+  {},
+);
 
 const dnsSchema = z.strictObject({
   provider: z.discriminatedUnion('kind', [Route53Dns, SandboxDns], {
     error: 'expected provider.kind "route53" or "sandbox"',
   }),
   /** How the relay name is switched (default: record compare-and-swap). */
-  switch: dnsSwitchSchema.default({ mode: 'route53-record' }),
+  switch: z._default(dnsSwitchSchema, { mode: 'route53-record' }),
   /**
    * Create the failover pair's records, their health checks and, in `arc-routing-control` mode, the
    * routing controls (and their control panel and cluster when not given) with the deployment, in
@@ -647,100 +700,108 @@ const dnsSchema = z.strictObject({
    * existing ones by id. The ids the deployment generates are then left out of this file.
    * Data-plane modes only: the `route53-record` mode's record is the orchestrator's to change.
    */
-  create: z.boolean().default(false),
+  create: z._default(z.boolean(), false),
   /** The PRIMARY/SECONDARY failover pair behind the name; required by the data-plane modes. */
-  failover: z.strictObject({ primary: FailoverRecordSchema, secondary: FailoverRecordSchema }).optional(),
+  failover: z.optional(z.strictObject({ primary: FailoverRecordSchema, secondary: FailoverRecordSchema })),
   /** How a switch is confirmed: by resolving the name on the data plane. */
   confirm: dnsConfirmSchema,
   /** The name agents use (`glooAgent.relay.serverAddress` without the port). */
   recordName: z
     .string()
-    .regex(
-      /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\.?$/,
-      'expected a fully qualified DNS name',
+    .check(
+      z.regex(
+        /^([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}\.?$/,
+        'expected a fully qualified DNS name',
+      ),
     ),
   recordType: z.enum(['A', 'AAAA', 'CNAME']),
-  ttl: z.number().int().min(0).max(86_400).default(30),
+  ttl: z._default(z.number().check(z.int(), z.gte(0), z.lte(86_400)), 30),
   /**
    * What the name resolves to when it points at each server, by server id: the address (A/AAAA),
    * the target name (CNAME), or for an alias record the alias target's DNS name.
    */
-  values: z.record(z.string(), z.string().min(1).max(255)),
+  values: z.record(z.string(), z.string().check(z.minLength(1), z.maxLength(255))),
 });
 
-const verificationSchema = z
-  .strictObject({
+const verificationSchema = z.prefault(
+  z.strictObject({
     /** Probes of the relay port and the health endpoint, each repeated this many times. */
-    probeAttempts: z.number().int().min(1).max(20).default(3),
-    probeIntervalSeconds: z.number().min(0).max(60).default(5),
-    probeTimeoutMs: z.number().int().min(50).max(30_000).default(2_000),
+    probeAttempts: z._default(z.number().check(z.int(), z.gte(1), z.lte(20)), 3),
+    probeIntervalSeconds: z._default(z.number().check(z.gte(0), z.lte(60)), 5),
+    probeTimeoutMs: z._default(z.number().check(z.int(), z.gte(50), z.lte(30_000)), 2_000),
     /** How many signals must agree (down for failover, healthy for failback). */
-    quorum: z.number().int().min(1).max(10).default(2),
+    quorum: z._default(z.number().check(z.int(), z.gte(1), z.lte(10)), 2),
     /** A signal is "down" when at least this share of its attempts failed. */
-    probeFailureShare: z.number().gt(0).max(1).default(1),
+    probeFailureShare: z._default(z.number().check(z.gt(0), z.lte(1)), 1),
     /** Route 53 health check: "down" when at most this share of checkers sees it healthy (Route 53 uses 18%). */
-    healthyCheckerShare: z.number().min(0).max(1).default(0.18),
-  })
-  .prefault({});
+    healthyCheckerShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0.18),
+  }),
+  {},
+);
 
-const reconnectionSchema = z
-  .strictObject({
+const reconnectionSchema = z.prefault(
+  z.strictObject({
     /** Where the list of expected agent clusters comes from. */
-    expectedClusters: z
-      .discriminatedUnion('source', [
-        z.strictObject({ source: z.literal('static'), clusters: z.array(clusterName).min(1) }),
+    expectedClusters: z._default(
+      z.discriminatedUnion('source', [
+        z.strictObject({ source: z.literal('static'), clusters: z.array(clusterName).check(z.minLength(1)) }),
         z.strictObject({ source: z.literal('last-seen') }),
-      ])
-      .default({ source: 'last-seen' }),
+      ]),
+      { source: 'last-seen' },
+    ),
     /** The share of expected clusters that must be connected and warmed. */
-    minFraction: z.number().gt(0).max(1).default(1),
-    timeoutSeconds: z.number().int().min(10).max(3_600).default(300),
-    pollIntervalSeconds: z.number().int().min(1).max(300).default(10),
-  })
-  .prefault({});
+    minFraction: z._default(z.number().check(z.gt(0), z.lte(1)), 1),
+    timeoutSeconds: z._default(z.number().check(z.int(), z.gte(10), z.lte(3_600)), 300),
+    pollIntervalSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(300)), 10),
+  }),
+  {},
+);
 
 /** Names of the steps an approval gate may precede. */
 export const GATES = ['before-promotion', 'before-dns', 'before-failback'] as const;
 
-const approvalsSchema = z
-  .strictObject({
-    gates: z.array(z.enum(GATES)).default([]),
-    timeoutSeconds: z.number().int().min(30).max(86_400).default(900),
+const approvalsSchema = z.prefault(
+  z.strictObject({
+    gates: z._default(z.array(z.enum(GATES)), []),
+    timeoutSeconds: z._default(z.number().check(z.int(), z.gte(30), z.lte(86_400)), 900),
     /** What an unanswered approval means; `proceed-if-alarm` proceeds only for alarm-triggered failovers. */
-    onTimeout: z.enum(['reject', 'proceed-if-alarm']).default('reject'),
-    slack: z
-      .strictObject({
-        channel: z.string().regex(/^[CG][A-Z0-9]{6,}$/, 'expected a Slack channel id, e.g. C0OPSFAIL1'),
+    onTimeout: z._default(z.enum(['reject', 'proceed-if-alarm']), 'reject'),
+    slack: z.optional(
+      z.strictObject({
+        channel: z
+          .string()
+          .check(z.regex(/^[CG][A-Z0-9]{6,}$/, 'expected a Slack channel id, e.g. C0OPSFAIL1')),
         approvers: z
-          .array(z.string().regex(/^[UW][A-Z0-9]{6,}$/, 'expected a Slack user id, e.g. U0A1B2C3D'))
-          .min(1),
+          .array(z.string().check(z.regex(/^[UW][A-Z0-9]{6,}$/, 'expected a Slack user id, e.g. U0A1B2C3D')))
+          .check(z.minLength(1)),
         botTokenSecret: secretRef,
         signingSecret: secretRef,
-      })
-      .optional(),
-  })
-  .prefault({});
+      }),
+    ),
+  }),
+  {},
+);
 
-const activeSignalSchema = z
-  .strictObject({
+const activeSignalSchema = z.prefault(
+  z.strictObject({
     /**
      * An SSM parameter written in every reachable region of the topology after a switch:
      * `{"server","glooClusterName","region","epoch","at","execution"}` (JSON, type String).
      */
-    ssm: z
-      .strictObject({
-        parameterName: z
-          .string()
-          .regex(
+    ssm: z.optional(
+      z.strictObject({
+        parameterName: z.string().check(
+          z.regex(
             /^\/[a-zA-Z0-9_.\-/]{1,1010}$/,
             'expected an SSM parameter name starting with "/", e.g. /gloo-failover/gloo-mgmt/active',
-          )
-          .refine((n) => !/^\/(aws|ssm)\//i.test(n), 'names under /aws or /ssm are reserved by AWS'),
-      })
-      .optional(),
+          ),
+          z.refine((n) => !/^\/(aws|ssm)\//i.test(n), 'names under /aws or /ssm are reserved by AWS'),
+        ),
+      }),
+    ),
     /** A JSON POST signed with HMAC-SHA256 (`X-Gloo-Failover-Signature`), retried with backoff. */
-    webhook: z
-      .strictObject({
+    webhook: z.optional(
+      z.strictObject({
         url: z.url({
           protocol: /^https$/,
           error: 'expected an https URL (the payload is signed, not encrypted)',
@@ -748,15 +809,16 @@ const activeSignalSchema = z
         /** The HMAC key: a Secrets Manager secret holding `{"key": "..."}`. */
         secret: secretRef,
         /** Trust this CA for the endpoint (an internal CA); default: the system's roots. */
-        rootCa: pemOrSecret.optional(),
-        maxAttempts: z.number().int().min(1).max(8).default(4),
-        timeoutMs: z.number().int().min(100).max(30_000).default(3_000),
+        rootCa: z.optional(pemOrSecret),
+        maxAttempts: z._default(z.number().check(z.int(), z.gte(1), z.lte(8)), 4),
+        timeoutMs: z._default(z.number().check(z.int(), z.gte(100), z.lte(30_000)), 3_000),
         /** First retry delay; doubled per attempt, capped at 8x. */
-        backoffMs: z.number().int().min(0).max(60_000).default(500),
-      })
-      .optional(),
-  })
-  .prefault({});
+        backoffMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(60_000)), 500),
+      }),
+    ),
+  }),
+  {},
+);
 
 interface RawIssue {
   path: (string | number)[];
@@ -1061,21 +1123,24 @@ export function renderLockValue(template: string, server: { id: string; glooClus
 export const TopologySchema = z
   .strictObject({
     /** A short name for this management plane, used in execution names and messages. */
-    name: z.string().regex(/^[a-zA-Z0-9-]{1,40}$/, 'expected 1-40 letters, digits or "-"'),
-    servers: z.array(ServerSchema).length(2, 'expected exactly two management servers (active/passive)'),
+    name: z.string().check(z.regex(/^[a-zA-Z0-9-]{1,40}$/, 'expected 1-40 letters, digits or "-"')),
+    servers: z
+      .array(ServerSchema)
+      .check(z.length(2, 'expected exactly two management servers (active/passive)')),
     /**
      * How Gloo configuration reaches the management plane (vendor: "CI/CD pipeline configuration").
      * `write-to-all` (default, the vendor's recommendation): every management cluster gets the same
      * config, failover has no lock step. `write-to-one`: only the active cluster gets it; the lock
      * is moved (lock adapter) and the CI/CD pipeline must be pointed at the new cluster.
      */
-    configMode: z
-      .enum(CONFIG_MODES, {
+    configMode: z._default(
+      z.enum(CONFIG_MODES, {
         error: (i) => `expected "write-to-all" or "write-to-one", got ${JSON.stringify(i.input)}`,
-      })
-      .default('write-to-all'),
+      }),
+      'write-to-all',
+    ),
     /** How the lock is moved in write-to-one mode; `none` (the default) in write-to-all. */
-    lock: lockSchema.default({ adapter: 'none' }),
+    lock: z._default(lockSchema, { adapter: 'none' }),
     /** The id of the server that is active in normal operation; failback returns to it. */
     homeServer: serverId,
     redis: z.discriminatedUnion('kind', [ElastiCacheGlobalSchema, ReplicaOfSchema], {
@@ -1091,20 +1156,22 @@ export const TopologySchema = z
      * Set only for the local sandbox: the sandbox control API that serves the ports AWS would
      * (DNS record, alarm states, Route 53 health-check observations, last-seen clusters).
      */
-    sandbox: z
-      .strictObject({
+    sandbox: z.optional(
+      z.strictObject({
         controlUrl: httpUrl,
         /** The sandbox's CloudWatch stand-in per region (the `health-check-metric` switch publishes there). */
-        cloudWatchEndpoints: z.partialRecord(region, httpUrl).optional(),
+        cloudWatchEndpoints: z.optional(z.partialRecord(region, httpUrl)),
         /** The sandbox's parameter-store stand-in (the SSM port of the active-server signal). */
-        parameterStoreUrl: httpUrl.optional(),
-      })
-      .optional(),
+        parameterStoreUrl: z.optional(httpUrl),
+      }),
+    ),
   })
-  .superRefine((t, ctx) => {
-    for (const issue of crossFieldIssues(t))
-      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  });
+  .check(
+    z.superRefine((t, ctx) => {
+      for (const issue of crossFieldIssues(t))
+        ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }),
+  );
 
 /** A validated topology. */
 export type Topology = z.infer<typeof TopologySchema>;

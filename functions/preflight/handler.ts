@@ -1,9 +1,10 @@
 /** Lambda handler of preflight: parses `{ run }`, builds the ports, returns the plan. */
-import * as z from 'zod';
+
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Run } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import { preflightPorts } from '#lib/wire/preflight.ts';
+import * as z from '#lib/z.ts';
 import { type PreflightPorts, preflight } from './preflight.ts';
 
 /** The payload the workflow sends. */

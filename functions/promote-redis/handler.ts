@@ -1,11 +1,12 @@
 /** Lambda handler of promote-redis: `{ action: 'start', run }` or `{ action: 'poll', run, promotion }`. */
-import * as z from 'zod';
+
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { Promotion, Run } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import type { Ports } from '#lib/wiring.ts';
+import * as z from '#lib/z.ts';
 import { pollPromotion, startPromotion } from './promote-redis.ts';
 
 /** The payload the workflow sends. */

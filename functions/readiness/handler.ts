@@ -3,7 +3,7 @@
  * region's server (`READINESS_SERVER`) and publishes the verdict. The scheduled event's content is
  * not used; `{ "server": "..." }` overrides the server (a manual invocation).
  */
-import * as z from 'zod';
+
 import { InvalidInput } from '#lib/errors.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import type { Topology } from '#lib/topology.ts';
@@ -16,10 +16,11 @@ import {
   secretReaderPort,
   slackAuthPort,
 } from '#lib/wire/readiness.ts';
+import * as z from '#lib/z.ts';
 import { DEFAULT_INSUFFICIENT_DATA_MAX_MS, type ReadinessPorts, readiness } from './readiness.ts';
 
 /** The scheduled event, or a manual `{ server }`. */
-export const ReadinessInput = z.looseObject({ server: z.string().min(1).optional() });
+export const ReadinessInput = z.looseObject({ server: z.optional(z.string().check(z.minLength(1))) });
 
 /** The server and the INSUFFICIENT_DATA bound from the environment (set by the stack). */
 export function readinessSettings(env: NodeJS.ProcessEnv = process.env) {

@@ -1,10 +1,11 @@
 /** Lambda handler of repoint-dns: `{ action: 'change', run }` or `{ action: 'poll', run, dns }`. */
-import * as z from 'zod';
+
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { DnsResult, Run } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
+import * as z from '#lib/z.ts';
 import { pollDns, type RepointDnsPorts, repointDns } from './repoint-dns.ts';
 
 /** The payload the workflow sends. */

@@ -5,7 +5,6 @@
  * variable is set (the CDK stack sets them; the sandbox leaves them out or injects its own).
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
-import * as z from 'zod';
 import { cachedSecretReader } from '#lib/approvals/secrets.ts';
 import { ownRegion } from '#lib/aws/clients/defaults.ts';
 import { s3ClientFor } from '#lib/aws/clients/s3.ts';
@@ -32,6 +31,7 @@ import { activeSignalPorts } from '#lib/wire/active-signal.ts';
 import { dnsAnswersPort, dnsSwitchPort } from '#lib/wire/dns.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
+import * as z from '#lib/z.ts';
 import { publishReport, type ReportDestinations } from './publish.ts';
 import { buildReport, type ReportPorts, type RunState } from './report.ts';
 import { signalAfterRun } from './signal.ts';
@@ -39,23 +39,23 @@ import { signalAfterRun } from './signal.ts';
 /** The payload the workflow sends: everything it accumulated plus the outcome. */
 export const ReportInput = z.object({
   run: ReportedRun,
-  outcome: z.object({ name: z.enum(OUTCOMES), error: CaughtError.optional() }),
-  plan: Plan.nullish(),
-  verify: Verification.nullish(),
-  approval: z
-    .object({
-      decision: z.string().optional(),
-      by: z.string().optional(),
-      byName: z.string().optional(),
-      at: z.string().optional(),
-      timedOut: z.boolean().optional(),
-    })
-    .nullish(),
-  promotion: Promotion.nullish(),
-  lock: LockResult.nullish(),
-  dns: DnsResult.nullish(),
-  reconnect: Reconnect.nullish(),
-  approvalTimeoutError: CaughtError.nullish(),
+  outcome: z.object({ name: z.enum(OUTCOMES), error: z.optional(CaughtError) }),
+  plan: z.nullish(Plan),
+  verify: z.nullish(Verification),
+  approval: z.nullish(
+    z.object({
+      decision: z.optional(z.string()),
+      by: z.optional(z.string()),
+      byName: z.optional(z.string()),
+      at: z.optional(z.string()),
+      timedOut: z.optional(z.boolean()),
+    }),
+  ),
+  promotion: z.nullish(Promotion),
+  lock: z.nullish(LockResult),
+  dns: z.nullish(DnsResult),
+  reconnect: z.nullish(Reconnect),
+  approvalTimeoutError: z.nullish(CaughtError),
 });
 
 /** Default link lifetime: 12 hours (capped by the role session that signs it). */

@@ -1,5 +1,5 @@
 /** Lambda handler of reprotect: `{ action: 'plan' | 'advance' | 'report', ... }`. */
-import * as z from 'zod';
+
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { CaughtError } from '#lib/state.ts';
@@ -8,6 +8,7 @@ import { ssmDatastorePort } from '#lib/wire/datastore.ts';
 import { redisPromoterPort } from '#lib/wire/promoter.ts';
 import { redisReprotectorPort } from '#lib/wire/reprotector.ts';
 import type { Ports } from '#lib/wiring.ts';
+import * as z from '#lib/z.ts';
 import {
   advanceReprotect,
   planReprotect,
@@ -25,14 +26,14 @@ export const ReprotectStepInput = z.discriminatedUnion('action', [
     action: z.literal('advance'),
     run: ReprotectRun,
     plan: ReprotectPlan,
-    reprotect: ReprotectProgress.nullable(),
+    reprotect: z.nullable(ReprotectProgress),
   }),
   z.object({
     action: z.literal('report'),
     run: ReprotectRun,
-    outcome: z.object({ name: z.enum(REPROTECT_OUTCOMES), error: CaughtError.optional() }),
-    plan: ReprotectPlan.nullish(),
-    reprotect: ReprotectProgress.nullish(),
+    outcome: z.object({ name: z.enum(REPROTECT_OUTCOMES), error: z.optional(CaughtError) }),
+    plan: z.nullish(ReprotectPlan),
+    reprotect: z.nullish(ReprotectProgress),
   }),
 ]);
 

@@ -5,25 +5,26 @@
  * state and decides; `advance` is polled (Wait + Choice) and takes at most one action per call;
  * `report` summarises. `run.target` is the survivor (active), `run.source` the recovered region.
  */
-import * as z from 'zod';
+
 import { iso } from '#lib/clock.ts';
 import { InvalidInput, ReprotectFailed } from '#lib/errors.ts';
 import type { ReprotectStatus } from '#lib/ports.ts';
 import { EndpointRef, IncidentId } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { Ports } from '#lib/wiring.ts';
+import * as z from '#lib/z.ts';
 
 /** What a person passes to StartExecution of the reprotect state machine. */
 export const ReprotectInput = z.strictObject({
   incidentId: IncidentId,
-  requestedBy: z.string().min(1).max(128).default('unknown'),
-  dryRun: z.boolean().default(false),
+  requestedBy: z._default(z.string().check(z.minLength(1), z.maxLength(128)), 'unknown'),
+  dryRun: z._default(z.boolean(), false),
   /**
    * The old Redis in the recovered region: `keep` (default; a new member is created beside it) or
    * `delete` (IRREVERSIBLE; needs the Slack approval: ElastiCache keeps a final snapshot,
    * self-managed Redis discards the member's own keys).
    */
-  oldRedis: z.enum(['keep', 'delete']).default('keep'),
+  oldRedis: z._default(z.enum(['keep', 'delete']), 'keep'),
 });
 export type ReprotectInput = z.infer<typeof ReprotectInput>;
 
@@ -34,8 +35,8 @@ export const ReprotectRun = z.strictObject({
   source: EndpointRef,
   /** The survivor: primary now, stays primary. */
   target: EndpointRef,
-  executionId: z.string().max(2048).default('local'),
-  startedAt: z.string().optional(),
+  executionId: z._default(z.string().check(z.maxLength(2048)), 'local'),
+  startedAt: z.optional(z.string()),
   input: z.unknown(),
 });
 export type ReprotectRun = z.infer<typeof ReprotectRun>;
@@ -45,7 +46,7 @@ export const ReprotectPlan = z.object({
   startedAt: z.string(),
   endedAt: z.string(),
   input: ReprotectInput,
-  generation: z.number().int().min(1),
+  generation: z.number().check(z.int(), z.gte(1)),
   alreadyProtected: z.boolean(),
   /** Deleting the old Redis needs an approval (the Choice state reads this). */
   approvalNeeded: z.boolean(),
@@ -60,15 +61,15 @@ export const ReprotectProgress = z.object({
   state: z.enum(['complete', 'in-progress', 'would-reprotect']),
   phase: z.string(),
   detail: z.string(),
-  removed: z.string().optional(),
-  recorded: z
-    .object({
+  removed: z.optional(z.string()),
+  recorded: z.optional(
+    z.object({
       generation: z.number(),
-      globalReplicationGroupId: z.string().optional(),
+      globalReplicationGroupId: z.optional(z.string()),
       members: z.record(z.string(), z.unknown()),
-    })
-    .optional(),
-  polls: z.number().int(),
+    }),
+  ),
+  polls: z.number().check(z.int()),
 });
 export type ReprotectProgress = z.infer<typeof ReprotectProgress>;
 

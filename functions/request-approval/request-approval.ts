@@ -3,7 +3,7 @@
  * approval id and posts the plan to Slack with Approve / Reject buttons carrying only that id;
  * `timeoutApproval` runs when the approval Task times out and applies the approvals policy.
  */
-import * as z from 'zod';
+
 import {
   APPROVAL_DIRECTIONS,
   APPROVAL_GATES,
@@ -19,6 +19,7 @@ import { type Clock, iso } from '#lib/clock.ts';
 import { ApprovalTimedOut, InvalidTopology } from '#lib/errors.ts';
 import { approvalMessage } from '#lib/slack/blocks.ts';
 import type { Topology } from '#lib/topology.ts';
+import * as z from '#lib/z.ts';
 
 /** How long a token record outlives the approval timeout (late clicks then say "execution ended"). */
 export const DEFAULT_TTL_MARGIN_SECONDS = 3_600;
@@ -109,18 +110,19 @@ export async function requestApproval(
  */
 export const ApprovalTimeoutInputSchema = z.object({
   action: z.literal('timeout'),
-  executionId: z.string().min(1).max(2048),
+  executionId: z.string().check(z.minLength(1), z.maxLength(2048)),
   gate: z.enum(APPROVAL_GATES),
   trigger: z.enum(['alarm', 'manual']),
   /** Default: the direction of the stored request (else `failover`). */
-  direction: z.enum(APPROVAL_DIRECTIONS).optional(),
+  direction: z.optional(z.enum(APPROVAL_DIRECTIONS)),
   /** The policy the workflow was built with; default: the topology's. */
-  onTimeout: z.enum(['reject', 'proceed-if-alarm']).optional(),
+  onTimeout: z.optional(z.enum(['reject', 'proceed-if-alarm'])),
   /** When known; otherwise the latest approval of the execution's gate is used. */
-  approvalId: z
-    .string()
-    .regex(APPROVAL_ID_PATTERN, 'expected an approval id (apr_ + 26 Crockford base32 characters)')
-    .optional(),
+  approvalId: z.optional(
+    z
+      .string()
+      .check(z.regex(APPROVAL_ID_PATTERN, 'expected an approval id (apr_ + 26 Crockford base32 characters)')),
+  ),
 });
 
 /** A validated {@link ApprovalTimeoutInputSchema}. */

@@ -4,7 +4,7 @@
  * Functions, response_url over fetch; the signing secret from Secrets Manager); tests and the
  * sandbox inject their own.
  */
-import * as z from 'zod';
+
 import {
   approvalLog,
   awsApprovalStore,
@@ -17,13 +17,14 @@ import { type Clock, systemClock } from '#lib/clock.ts';
 import { InvalidTopology } from '#lib/errors.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import type { Topology } from '#lib/topology.ts';
+import * as z from '#lib/z.ts';
 import { type FunctionUrlResponse, handleSlackCallback, type SlackCallbackPorts } from './slack-callback.ts';
 
 /** The parts of a Lambda Function URL event (payload format 2.0) the callback reads. */
 export const FunctionUrlEventSchema = z.object({
-  headers: z.record(z.string(), z.string()).default({}),
-  body: z.string().optional(),
-  isBase64Encoded: z.boolean().default(false),
+  headers: z._default(z.record(z.string(), z.string()), {}),
+  body: z.optional(z.string()),
+  isBase64Encoded: z._default(z.boolean(), false),
 });
 
 /** Injectable dependencies (anything left out is built for AWS from the topology and env). */

@@ -1,11 +1,12 @@
 /** Lambda handler of switch-lock: parses `{ run, plan }`, returns holder and epoch. */
-import * as z from 'zod';
+
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { meshctlFromTopology } from '#lib/lock/from-topology.ts';
 import { Plan, Run } from '#lib/state.ts';
 import type { Topology } from '#lib/topology.ts';
 import { redisLockPort } from '#lib/wire/lock.ts';
+import * as z from '#lib/z.ts';
 import { type SwitchLockPorts, switchLock } from './switch-lock.ts';
 
 /** The payload the workflow sends. */

@@ -6,20 +6,20 @@
  * one outage start one run (Step Functions refuses a second execution with the same name).
  */
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
 import { parseInput } from '#lib/input.ts';
 import type { ExecutionInput } from '#lib/state.ts';
 import { peerOf, type Topology } from '#lib/topology.ts';
+import * as z from '#lib/z.ts';
 
 /** The parts of the EventBridge alarm event we read. */
 /** An ISO-8601 timestamp as CloudWatch writes it (`2026-11-20T03:12:41.109+0000` or with `Z`). */
-const Timestamp = z
-  .string()
-  .max(64)
-  .refine(
+const Timestamp = z.string().check(
+  z.maxLength(64),
+  z.refine(
     (v) => !Number.isNaN(parseAlarmTime(v)),
     'expected an ISO-8601 timestamp, e.g. 2026-11-20T03:12:41.109+0000',
-  );
+  ),
+);
 
 /** Milliseconds of a CloudWatch timestamp (`+0000` offsets included); NaN when it is not a date. */
 export function parseAlarmTime(v: string): number {
@@ -32,13 +32,13 @@ export const AlarmEvent = z.object({
   time: Timestamp,
   region: z.string(),
   detail: z.object({
-    alarmName: z.string().min(1).max(255),
+    alarmName: z.string().check(z.minLength(1), z.maxLength(255)),
     state: z.object({
       value: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
       timestamp: Timestamp,
-      reason: z.string().optional(),
+      reason: z.optional(z.string()),
     }),
-    previousState: z.object({ value: z.string() }).optional(),
+    previousState: z.optional(z.object({ value: z.string() })),
   }),
 });
 export type AlarmEvent = z.infer<typeof AlarmEvent>;

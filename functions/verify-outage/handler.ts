@@ -1,11 +1,12 @@
 /** Lambda handler of verify-outage: parses `{ run }`, returns the verification or throws OutageNotConfirmed. */
-import * as z from 'zod';
+
 import { systemClock } from '#lib/clock.ts';
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import { netProbes } from '#lib/probes.ts';
 import type { SignalPorts } from '#lib/signals.ts';
 import { Run } from '#lib/state.ts';
 import { alarmStatesPort, healthCheckStatusesPort } from '#lib/wire/signals.ts';
+import * as z from '#lib/z.ts';
 import { verifyOutage } from './verify-outage.ts';
 
 /** The payload the workflow sends. */

@@ -1,8 +1,9 @@
 /** Lambda handler of verify-recovered: parses `{ run }`, returns the verification or throws RecoveryNotConfirmed. */
-import * as z from 'zod';
+
 import { type HandlerOptions, makeHandler } from '#lib/handler.ts';
 import type { SignalPorts } from '#lib/signals.ts';
 import { Run } from '#lib/state.ts';
+import * as z from '#lib/z.ts';
 import { signalPorts } from '../verify-outage/handler.ts';
 import { verifyRecovered } from './verify-recovered.ts';
 

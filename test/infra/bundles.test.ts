@@ -9,6 +9,7 @@ import {
   buildBundle,
   buildBundleWithContents,
   EXPECTED_PACKAGES,
+  moduleProblems,
   packageProblems,
 } from '../../bench/bundles.ts';
 import { FUNCTION_KEYS } from '../../infra/aws/lib/functions.ts';
@@ -46,8 +47,8 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
     const problems: Record<string, string[]> = {};
     // act
     for (const fn of FUNCTION_KEYS) {
-      const { packages } = await buildBundleWithContents(fn, { mode: 'bundled' }, outDir);
-      const p = packageProblems(fn, packages);
+      const { packages, inputs } = await buildBundleWithContents(fn, { mode: 'bundled' }, outDir);
+      const p = [...packageProblems(fn, packages), ...moduleProblems(inputs)];
       if (p.length) problems[fn] = p;
     }
     // assess
@@ -75,6 +76,28 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
       'aws-xray-sdk-core should not be inside',
     ]);
   });
+
+  it('carries zod/mini with only its English messages: no classic zod, no other locale', async () => {
+    // prepare: the largest bundle, and a bundle's files as a classic-zod import would list them
+    const { inputs } = await buildBundleWithContents('report', { mode: 'bundled' }, outDir);
+    const classic = [
+      'functions/lib/state.ts',
+      'node_modules/zod/v4/classic/schemas.js',
+      'node_modules/zod/v4/locales/en.js',
+      'node_modules/zod/v4/locales/de.js',
+    ];
+    // act
+    const built = moduleProblems(inputs);
+    const flagged = moduleProblems(classic);
+    // assess
+    expect(built).toEqual([]);
+    expect(inputs).toContain('node_modules/zod/v4/mini/schemas.js');
+    expect(inputs).toContain('node_modules/zod/v4/locales/en.js');
+    expect(flagged).toEqual([
+      'zod/v4/classic (use zod/mini via #lib/z.ts) should not be inside (node_modules/zod/v4/classic/schemas.js)',
+      'a zod locale other than English should not be inside (node_modules/zod/v4/locales/de.js)',
+    ]);
+  }, 60_000);
 
   it('signs with the credentials Lambda puts in the environment and looks nowhere else (Lambda: defined runtime environment variables)', async () => {
     // prepare: an ALARM event makes the trigger call StartExecution; no credentials in the environment

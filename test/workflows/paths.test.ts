@@ -8,7 +8,6 @@
  * Step Functions" and "Step Functions service quotas").
  */
 import { describe, expect, it } from 'vitest';
-import type * as z from 'zod';
 import { ConfirmReconnectInput } from '#functions/confirm-reconnect/handler.ts';
 import { PreflightInput } from '#functions/preflight/handler.ts';
 import { PromoteRedisInput } from '#functions/promote-redis/handler.ts';
@@ -22,6 +21,7 @@ import { ApprovalRequestSchema } from '#lib/approvals/model.ts';
 import { describeSet } from '#lib/expected-set.ts';
 import { DnsResult, LockResult, Plan, Promotion, Reconnect, Verification } from '#lib/state.ts';
 import { GATES, loadTopology, type Topology } from '#lib/topology.ts';
+import type * as z from '#lib/z.ts';
 import { LOCAL_FUNCTIONS } from '#local/runner.ts';
 import type { WorkflowFunctions } from '#workflows/definition.ts';
 import { workflowFor } from '#workflows/from-topology.ts';
@@ -44,7 +44,7 @@ const keyOf = (def: Asl, state: string): Key => {
 };
 
 /** What each step's handler parses (the Task's effective input must pass it). */
-const INPUTS: Record<Key, z.ZodType> = {
+const INPUTS: Record<Key, z.ZodMiniType> = {
   preflight: PreflightInput,
   verifyOutage: VerifyOutageInput,
   verifyRecovered: VerifyRecoveredInput,
@@ -57,7 +57,7 @@ const INPUTS: Record<Key, z.ZodType> = {
   gate: ApprovalRequestSchema,
 };
 /** What each step returns (a stub's output must pass it, so stubs cannot invent shapes). */
-const OUTPUTS: Partial<Record<Key, z.ZodType>> = {
+const OUTPUTS: Partial<Record<Key, z.ZodMiniType>> = {
   preflight: Plan,
   verifyOutage: Verification,
   verifyRecovered: Verification,

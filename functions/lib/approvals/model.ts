@@ -4,9 +4,9 @@
  * callback and the local sandbox.
  */
 import { randomBytes } from 'node:crypto';
-import * as z from 'zod';
 import { EndpointRef, IncidentId } from '../state.ts';
 import { GATES } from '../topology.ts';
+import * as z from '../z.ts';
 
 /** The gates of the topology plus the reprotect workflow's own (deleting the old Redis). */
 export const APPROVAL_GATES = [...GATES, 'before-old-redis-delete'] as const;
@@ -51,28 +51,28 @@ function evidenceFromVerify(raw: unknown): unknown {
 }
 
 /** What the workflow's approval Task sends (`Payload` of `lambda:invoke.waitForTaskToken`). */
-export const ApprovalRequestSchema = z.preprocess(
-  evidenceFromVerify,
+export const ApprovalRequestSchema = z.pipe(
+  z.transform(evidenceFromVerify),
   z.object({
     /** `$$.Task.Token`: stored server-side only, never sent to Slack. */
-    taskToken: z.string().min(1).max(2048),
+    taskToken: z.string().check(z.minLength(1), z.maxLength(2048)),
     gate: z.enum(APPROVAL_GATES),
     /** `$$.Execution.Id` (the execution ARN). */
-    executionId: z.string().min(1).max(2048),
+    executionId: z.string().check(z.minLength(1), z.maxLength(2048)),
     direction: z.enum(APPROVAL_DIRECTIONS),
     trigger: z.enum(['alarm', 'manual']),
     incidentId: IncidentId,
     source: endpoint,
     target: endpoint,
     /** What was verified before asking (one line each). */
-    evidence: z.array(z.string().max(2000)).max(100).default([]),
+    evidence: z._default(z.array(z.string().check(z.maxLength(2000))).check(z.maxLength(100)), []),
     /** What the gated step will change (one line each). */
-    changes: z.array(z.string().max(2000)).max(100).default([]),
+    changes: z._default(z.array(z.string().check(z.maxLength(2000))).check(z.maxLength(100)), []),
     dryRun: z.boolean(),
     /** Preflight's warnings (e.g. the Route 53 control-plane dependency of a route53-record switch). */
-    warnings: z.array(z.string().max(2000)).max(100).default([]),
+    warnings: z._default(z.array(z.string().check(z.maxLength(2000))).check(z.maxLength(100)), []),
     /** The run was started with `force.detachRedis` (irreversible): the message says so. */
-    detachRedis: z.boolean().default(false),
+    detachRedis: z._default(z.boolean(), false),
   }),
 );
 

@@ -6,9 +6,9 @@
  * parameter -> null -> the static topology.
  */
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import * as z from 'zod';
 import type { DatastoreRecord, DatastoreRegistry } from '../ports.ts';
 import { AWS_REGIONS, type Region } from '../topology.ts';
+import * as z from '../z.ts';
 import { awsErrorName, callAws, classifyAwsError } from './errors.ts';
 
 /** The parameter name of a management plane's datastore record. */
@@ -18,17 +18,17 @@ export function datastoreParameterName(topologyName: string): string {
 
 /** A stored record (validated on read: a hand-edited parameter fails with the field named). */
 export const DatastoreRecordSchema = z.strictObject({
-  generation: z.number().int().min(1),
-  globalReplicationGroupId: z.string().min(1).max(255).optional(),
+  generation: z.number().check(z.int(), z.gte(1)),
+  globalReplicationGroupId: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
   members: z.partialRecord(
     z.enum(AWS_REGIONS),
     z.strictObject({
-      endpoint: z.string().min(3).max(300),
-      replicationGroupId: z.string().min(1).max(40).optional(),
+      endpoint: z.string().check(z.minLength(3), z.maxLength(300)),
+      replicationGroupId: z.optional(z.string().check(z.minLength(1), z.maxLength(40))),
     }),
   ),
   recordedAt: z.string(),
-  recordedBy: z.string().max(2048),
+  recordedBy: z.string().check(z.maxLength(2048)),
 });
 
 /** Settings of {@link SsmDatastoreRegistry}. */

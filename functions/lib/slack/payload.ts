@@ -1,31 +1,35 @@
 /** Parsing of Slack interactivity requests (`payload=` JSON, form-encoded) of type `block_actions`. */
-import * as z from 'zod';
+import * as z from '../z.ts';
 
 /** The parts of a `block_actions` payload the approval callback relies on (others are kept). */
 export const BlockActionsPayloadSchema = z.looseObject({
   type: z.literal('block_actions'),
   user: z.looseObject({
-    id: z.string().min(1),
-    username: z.string().optional(),
-    name: z.string().optional(),
+    id: z.string().check(z.minLength(1)),
+    username: z.optional(z.string()),
+    name: z.optional(z.string()),
   }),
-  trigger_id: z.string().min(1),
+  trigger_id: z.string().check(z.minLength(1)),
   response_url: z.url({ protocol: /^https?$/ }),
-  container: z
-    .looseObject({ type: z.string(), message_ts: z.string().optional(), channel_id: z.string().optional() })
-    .optional(),
-  channel: z.looseObject({ id: z.string(), name: z.string().optional() }).optional(),
+  container: z.optional(
+    z.looseObject({
+      type: z.string(),
+      message_ts: z.optional(z.string()),
+      channel_id: z.optional(z.string()),
+    }),
+  ),
+  channel: z.optional(z.looseObject({ id: z.string(), name: z.optional(z.string()) })),
   actions: z
     .array(
       z.looseObject({
         type: z.string(),
-        action_id: z.string().min(1),
-        block_id: z.string().optional(),
-        value: z.string().optional(),
-        action_ts: z.string().min(1),
+        action_id: z.string().check(z.minLength(1)),
+        block_id: z.optional(z.string()),
+        value: z.optional(z.string()),
+        action_ts: z.string().check(z.minLength(1)),
       }),
     )
-    .length(1, 'expected exactly one action'),
+    .check(z.length(1, 'expected exactly one action')),
 });
 
 /** A parsed `block_actions` payload. */
