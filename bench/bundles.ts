@@ -163,8 +163,9 @@ export function packagesOf(metafile: Metafile): Record<string, number> {
 /**
  * Packages no deployed bundle may hold: the SDK's default credential chain (replaced by the
  * environment provider at bundle time, infra/aws/lib/bundling.ts `BUNDLE_ALIASES`) with the STS/SSO
- * clients it carries, and the X-Ray SDK that the Powertools Tracer would load (not used: Lambda
- * active tracing records the invocations; functions/lib/powertools.ts).
+ * clients it carries, the X-Ray SDK that the Powertools Tracer would load (not used: Lambda
+ * active tracing records the invocations; functions/lib/powertools.ts), and the `debug` package
+ * (replaced by functions/lib/redis/ioredis-debug.ts, which keeps `DEBUG` working for ioredis).
  */
 export const FORBIDDEN_PACKAGES = [
   '@aws-sdk/credential-provider-node',
@@ -174,6 +175,7 @@ export const FORBIDDEN_PACKAGES = [
   '@aws-sdk/nested-clients',
   '@aws-lambda-powertools/tracer',
   'aws-xray-sdk-core',
+  'debug',
 ] as const;
 
 /**

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
+import { freePort } from '#local/redis-server.ts';
 import {
   buildBundle,
   buildBundleWithContents,
@@ -12,6 +14,7 @@ import {
   moduleProblems,
   packageProblems,
 } from '../../bench/bundles.ts';
+import { esbuildOptions } from '../../infra/aws/lib/bundling.ts';
 import { FUNCTION_KEYS } from '../../infra/aws/lib/functions.ts';
 
 const run = promisify(execFile);
@@ -117,6 +120,27 @@ describe('Lambda bundles (the esbuild settings NodejsFunction uses)', () => {
       error: 'CredentialsProviderError',
       message: expect.stringMatching(/environment variable credentials/),
     });
+  }, 60_000);
+
+  it('keeps ioredis debug output behind DEBUG without the debug package (bundle-time stand-in)', async () => {
+    // prepare: ioredis bundled with the deployed settings, pointed at a port nobody listens on
+    const entry = 'test/support/ioredis-debug-entry.ts';
+    const file = join(outDir, 'ioredis-debug.mjs');
+    const result = await build(esbuildOptions(entry, file, 'bundled'));
+    const inputs = Object.keys(result.metafile!.inputs);
+    const port = String(await freePort());
+    const runIt = (env: Record<string, string>) =>
+      run(process.execPath, [file, port], { env: { PATH: process.env.PATH ?? '', ...env } });
+    // act
+    const on = await runIt({ DEBUG: 'ioredis:*' });
+    const off = await runIt({});
+    // assess: the stand-in is inside, the package is not; DEBUG selects the output as before
+    expect(inputs).toContain('functions/lib/redis/ioredis-debug.ts');
+    expect(inputs.filter((i) => i.includes('node_modules/debug/'))).toEqual([]);
+    expect(on.stderr).toMatch(
+      new RegExp(`Z ioredis:redis status\\[127\\.0\\.0\\.1:${port}\\]: wait -> connecting`),
+    );
+    expect(off.stderr).toBe('');
   }, 60_000);
 
   it('runs the trigger from its ESM bundle, which holds no Redis code', async () => {

@@ -39,10 +39,14 @@ export function externalsFor(mode: SdkMode): string[] {
  * Modules replaced at bundle time, as paths relative to the repository root (esbuild `alias`; the
  * CDK app runs esbuild from there). The SDK's default credential chain gives way to the environment
  * provider: Lambda puts the execution role's credentials in the environment (see
- * functions/lib/aws/env-credentials.ts for the sources and what this gives up).
+ * functions/lib/aws/env-credentials.ts for the sources and what this gives up). ioredis's `debug`
+ * package gives way to a module that reads `DEBUG` the same way.
  */
 export const BUNDLE_ALIASES: Record<string, string> = {
   '@aws-sdk/credential-provider-node': './functions/lib/aws/env-credentials.ts',
+  // ioredis's `debug`: the same DEBUG selection and stderr lines, without the package's terminal
+  // colours and timing (functions/lib/redis/ioredis-debug.ts).
+  debug: './functions/lib/redis/ioredis-debug.ts',
 };
 
 /** The settings shared by NodejsFunction and the esbuild API. */
