@@ -89,6 +89,20 @@ function fakeDeps(
   };
 }
 
+/** The example topology with self-managed Redis (`replicaof`) in both regions. */
+function selfManagedTopology() {
+  return parseTopology({
+    ...JSON.parse(readFileSync('infra/topology.example.json', 'utf8')),
+    redis: {
+      kind: 'replicaof',
+      members: {
+        'us-east-1': { endpoint: 'redis-east.internal:6379' },
+        'us-west-2': { endpoint: 'redis-west.internal:6379' },
+      },
+    },
+  });
+}
+
 describe('health probe', () => {
   it('publishes relay reachability and connected agents per server for every sample, 10 s apart', async () => {
     const clock = new ManualClock();
@@ -303,16 +317,7 @@ describe('health probe adapters and handler', () => {
 
   it('with self-managed Redis publishes RedisRefusesWrites for the primary: 1 when it refuses writes (data-layer fencing, no replica)', async () => {
     // prepare: us-east-1's member is primary and refuses writes; us-west-2's is gone
-    const selfManaged = parseTopology({
-      ...JSON.parse(readFileSync('infra/topology.example.json', 'utf8')),
-      redis: {
-        kind: 'replicaof',
-        members: {
-          'us-east-1': { endpoint: 'redis-east.internal:6379' },
-          'us-west-2': { endpoint: 'redis-west.internal:6379' },
-        },
-      },
-    });
+    const selfManaged = selfManagedTopology();
     const deps = fakeDeps(new ManualClock());
     const handler = buildHealthProbeHandler({
       topology: () => selfManaged,
@@ -343,16 +348,7 @@ describe('health probe adapters and handler', () => {
 
   it('publishes RedisRefusesWrites from the roles its fencing pass read: one describe per invocation', async () => {
     // prepare: the fencing pass (redis-key lock) read the roles; a second read would say otherwise
-    const selfManaged = parseTopology({
-      ...JSON.parse(readFileSync('infra/topology.example.json', 'utf8')),
-      redis: {
-        kind: 'replicaof',
-        members: {
-          'us-east-1': { endpoint: 'redis-east.internal:6379' },
-          'us-west-2': { endpoint: 'redis-west.internal:6379' },
-        },
-      },
-    });
+    const selfManaged = selfManagedTopology();
     const deps = fakeDeps(new ManualClock());
     let describes = 0;
     const handler = buildHealthProbeHandler({
