@@ -9,7 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default is one worker fewer than the cores: a single worker on a 2-core machine. The
     // scenario files mostly wait on their own Redis servers and sandboxes, so two files at once use
-    // the second core (measured on 2 cores: 424 s with 1 worker, 291 s with 2).
+    // the second core (measured on 2 cores: 424 s with 1 worker, 203-211 s with 2).
     // VITEST_MAX_WORKERS still overrides.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     setupFiles: ['test/support/setup.ts'],
