@@ -15,13 +15,12 @@
  * Bad input (unreachable Redis, wrong password, a port that is not Redis, no writes seen) ends with
  * one line on stderr and exit code 2.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { redact } from '#lib/lock/meshctl.ts';
+import { redact, runCommand, switchActiveArgs } from '#lib/lock/meshctl.ts';
 import { connectRedis, type RedisEndpointOptions, splitHostPort } from '#lib/redis/connect.ts';
 import { loadTopology, renderLockValue, type Topology } from '#lib/topology.ts';
 import { startMonitor, writesOf } from '#local/monitor.ts';
@@ -248,42 +247,18 @@ export async function calibrate(o: CalibrateOptions): Promise<Calibration> {
   }
 }
 
-/** Runs the documented switch-active command line, bounded by `deadlineMs`. */
-function runSwitch(
+/**
+ * Runs the documented switch-active command line, bounded by `deadlineMs`: the meshctl lock
+ * adapter's own argv and runner (process group killed at the deadline, output redacted).
+ */
+async function runSwitch(
   run: NonNullable<CalibrateOptions['run']>,
   redisAddress: string,
   deadlineMs: number,
 ): Promise<NonNullable<Calibration['meshctl']>> {
-  const args = [
-    'experimental',
-    'switch-active',
-    '--kubecontext',
-    run.kubeContext,
-    '--mgmt-cluster-name',
-    run.mgmtClusterName,
-    '--redis-address',
-    redisAddress,
-  ];
-  return new Promise((resolve) => {
-    const child = spawn(run.binary, args, { env: run.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), deadlineMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ exitCode: null, stdout, stderr: `${e.message}\n` });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ exitCode: code, stdout: redact(stdout), stderr: redact(stderr) });
-    });
-  });
+  const req = { kubeContext: run.kubeContext, mgmtClusterName: run.mgmtClusterName, redisAddress };
+  const res = await runCommand(run.binary, switchActiveArgs(req), run.env ?? process.env, deadlineMs);
+  return { exitCode: res.exitCode, stdout: res.stdout, stderr: res.stderr };
 }
 
 /** Does what the switch wrote fit the redis-key model? If so, the snippet. */
