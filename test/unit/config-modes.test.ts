@@ -6,22 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isNamed } from '#lib/errors.ts';
 import { formatLockValue, parseLockValue } from '#lib/redis/lock.ts';
-import { lockSettings, meshctlTarget, parseTopology, type TopologyIssue } from '#lib/topology.ts';
+import { lockSettings, meshctlTarget, parseTopology } from '#lib/topology.ts';
+import { issuesOf } from '#test/support/topology.ts';
 
 const example = () => JSON.parse(readFileSync('infra/topology.example.json', 'utf8'));
 const writeToOne = () => JSON.parse(readFileSync('infra/topology.write-to-one.example.json', 'utf8'));
 
-function issuesOf(doc: unknown): TopologyIssue[] {
-  try {
-    parseTopology(doc);
-  } catch (e) {
-    if (isNamed(e, 'InvalidTopology')) return (e.details as { issues: TopologyIssue[] }).issues;
-    throw e;
-  }
-  throw new Error('expected the topology to be rejected');
-}
 const lines = (doc: unknown) => issuesOf(doc).map((i) => `${i.path}: ${i.message}`);
 
 describe('configuration modes', () => {

@@ -10,25 +10,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { failoverPairFromRecordSets } from '#lib/dns/failover-pair.ts';
 import { arcControlsFromEnv, arcRoutingControlEnvName, dnsSwitchFor } from '#lib/dns/from-topology.ts';
 import { dnsRtoBasis, dnsRtoByMode, failoverAnswer } from '#lib/dns-modes.ts';
-import { type InvalidTopology, isNamed } from '#lib/errors.ts';
-import { loadTopology, parseTopology, type TopologyIssue } from '#lib/topology.ts';
+import { loadTopology, parseTopology } from '#lib/topology.ts';
+import { issuesOf } from '#test/support/topology.ts';
 
 const FILE = 'infra/topology.failover-alias.example.json';
 const doc = () => JSON.parse(readFileSync(FILE, 'utf8'));
 const vendor = JSON.parse(readFileSync('test/fixtures/route53-failover-alias-pair.json', 'utf8')) as {
   ResourceRecordSets: ResourceRecordSet[];
 };
-
-function issuesOf(d: unknown): TopologyIssue[] {
-  try {
-    parseTopology(d);
-  } catch (e) {
-    if (isNamed(e, 'InvalidTopology'))
-      return (e as InstanceType<typeof InvalidTopology>).details.issues as TopologyIssue[];
-    throw e;
-  }
-  return [];
-}
 
 describe('the vendor demo’s failover alias pair', () => {
   it('is read from ListResourceRecordSets into the topology’s failover pair and values, mapped to servers by the NLB region', () => {

@@ -1,19 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isNamed } from '#lib/errors.ts';
-import { loadTopology, lockSettings, parseTopology, type TopologyIssue } from '#lib/topology.ts';
+import { loadTopology, lockSettings, parseTopology } from '#lib/topology.ts';
+import { issuesOf } from '#test/support/topology.ts';
 
 const example = () => JSON.parse(readFileSync('infra/topology.example.json', 'utf8'));
-
-function issuesOf(doc: unknown): TopologyIssue[] {
-  try {
-    parseTopology(doc);
-  } catch (e) {
-    if (isNamed(e, 'InvalidTopology')) return (e.details as { issues: TopologyIssue[] }).issues;
-    throw e;
-  }
-  throw new Error('expected the topology to be rejected');
-}
 
 describe('topology', () => {
   it('accepts the example file and applies defaults', () => {
