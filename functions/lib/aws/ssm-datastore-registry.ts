@@ -5,11 +5,12 @@
  * regions answer. The parameter is NOT created by the stack: a redeploy must never reset it. No
  * parameter -> null -> the static topology.
  */
-import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { DatastoreRecord, DatastoreRegistry } from '../ports.ts';
 import { AWS_REGIONS, type Region } from '../topology.ts';
 import * as z from '../z.ts';
-import { awsErrorName, callAws, classifyAwsError } from './errors.ts';
+import { callAws, classifyAwsError } from './errors.ts';
+import { getParameterValue } from './ssm-parameters.ts';
 
 /** The parameter name of a management plane's datastore record. */
 export function datastoreParameterName(topologyName: string): string {
@@ -50,16 +51,12 @@ export class SsmDatastoreRegistry implements DatastoreRegistry {
   }
 
   async read(): Promise<DatastoreRecord | null> {
-    let value: string | undefined;
-    try {
-      const out = await this.opts
-        .clientFor(this.opts.region)
-        .send(new GetParameterCommand({ Name: this.opts.parameterName }));
-      value = out.Parameter?.Value;
-    } catch (e) {
-      if (awsErrorName(e) === 'ParameterNotFound') return null;
+    const value = await getParameterValue(
+      this.opts.clientFor(this.opts.region),
+      this.opts.parameterName,
+    ).catch((e: unknown) => {
       throw classifyAwsError(e, 'ssm:GetParameter');
-    }
+    });
     if (!value) return null;
     const parsed = DatastoreRecordSchema.safeParse(JSON.parse(value));
     if (!parsed.success)

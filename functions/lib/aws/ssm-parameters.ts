@@ -8,6 +8,17 @@ import type { ParameterStore } from '../active-signal.ts';
 import type { Region } from '../topology.ts';
 import { awsErrorName } from './errors.ts';
 
+/** A parameter's value, or null when there is none (`ParameterNotFound`); other errors as the SDK threw them. */
+export async function getParameterValue(client: SSMClient, name: string): Promise<string | null> {
+  try {
+    const out = await client.send(new GetParameterCommand({ Name: name }));
+    return out.Parameter?.Value ?? null;
+  } catch (e) {
+    if (awsErrorName(e) === 'ParameterNotFound') return null;
+    throw e;
+  }
+}
+
 /** SSM parameters in any region, through `clientFor(region)`. */
 export class SsmParameterStore implements ParameterStore {
   private readonly clientFor: (region: Region) => SSMClient;
@@ -16,13 +27,9 @@ export class SsmParameterStore implements ParameterStore {
   }
 
   async get(region: Region, name: string): Promise<string | null> {
-    try {
-      const out = await this.clientFor(region).send(new GetParameterCommand({ Name: name }));
-      return out.Parameter?.Value ?? null;
-    } catch (e) {
-      if (awsErrorName(e) === 'ParameterNotFound') return null;
+    return getParameterValue(this.clientFor(region), name).catch((e: unknown) => {
       throw new Error(`ssm:GetParameter in ${region}: ${awsErrorName(e)}`);
-    }
+    });
   }
 
   async put(region: Region, name: string, value: string): Promise<void> {
