@@ -26,7 +26,7 @@ export interface Observed {
 }
 
 /** The cluster a record value set points at (exactly one value, known to the topology). */
-export function clusterForRecord(t: Topology, rec: DnsRecord | null): string | null {
+export function clusterForRecord(t: Topology, rec: Pick<DnsRecord, 'values'> | null): string | null {
   if (rec?.values.length !== 1) return null;
   const v = normaliseRecordValue(rec.values[0]!);
   for (const [cluster, value] of Object.entries(t.dns.values))

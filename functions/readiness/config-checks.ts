@@ -7,14 +7,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { normaliseDnsName } from '#lib/dns-record.ts';
-import type {
-  DatastoreRecord,
-  DatastoreRegistry,
-  DnsAnswers,
-  DnsInventory,
-  DnsInventoryRecord,
-  DnsSwitch,
-} from '#lib/ports.ts';
+import { clusterForRecord } from '#lib/observe.ts';
+import type { DatastoreRecord, DatastoreRegistry, DnsAnswers, DnsInventory, DnsSwitch } from '#lib/ports.ts';
 import type { Region, Topology } from '#lib/topology.ts';
 
 /** A check's verdict (the readiness core adds the name). */
@@ -90,7 +84,7 @@ async function inventoryProblems(t: Topology, ports: DnsPointerCheckPorts): Prom
       problems.push(
         `${name}: expected one simple record, found ${records.length} record set(s)${records.some((r) => r.setIdentifier) ? ' with a routing policy' : ''}`,
       );
-    else if (!serverOfValues(t, simple[0]!))
+    else if (!clusterForRecord(t, simple[0]!))
       problems.push(`${name} points at ${simple[0]!.values.join(', ')}, which is neither server`);
   } else {
     for (const role of ['primary', 'secondary'] as const) {
@@ -117,7 +111,7 @@ async function inventoryProblems(t: Topology, ports: DnsPointerCheckPorts): Prom
         problems.push(
           `record "${want.setIdentifier}" aliases ${target ?? '(no alias)'}, the topology says ${want.alias.dnsName}`,
         );
-      if (!want.alias && serverOfValues(t, rec) !== want.server)
+      if (!want.alias && clusterForRecord(t, rec) !== want.server)
         problems.push(
           `record "${want.setIdentifier}" has ${rec.values.join(', ') || 'no values'}, expected ${want.server}'s ${t.dns.values[want.server]}`,
         );
@@ -158,15 +152,6 @@ async function inventoryProblems(t: Topology, ports: DnsPointerCheckPorts): Prom
     }
   }
   return problems;
-}
-
-/** The server whose `dns.values` entry a plain record holds (null: none, or values of several). */
-function serverOfValues(t: Topology, rec: DnsInventoryRecord): string | null {
-  const servers = new Set(
-    rec.values.map((v) => Object.entries(t.dns.values).find(([, value]) => value === v)?.[0] ?? null),
-  );
-  const [only] = servers;
-  return servers.size === 1 && only ? only : null;
 }
 
 /** What {@link reprotectRegistryCheck} reads: this region's copy and, on AWS, the peer region's. */

@@ -172,7 +172,7 @@ export async function collectStatus(
       type: t.dns.recordType,
       via: o.resolverName,
       answer: dnsAnswer,
-      pointsTo: dnsAnswer ? clusterForRecord(t, { ttl: 0, values: dnsAnswer }) : null,
+      pointsTo: dnsAnswer ? clusterForRecord(t, { values: dnsAnswer }) : null,
       ...(answer.status === 'rejected' ? { error: msg(answer.reason) } : {}),
     },
   };
