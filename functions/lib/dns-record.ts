@@ -9,6 +9,11 @@ export function normaliseDnsName(name: string): string {
     .toLowerCase();
 }
 
+/** A Route 53 hosted zone id without the `/hostedzone/` prefix the API and the topology also accept. */
+export function bareHostedZoneId(id: string): string {
+  return id.replace(/^\/hostedzone\//, '');
+}
+
 /** Whether a listed Route 53 record set is the record `name`/`type` (names compared normalised). */
 export function isRecordSet(
   rr: { Name?: string; Type?: string } | undefined,

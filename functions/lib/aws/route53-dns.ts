@@ -11,7 +11,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { isRecordSet, sameDnsRecord, showDnsRecord } from '../dns-record.ts';
+import { bareHostedZoneId, isRecordSet, sameDnsRecord, showDnsRecord } from '../dns-record.ts';
 import { DnsChangeConflict, DnsRecordUnexpected, InvalidInput } from '../errors.ts';
 import type { DnsPointer, DnsRecord, DnsSwapResult } from '../ports.ts';
 import { awsErrorDetails, awsErrorName, callAws, classifyAwsError, isUnansweredError } from './errors.ts';
@@ -39,7 +39,7 @@ export class Route53DnsPointer implements DnsPointer {
   private readonly zoneId: string;
   constructor(opts: Route53DnsPointerOptions) {
     this.opts = opts;
-    this.zoneId = opts.hostedZoneId.replace(/^\/hostedzone\//, '');
+    this.zoneId = bareHostedZoneId(opts.hostedZoneId);
   }
 
   async read(): Promise<DnsRecord | null> {

@@ -10,7 +10,7 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import { isRecordSet } from '../dns-record.ts';
+import { bareHostedZoneId, isRecordSet } from '../dns-record.ts';
 import type { DnsInventory, DnsInventoryHealthCheck, DnsInventoryRecord } from '../ports.ts';
 import { awsErrorName, callAws, classifyAwsError } from './errors.ts';
 
@@ -31,7 +31,7 @@ export class Route53Inventory implements DnsInventory {
 
   async recordSets(): Promise<DnsInventoryRecord[]> {
     const { recordName, recordType } = this.opts;
-    const HostedZoneId = this.opts.hostedZoneId.replace(/^\/hostedzone\//, '');
+    const HostedZoneId = bareHostedZoneId(this.opts.hostedZoneId);
     const mine: ResourceRecordSet[] = [];
     // Sets are listed in (name, type, set identifier) order from the start point; follow the pages
     // while they are still this name and type (a failover pair is 2 sets, a weighted set more).

@@ -46,6 +46,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as arc from 'aws-cdk-lib/aws-route53recoverycontrol';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
+import { bareHostedZoneId } from '#lib/dns-record.ts';
 import type { Topology } from '#lib/topology.ts';
 import { discoverEndpoints } from './constructs/dns-switch.ts';
 import { acknowledgeAwsCustomResourceProvider } from './nag.ts';
@@ -184,8 +185,7 @@ export class DnsStack extends Stack {
         }).attrHealthCheckId;
     }
 
-    const zone =
-      t.dns.provider.kind === 'route53' ? t.dns.provider.hostedZoneId.replace(/^\/hostedzone\//, '') : '';
+    const zone = t.dns.provider.kind === 'route53' ? bareHostedZoneId(t.dns.provider.hostedZoneId) : '';
     for (const role of ['primary', 'secondary'] as const) {
       const r = pair[role];
       new route53.CfnRecordSet(this, `${pascal(role)}Record`, {

@@ -17,6 +17,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { arcRoutingControlEnvName } from '#lib/dns/from-topology.ts';
+import { bareHostedZoneId } from '#lib/dns-record.ts';
 import type { Topology } from '#lib/topology.ts';
 import type { CreatedDns } from '../dns-stack.ts';
 import { acknowledge, acknowledgeAwsCustomResourceProvider } from '../nag.ts';
@@ -52,7 +53,7 @@ export class DnsSwitch extends Concern {
     const all = [...props.readers, props.changer];
     if (sw.mode === 'route53-record') {
       if (t.dns.provider.kind !== 'route53') return;
-      const zone = `arn:${stack.partition}:route53:::hostedzone/${t.dns.provider.hostedZoneId.replace(/^\/hostedzone\//, '')}`;
+      const zone = `arn:${stack.partition}:route53:::hostedzone/${bareHostedZoneId(t.dns.provider.hostedZoneId)}`;
       for (const f of all) f.allow(['route53:ListResourceRecordSets'], [zone]);
       // Only the relay record (name and type), only DELETE + CREATE (the compare-and-swap).
       props.changer.allow(['route53:ChangeResourceRecordSets'], [zone], {

@@ -15,6 +15,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import type { Construct } from 'constructs';
 import { READINESS_CHECKS, topologySecrets } from '#functions/readiness/readiness.ts';
 import { READINESS_EVENT_SOURCE, READINESS_NAMESPACE } from '#lib/aws/readiness.ts';
+import { bareHostedZoneId } from '#lib/dns-record.ts';
 import type { Server, Topology } from '#lib/topology.ts';
 import type { DeployConfig } from '../deploy-config.ts';
 import { acknowledge } from '../nag.ts';
@@ -70,9 +71,7 @@ export class Readiness extends Concern {
     if (t.dns.provider.kind === 'route53')
       fn.allow(
         ['route53:ListResourceRecordSets'],
-        [
-          `arn:${stack.partition}:route53:::hostedzone/${t.dns.provider.hostedZoneId.replace(/^\/hostedzone\//, '')}`,
-        ],
+        [`arn:${stack.partition}:route53:::hostedzone/${bareHostedZoneId(t.dns.provider.hostedZoneId)}`],
       );
     // The failover pair's health checks, as the DnsPointer check reads them (GetHealthCheck, a
     // control-plane read; resource type healthcheck: Service Authorization Reference, Route 53).
