@@ -36,7 +36,7 @@ export function attemptName(executionName: string, attempt: number): string {
 /** Injectable dependencies (anything left out comes from the environment). */
 export interface TriggerDeps {
   topology?: HandlerOptions['topology'];
-  /** The Step Functions client (default: this region's, traced). */
+  /** The Step Functions client (default: this region's). */
   sfn?: () => SFNClient;
   /** The failover state machine of this region (default: env `FAILOVER_STATE_MACHINE_ARN`). */
   stateMachineArn?: string;

@@ -2,7 +2,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CLIENT_DEFAULTS, perRegion } from './defaults.ts';
 
-/** CloudWatch in a region, built once and traced. */
+/** CloudWatch in a region, built once per region. */
 export const cloudWatchClientFor = perRegion(
   (region) => new CloudWatchClient({ region, ...CLIENT_DEFAULTS }),
 );

@@ -2,7 +2,7 @@
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { CLIENT_DEFAULTS, MUTATING_CLIENT_DEFAULTS, perRegion } from './defaults.ts';
 
-/** ElastiCache in a region, built once and traced. */
+/** ElastiCache in a region, built once per region. */
 export const elastiCacheClientFor = perRegion(
   (region) => new ElastiCacheClient({ region, ...CLIENT_DEFAULTS }),
 );
