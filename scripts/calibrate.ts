@@ -75,8 +75,8 @@ export interface CalibrateOptions {
   run?: { binary: string; kubeContext: string; mgmtClusterName: string; env?: NodeJS.ProcessEnv };
   /** How many keys the "before" snapshot reads at most. */
   maxKeys?: number;
-  /** Called when MONITOR is running (the operator may now run switch-active). */
-  onMonitoring?: () => void;
+  /** Called (and awaited) when MONITOR is running (the operator may now run switch-active). */
+  onMonitoring?: () => unknown;
 }
 
 const connectTimeoutMs = 2_000;
@@ -209,7 +209,7 @@ export async function calibrate(o: CalibrateOptions): Promise<Calibration> {
     } while (cursor !== '0' && complete);
 
     const monitor = await startMonitor(o.redisAddress, opts);
-    o.onMonitoring?.();
+    await o.onMonitoring?.();
     let meshctl: Calibration['meshctl'];
     try {
       if (o.run) {

@@ -54,6 +54,11 @@ describe('calibrate', { timeout: 120_000 }, () => {
           mgmtClusterName: 'mgmt-cluster',
           env: { ...process.env, KUBECONFIG: sb.meshctl.kubeconfig },
         },
+        // The lock holder writes its translation output under MONITOR before the switch (its own
+        // 250 ms timer alone may not fire before it loses the lock): a key that is not the switch's.
+        onMonitoring: async () => {
+          expect((await sb.regions[a].server.writeNow()).accepted).toBeGreaterThan(0);
+        },
       });
       // assess: every key written is listed; the switch's two keys are picked out
       expect(c.meshctl?.exitCode).toBe(0);
